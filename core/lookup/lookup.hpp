@@ -1,0 +1,121 @@
+// core/lookup/lookup.hpp: lookup types and the search that uses them.
+//
+// A lookup type (lsearch, dsearch, redis, pgsql, ...) finds data for a key
+// in a file, or runs a query. The core registers its file lookups here;
+// modules add theirs through the ABI, wrapped into the same interface. The
+// Searcher applies Exim's rules on top of any type: the `partial-`, `*` and
+// `*@` affixes, `ret=` and `cache=` options, and the cache of open files and
+// of found results (a nil result from a query type is not cached).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/result.hpp"
+
+namespace tern::lookup {
+
+enum class Style {
+  kSingleKey,  // key + file: ${lookup{key}lsearch{/file}}
+  kQuery,      // one query: ${lookup pgsql{select ...}}
+};
+
+// The outcome of one find. kDefer carries the reason in `error`.
+struct Found {
+  enum class Status { kFound, kNotFound, kDefer };
+  Status status = Status::kNotFound;
+  std::string data;
+  std::string error;
+  bool cacheable = true;  // false: do not keep this answer (e.g. redis nil)
+
+  static Found found(std::string d, bool cache = true) { return {Status::kFound, std::move(d), {}, cache}; }
+  static Found not_found() { return {}; }
+  static Found defer(std::string why) { return {Status::kDefer, {}, std::move(why), false}; }
+};
+
+// An open file or connection of one lookup type; closed when released.
+class Handle {
+ public:
+  virtual ~Handle() = default;
+};
+
+class LookupType {
+ public:
+  virtual ~LookupType() = default;
+  virtual std::string_view name() const = 0;
+  virtual Style style() const = 0;
+  // True when the type blocks on the network (run off the I/O thread).
+  virtual bool may_block() const { return false; }
+  // Single-key types: open `filename` (absolute path, checked by the
+  // Searcher). Query types get an empty filename.
+  virtual Result<std::unique_ptr<Handle>> open(std::string_view filename) = 0;
+  // Find `key` (or run the query). `opts` are the comma options after the
+  // type name that the Searcher does not consume itself (e.g. servers=...).
+  virtual Found find(Handle& handle, std::string_view filename, std::string_view key,
+                     std::string_view opts) = 0;
+  // `${quote_<name>:s}`; nullopt when this type has no quoting function
+  // (then Exim leaves the string unchanged).
+  virtual std::optional<std::string> quote(std::string_view s, std::string_view opts) const {
+    (void)s;
+    (void)opts;
+    return std::nullopt;
+  }
+};
+
+// All lookup types known to one configuration generation.
+class Registry {
+ public:
+  // The core's file lookups: lsearch wildlsearch nwildlsearch iplsearch dsearch.
+  static Registry with_core_types();
+  // Fails when the name is taken, naming it.
+  Status add(std::unique_ptr<LookupType> type);
+  const LookupType* find(std::string_view name) const;
+  LookupType* find(std::string_view name);
+
+ private:
+  std::map<std::string, std::unique_ptr<LookupType>, std::less<>> types_;
+};
+
+// A written lookup name resolved once at parse time:
+// "partial2-lsearch*@,ret=full" -> type lsearch, partial 2, star_at, opts.
+struct LookupSpec {
+  LookupType* type = nullptr;
+  int partial = -1;                   // -1: no partial-; else minimum components
+  std::string partial_prefix = "*.";  // partial(*.)-  vs partial()-
+  bool star = false;                  // `*` affix: default to key "*"
+  bool star_at = false;               // `*@` affix: try "*@domain", then "*"
+  std::string opts;                   // everything after the first comma
+};
+
+// Resolve `written` against `registry`. Errors carry Exim's texts, e.g.
+// `unknown lookup type "foo"`.
+Result<LookupSpec> parse_lookup_name(Registry& registry, std::string_view written);
+
+// Runs finds with Exim's affix rules and caches results. One per process
+// (or worker); not thread-safe.
+class Searcher {
+ public:
+  explicit Searcher(Registry& registry) : registry_(registry) {}
+  // Single-key: `filename` must be absolute for file types (Exim's
+  // `"lsearch" lookup requires an absolute file name` message otherwise).
+  // Sets `matched_key` to the key that matched (for $1/partial affixes),
+  // when not null.
+  Found find(const LookupSpec& spec, std::string_view filename, std::string_view key,
+             std::string* matched_key = nullptr);
+  // Query style.
+  Found query(const LookupSpec& spec, std::string_view query);
+  // Forget cached results and close handles (Exim's search_tidyup).
+  void tidyup();
+
+ private:
+  struct CacheEntry;
+  Registry& registry_;
+  std::map<std::string, std::unique_ptr<Handle>, std::less<>> open_;
+  std::map<std::string, Found, std::less<>> cache_;
+};
+
+}  // namespace tern::lookup

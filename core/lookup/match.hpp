@@ -1,0 +1,57 @@
+// core/lookup/match.hpp: matching items against Exim's lists.
+//
+// Domain, host, address and local part lists (and plain string lists for
+// inlist) with Exim's item forms: negation `!`, `+name` named lists, `*`
+// wildcards, `^regex`, `lookup;file` and `partial-lookup;file`, `@`, `@[]`,
+// `net24-lsearch;file`, CIDR masks, `@@lookup`, `:` handling for IPv6 with
+// `<;`. Lookups found while matching give the value Exim puts in
+// $domain_data / $local_part_data / $host_data.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/result.hpp"
+#include "core/lookup/lookup.hpp"
+
+namespace tern::lookup {
+
+enum class ListKind { kDomain, kHost, kAddress, kLocalPart, kString };
+
+// What matching needs from its surroundings.
+struct MatchEnv {
+  Searcher* searcher = nullptr;
+  Registry* registry = nullptr;
+  // The raw text of named list `name` of `kind`; nullptr when there is none
+  // (Exim: `unknown named domain list "+name"`).
+  std::function<const std::string*(ListKind kind, std::string_view name)> named_list;
+  // Expand a named list's text when it is used.
+  std::function<Result<std::string>(std::string_view)> expand;
+  std::string primary_hostname;               // `@` in domain lists
+  std::vector<std::string> interface_addresses;  // `@[]`
+};
+
+struct MatchResult {
+  enum class Outcome { kMatch, kNoMatch, kDefer };
+  Outcome outcome = Outcome::kNoMatch;
+  std::string data;                   // lookup data of the matching item, if any
+  std::vector<std::string> captures;  // regex captures of the matching item ($0..)
+  std::string error;                  // kDefer: why
+  bool matched() const { return outcome == Outcome::kMatch; }
+};
+
+// Match `subject` against `list` of `kind`. For kHost, `subject` is an IP
+// address and `host_name` (may be empty) the verified name. Errors in the
+// list itself (bad item, unknown named list, bad lookup) are returned as
+// Error; defers inside lookups as kDefer.
+Result<MatchResult> match_list(std::string_view subject, std::string_view list, ListKind kind,
+                               MatchEnv& env, bool caseless = false,
+                               std::string_view host_name = {});
+
+// `match_ip` condition: `ip` against a list of IP addresses, CIDR networks
+// and net-lookups (no host names).
+Result<MatchResult> match_ip(std::string_view ip, std::string_view list, MatchEnv& env);
+
+}  // namespace tern::lookup

@@ -1,0 +1,126 @@
+// core/main/command_line.cpp: Exim's command line, parsed into one request.
+//
+// As in Exim, options come first: the first argument that is not an option
+// (or `--`) ends them, and it and everything after it are the mode's
+// arguments (strings for -be, option names for -bP, addresses for -bt).
+// Options are recognised by exact spelling, then by the prefixed forms Exim
+// accepts (-DNAME=value, -q30m).
+#include "core/main/command_line.hpp"
+
+#include <string_view>
+
+namespace tern::cli {
+namespace {
+
+Error malformed(std::string_view option) {
+  return Error::failed("unknown, malformed, or incomplete option " + std::string(option));
+}
+
+bool valid_macro_name(std::string_view name) {
+  if (name.empty() || name[0] < 'A' || name[0] > 'Z') return false;
+  for (char c : name) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// -D NAME=value, -DNAME=value or -DNAME (value empty).
+Status add_macro(CommandLine& cl, std::string_view spec) {
+  auto eq = spec.find('=');
+  std::string name(spec.substr(0, eq));
+  while (!name.empty() && name.back() == ' ') name.pop_back();
+  if (!valid_macro_name(name)) {
+    return Error::failed("-D: bad macro name \"" + name +
+                         "\": a macro name starts with an upper-case letter and has only letters, digits and underscores");
+  }
+  std::string value;
+  if (eq != std::string_view::npos) {
+    value = std::string(spec.substr(eq + 1));
+    value.erase(0, value.find_first_not_of(' '));
+  }
+  cl.macros.emplace_back(std::move(name), std::move(value));
+  return {};
+}
+
+struct ModeOption {
+  std::string_view flag;
+  Mode mode;
+};
+
+constexpr ModeOption kModeOptions[] = {
+    {"-bV", Mode::kVersion},        {"-be", Mode::kExpand},
+    {"-bP", Mode::kPrintOptions},   {"-bd", Mode::kDaemon},
+    {"-bdf", Mode::kDaemon},        {"-bs", Mode::kSmtpStdin},
+    {"-bt", Mode::kAddressTest},    {"-bp", Mode::kListQueue},
+    {"-bpc", Mode::kListQueue},     {"-bpu", Mode::kListQueue},
+    {"-M", Mode::kMessageAction},   {"-Mrm", Mode::kMessageAction},
+    {"-Mf", Mode::kMessageAction},  {"-Mt", Mode::kMessageAction},
+};
+
+}  // namespace
+
+Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
+  CommandLine cl;
+  auto set_mode = [&](Mode mode, std::string_view flag) -> Status {
+    if (cl.mode != Mode::kNone && cl.mode_flag != flag) {
+      return Error::failed("conflicting options " + cl.mode_flag + " and " + std::string(flag));
+    }
+    cl.mode = mode;
+    cl.mode_flag = std::string(flag);
+    return {};
+  };
+
+  for (size_t i = 0; i < argv.size(); ++i) {
+    std::string_view arg = argv[i];
+    auto next_value = [&]() -> Result<std::string> {
+      if (i + 1 >= argv.size()) return malformed(arg);
+      return argv[++i];
+    };
+
+    if (arg == "--" || arg.size() < 2 || arg[0] != '-') {
+      size_t first = arg == "--" ? i + 1 : i;
+      cl.args.insert(cl.args.end(), argv.begin() + static_cast<long>(first), argv.end());
+      break;
+    }
+
+    const ModeOption* mode_option = nullptr;
+    for (const auto& m : kModeOptions) {
+      if (arg == m.flag) mode_option = &m;
+    }
+    if (mode_option) {
+      if (auto s = set_mode(mode_option->mode, arg); !s) return s.take_error();
+      if (arg == "-bdf") cl.foreground = true;
+      continue;
+    }
+
+    if (arg == "-C") {
+      auto v = next_value();
+      if (!v) return v.take_error();
+      cl.config_file = *v;
+    } else if (arg == "-D") {
+      auto v = next_value();
+      if (!v) return v.take_error();
+      if (auto s = add_macro(cl, *v); !s) return s.take_error();
+    } else if (arg.starts_with("-D")) {
+      if (auto s = add_macro(cl, arg.substr(2)); !s) return s.take_error();
+    } else if (arg == "-oX") {
+      auto v = next_value();
+      if (!v) return v.take_error();
+      cl.listen = *v;
+    } else if (arg == "-bh") {
+      if (auto s = set_mode(Mode::kFakeSession, arg); !s) return s.take_error();
+      auto v = next_value();
+      if (!v) return v.take_error();
+      cl.args.push_back(*v);
+    } else if (arg.starts_with("-q")) {
+      if (auto s = set_mode(Mode::kQueueRun, "-q"); !s) return s.take_error();
+      cl.args.emplace_back(arg.substr(2));
+    } else {
+      return malformed(arg);
+    }
+  }
+  return cl;
+}
+
+}  // namespace tern::cli

@@ -1,0 +1,63 @@
+// core/main/command_line_test.cpp: the command line parser, table-driven.
+#include "core/main/command_line.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tern::cli {
+namespace {
+
+struct Case {
+  const char* name;
+  std::vector<std::string> argv;
+  Mode mode;
+  std::vector<std::string> args;
+};
+
+TEST(CommandLine, Modes) {
+  const Case cases[] = {
+      {"version", {"-bV"}, Mode::kVersion, {}},
+      {"expand_args", {"-be", "a", "$b"}, Mode::kExpand, {"a", "$b"}},
+      {"expand_options_after", {"-be", "-C", "x.conf", "s"}, Mode::kExpand, {"s"}},
+      {"expand_dash_string", {"-be", "x", "-y"}, Mode::kExpand, {"x", "-y"}},
+      {"double_dash", {"-be", "--", "-y"}, Mode::kExpand, {"-y"}},
+      {"print_all", {"-bP", "all"}, Mode::kPrintOptions, {"all"}},
+      {"daemon_fg", {"-bdf", "-oX", "2525"}, Mode::kDaemon, {}},
+      {"fake_session", {"-bh", "10.0.0.1"}, Mode::kFakeSession, {"10.0.0.1"}},
+      {"queue_interval", {"-q30m"}, Mode::kQueueRun, {"30m"}},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_command_line(c.argv);
+    ASSERT_TRUE(r.ok()) << c.name << ": " << r.error().message;
+    EXPECT_EQ(r->mode, c.mode) << c.name;
+    EXPECT_EQ(r->args, c.args) << c.name;
+  }
+}
+
+TEST(CommandLine, ConfigAndMacros) {
+  auto r = parse_command_line({"-C", "/etc/t.conf", "-D", "A=1", "-DB=two words", "-DC", "-be"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->config_file, "/etc/t.conf");
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(r->macros, (std::vector<P>{{"A", "1"}, {"B", "two words"}, {"C", ""}}));
+  EXPECT_TRUE(parse_command_line({"-bdf"})->foreground);
+}
+
+TEST(CommandLine, Errors) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"-x"}, "unknown, malformed, or incomplete option -x"},
+      {{"-C"}, "unknown, malformed, or incomplete option -C"},
+      {{"-bh"}, "unknown, malformed, or incomplete option -bh"},
+      {{"-be", "-bV"}, "conflicting options -be and -bV"},
+      {{"-Dlower=1"},
+       "-D: bad macro name \"lower\": a macro name starts with an upper-case letter and has only "
+       "letters, digits and underscores"},
+  };
+  for (const auto& [argv, want] : cases) {
+    auto r = parse_command_line(argv);
+    ASSERT_FALSE(r.ok()) << want;
+    EXPECT_EQ(r.error().message, want);
+  }
+}
+
+}  // namespace
+}  // namespace tern::cli
