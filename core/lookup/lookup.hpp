@@ -8,11 +8,13 @@
 // of found results (a nil result from a query type is not cached).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/base/result.hpp"
@@ -31,10 +33,26 @@ struct Found {
   std::string data;
   std::string error;
   bool cacheable = true;  // false: do not keep this answer (e.g. redis nil)
+  // Set by the Searcher when the file could not be opened (or is not a
+  // regular file): Exim fails the expansion with `error` as it stands,
+  // instead of "lookup of ... gave DEFER: ...". status is kDefer then.
+  bool open_failed = false;
 
-  static Found found(std::string d, bool cache = true) { return {Status::kFound, std::move(d), {}, cache}; }
+  static Found found(std::string d, bool cache = true) {
+    Found f;
+    f.status = Status::kFound;
+    f.data = std::move(d);
+    f.cacheable = cache;
+    return f;
+  }
   static Found not_found() { return {}; }
-  static Found defer(std::string why) { return {Status::kDefer, {}, std::move(why), false}; }
+  static Found defer(std::string why) {
+    Found f;
+    f.status = Status::kDefer;
+    f.error = std::move(why);
+    f.cacheable = false;
+    return f;
+  }
 };
 
 // An open file or connection of one lookup type; closed when released.
@@ -71,6 +89,10 @@ class Registry {
  public:
   // The core's file lookups: lsearch wildlsearch nwildlsearch iplsearch dsearch.
   static Registry with_core_types();
+  // Same, with wildlsearch keys expanded by `expand_key` before matching
+  // (Exim expands them; nwildlsearch does not). A forced failure makes the
+  // key not match; another error defers the lookup.
+  static Registry with_core_types(std::function<Result<std::string>(std::string_view)> expand_key);
   // Fails when the name is taken, naming it.
   Status add(std::unique_ptr<LookupType> type);
   const LookupType* find(std::string_view name) const;
@@ -82,6 +104,7 @@ class Registry {
 
 // A written lookup name resolved once at parse time:
 // "partial2-lsearch*@,ret=full" -> type lsearch, partial 2, star_at, opts.
+// The affix form has no dash: "partial(*.)lsearch", "partial3()lsearch".
 struct LookupSpec {
   LookupType* type = nullptr;
   int partial = -1;                   // -1: no partial-; else minimum components
@@ -91,31 +114,49 @@ struct LookupSpec {
   std::string opts;                   // everything after the first comma
 };
 
-// Resolve `written` against `registry`. Errors carry Exim's texts, e.g.
-// `unknown lookup type "foo"`.
+// Resolve `written` against `registry`. Errors carry Exim's texts:
+// `unknown lookup type "foo"`, `format error in lookup type "partialx-lsearch"`,
+// `"partial" is not permitted for lookup type "dnsdb"`,
+// `defaults using "*" or "*@" are not permitted for lookup type "dnsdb*"`.
 Result<LookupSpec> parse_lookup_name(Registry& registry, std::string_view written);
+
+// What a partial/`*`/`*@` match sets as $1 (the wild part) and $2 (the
+// fixed part), when Exim sets them.
+struct PartialVars {
+  bool set = false;
+  std::string wild;
+  std::string fixed;
+};
 
 // Runs finds with Exim's affix rules and caches results. One per process
 // (or worker); not thread-safe.
 class Searcher {
  public:
   explicit Searcher(Registry& registry) : registry_(registry) {}
-  // Single-key: `filename` must be absolute for file types (Exim's
-  // `"lsearch" lookup requires an absolute file name` message otherwise).
-  // Sets `matched_key` to the key that matched (for $1/partial affixes),
-  // when not null.
+  // Single-key. Exim 4.96 does not insist on an absolute file name: a
+  // relative one is opened as given (and usually fails with
+  // `failed to open f for linear search: No such file or directory`).
+  // Sets `matched_key` to the key that matched (e.g. "*.b.c"), when not
+  // null, and `vars` to $1/$2 of a partial/default match.
+  // ret=key (in spec.opts) returns `key` itself; cache=no_rd skips the
+  // result cache for reading (the new result is still cached).
   Found find(const LookupSpec& spec, std::string_view filename, std::string_view key,
-             std::string* matched_key = nullptr);
+             std::string* matched_key = nullptr, PartialVars* vars = nullptr);
   // Query style.
   Found query(const LookupSpec& spec, std::string_view query);
   // Forget cached results and close handles (Exim's search_tidyup).
   void tidyup();
 
  private:
-  struct CacheEntry;
+  // The open handle of (type, filename), opening it on first use.
+  Result<Handle*> handle_for(LookupType& type, std::string_view filename);
+  // One find through the result cache (Exim's internal_search_find).
+  Found cached_find(LookupType& type, Handle& handle, std::string_view filename,
+                    std::string_view key, std::string_view opts, bool read_cache);
+
   Registry& registry_;
   std::map<std::string, std::unique_ptr<Handle>, std::less<>> open_;
-  std::map<std::string, Found, std::less<>> cache_;
+  std::unordered_map<std::string, Found> cache_;
 };
 
 }  // namespace tern::lookup

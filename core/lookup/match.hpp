@@ -31,6 +31,10 @@ struct MatchEnv {
   std::function<Result<std::string>(std::string_view)> expand;
   std::string primary_hostname;               // `@` in domain lists
   std::vector<std::string> interface_addresses;  // `@[]`
+  // Forward lookup of a plain host name item in a host list ("mail.x.y").
+  // Unset: tern does no DNS here, and such an item behaves as Exim's
+  // "failed to find IP address for mail.x.y" (see +include_unknown).
+  std::function<Result<std::vector<std::string>>(std::string_view name)> resolve_host;
 };
 
 struct MatchResult {
@@ -38,14 +42,25 @@ struct MatchResult {
   Outcome outcome = Outcome::kNoMatch;
   std::string data;                   // lookup data of the matching item, if any
   std::vector<std::string> captures;  // regex captures of the matching item ($0..)
-  std::string error;                  // kDefer: why
+  std::string error;                  // kDefer: why (Exim's text after
+                                      // `unable to complete match against "<list>": `)
+  // Lines Exim writes to its main/panic log while matching (e.g.
+  // `unknown named domain list "+nl"`, `... accepted by +include_unknown`).
+  std::vector<std::string> log;
   bool matched() const { return outcome == Outcome::kMatch; }
 };
 
 // Match `subject` against `list` of `kind`. For kHost, `subject` is an IP
-// address and `host_name` (may be empty) the verified name. Errors in the
-// list itself (bad item, unknown named list, bad lookup) are returned as
-// Error; defers inside lookups as kDefer.
+// address and `host_name` (may be empty) the verified name. Errors that make
+// Exim die (unknown lookup type, a lookup file that cannot be opened, a bad
+// regex) are returned as Error with Exim's text; defers inside lookups are
+// kDefer with the lookup's message in `error`. An unknown named list is
+// kDefer with error "NULL" (Exim 4.96 prints exactly
+// `unable to complete match against "+nl": NULL`) and the
+// `unknown named domain list "+nl"` text in `log`.
+// The list is not expanded here (the caller expands it, as Exim's ${if
+// match_*} does); named lists are expanded through env.expand when used.
+// inlist/inlisti are NOT list matching in Exim (literal compares only).
 Result<MatchResult> match_list(std::string_view subject, std::string_view list, ListKind kind,
                                MatchEnv& env, bool caseless = false,
                                std::string_view host_name = {});

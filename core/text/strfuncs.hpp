@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,5 +39,40 @@ std::string sha256_hex(std::string_view s);
 // `crypteq` condition: does `plain` match the encoded `stored` ({md5}, {sha1},
 // {sha256}, {crypt}, {crypt16}, plain crypt)? Errors for unknown schemes.
 Result<bool> crypteq(std::string_view plain, std::string_view stored);
+
+// ---- Additions (beyond the first agreed interface) ----
+
+// As parse_int, with Exim's `isplus` check: a negative value fails with
+// `non-negative integer expected but "-5" found`. Leading white space is
+// skipped (an all-blank string is 0) and the message quotes the rest.
+Result<int64_t> parse_int(std::string_view s, bool non_negative);
+
+// The item forms with the arguments exactly as written: std::nullopt for an
+// argument that was not given, which differs from an empty `{}` (Exim reads
+// that as 0). `prime` absent means 26; `m` absent means one number.
+Result<std::string> substr_item(std::string_view s, std::string_view offset,
+                                std::optional<std::string_view> length);
+Result<std::string> hash_item(std::string_view s, std::string_view limit,
+                              std::optional<std::string_view> prime);
+Result<std::string> nhash_item(std::string_view s, std::string_view n,
+                               std::optional<std::string_view> m);
+
+// The computations behind both the item and the operator forms, on numbers
+// already read (Exim's extract_substr, compute_hash, compute_nhash).
+// `length` < 0 means "not given"; `chars` < 0 means 26; `m` < 0: one number.
+std::string substr_values(std::string_view s, int offset, int length);
+Result<std::string> hash_values(std::string_view s, int length, int chars);
+Result<std::string> nhash_values(std::string_view s, int n, int m);
+
+// Raw digests (binary), by Exim's names: "md5", "sha1", "sha224", "sha256",
+// "sha384", "sha512", "sha3-224", "sha3-256", "sha3-384", "sha3-512".
+std::string digest(std::string_view algorithm, std::string_view s);
+// Hex of bytes, lower or upper case.
+std::string to_hex(std::string_view bytes, bool upper = false);
+
+// Exim's b64encode / b64decode. Decoding skips white space and accepts
+// padding only at the end; nullopt when malformed.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view code);
 
 }  // namespace tern::text

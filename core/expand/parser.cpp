@@ -1,0 +1,1223 @@
+// core/expand/parser.cpp: compile an expansion string into its tree.
+//
+// Follows Exim 4.96's expand_string_internal / eval_condition reading rules
+// (what counts as a name, where white space is skipped, which argument is
+// read with `$` honoured) and its syntax error texts. The first syntax
+// error ends the parse; see tree.hpp for how evaluation keeps Exim's order.
+#include <cctype>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "core/expand/tree.hpp"
+
+namespace tern::expand {
+namespace detail {
+namespace {
+
+struct ItemName {
+  std::string_view name;
+  Item item;
+};
+constexpr ItemName kItems[] = {
+    {"acl", Item::kAcl},           {"authresults", Item::kAuthresults},
+    {"certextract", Item::kCertextract}, {"env", Item::kEnv},
+    {"extract", Item::kExtract},   {"filter", Item::kFilter},
+    {"hash", Item::kHash},         {"hmac", Item::kHmac},
+    {"if", Item::kIf},             {"length", Item::kLength},
+    {"listextract", Item::kListextract}, {"listquote", Item::kListquote},
+    {"lookup", Item::kLookup},     {"map", Item::kMap},
+    {"nhash", Item::kNhash},       {"perl", Item::kPerl},
+    {"prvs", Item::kPrvs},         {"prvscheck", Item::kPrvscheck},
+    {"readfile", Item::kReadfile}, {"readsocket", Item::kReadsocket},
+    {"reduce", Item::kReduce},     {"run", Item::kRun},
+    {"sg", Item::kSg},             {"sort", Item::kSort},
+    {"substr", Item::kSubstr},     {"tr", Item::kTr},
+};
+
+struct CondName {
+  std::string_view name;
+  CondType type;
+};
+constexpr CondName kConds[] = {
+    {"<", CondType::kNumL},
+    {"<=", CondType::kNumLE},
+    {"=", CondType::kNumE},
+    {"==", CondType::kNumEE},
+    {">", CondType::kNumG},
+    {">=", CondType::kNumGE},
+    {"acl", CondType::kAcl},
+    {"and", CondType::kAnd},
+    {"bool", CondType::kBool},
+    {"bool_lax", CondType::kBoolLax},
+    {"crypteq", CondType::kCrypteq},
+    {"def", CondType::kDef},
+    {"eq", CondType::kStrEq},
+    {"eqi", CondType::kStrEqi},
+    {"exists", CondType::kExists},
+    {"first_delivery", CondType::kFirstDelivery},
+    {"forall", CondType::kForall},
+    {"forall_json", CondType::kForallJson},
+    {"forall_jsons", CondType::kForallJsons},
+    {"forany", CondType::kForany},
+    {"forany_json", CondType::kForanyJson},
+    {"forany_jsons", CondType::kForanyJsons},
+    {"ge", CondType::kStrGe},
+    {"gei", CondType::kStrGei},
+    {"gt", CondType::kStrGt},
+    {"gti", CondType::kStrGti},
+    {"inbound_srs", CondType::kInboundSrs},
+    {"inlist", CondType::kInlist},
+    {"inlisti", CondType::kInlisti},
+    {"isip", CondType::kIsip},
+    {"isip4", CondType::kIsip4},
+    {"isip6", CondType::kIsip6},
+    {"ldapauth", CondType::kLdapauth},
+    {"le", CondType::kStrLe},
+    {"lei", CondType::kStrLei},
+    {"lt", CondType::kStrLt},
+    {"lti", CondType::kStrLti},
+    {"match", CondType::kMatch},
+    {"match_address", CondType::kMatchAddress},
+    {"match_domain", CondType::kMatchDomain},
+    {"match_ip", CondType::kMatchIp},
+    {"match_local_part", CondType::kMatchLocalPart},
+    {"or", CondType::kOr},
+    {"pam", CondType::kPam},
+    {"pwcheck", CondType::kPwcheck},
+    {"queue_running", CondType::kQueueRunning},
+    {"radius", CondType::kRadius},
+    {"saslauthd", CondType::kSaslauthd},
+};
+
+bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+bool is_graph(char c) { return std::isgraph(static_cast<unsigned char>(c)) != 0; }
+int hex_value(char c) {
+  if (is_digit(c)) return c - '0';
+  return std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
+}
+
+std::string check_variable_error_message(std::string msg, std::string_view name) {
+  if (name.substr(0, 4) == "acl_") {
+    char c4 = name.size() > 4 ? name[4] : '\0';
+    char c5 = name.size() > 5 ? name[5] : '\0';
+    msg += " (";
+    if (c4 == 'c' || c4 == 'm') {
+      msg += is_alpha(c5) ? "6th character of a user-defined ACL variable must be a digit or underscore"
+                          : "strict_acl_vars is set";
+    } else {
+      msg += "user-defined ACL variables must start acl_c or acl_m";
+    }
+    msg += ")";
+  }
+  return msg;
+}
+
+bool node_walks(const Node& n);
+
+bool cond_walks(const Cond& c) {
+  if (c.partial) return true;
+  // bool{} checks a literal value even when skipped.
+  if (c.type == CondType::kBool) return true;
+  // Unknown lookup types inside list conditions are found at run time only.
+  for (const auto& a : c.args)
+    if (a.skip_walk) return true;
+  for (const auto& s : c.subs)
+    if (cond_walks(s)) return true;
+  return c.def.kind == NodeKind::kMarker;
+}
+
+bool node_walks(const Node& n) {
+  if (n.kind == NodeKind::kMarker || n.kind == NodeKind::kPartial) return true;
+  if (n.kind == NodeKind::kItem && n.item == Item::kLookup) return true;
+  if (n.kind == NodeKind::kItem && n.item == Item::kSg && n.regex && !n.regex->ok()) return true;
+  for (const auto& a : n.args)
+    if (a.skip_walk) return true;
+  if (n.cond && cond_walks(*n.cond)) return true;
+  if (n.yn && (n.yn->yes.skip_walk || n.yn->no.skip_walk)) return true;
+  return false;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string_view s) : s_(s) {}
+
+  Seq parse_top() { return parse_seq(false, true); }
+  std::optional<std::string> error_;
+
+ private:
+  std::string_view s_;
+  size_t p_ = 0;
+  bool malformed_header_ = false;
+
+  char cur() const { return p_ < s_.size() ? s_[p_] : '\0'; }
+  char peek(size_t k) const { return p_ + k < s_.size() ? s_[p_ + k] : '\0'; }
+  bool at_end() const { return p_ >= s_.size(); }
+  bool failed() const { return error_.has_value(); }
+  void skip_ws() {
+    while (!at_end() && is_space(s_[p_])) ++p_;
+  }
+  std::string rest(size_t from) const { return std::string(s_.substr(std::min(from, s_.size()))); }
+
+  void fail(std::string msg) {
+    if (!error_) error_ = std::move(msg);
+  }
+  // EXPAND_FAILED_CURLY: the message, unless a header name swallowed a brace.
+  void fail_curly(std::string msg = {}) {
+    if (malformed_header_) {
+      fail("missing or misplaced { or } - could be header name not terminated by colon");
+    } else {
+      fail(msg.empty() ? "missing or misplaced { or }" : std::move(msg));
+    }
+  }
+  static Node marker() {
+    Node n;
+    n.kind = NodeKind::kMarker;
+    return n;
+  }
+
+  std::string read_name(std::string_view extras) {
+    size_t start = p_;
+    while (!at_end() && (is_alnum(s_[p_]) || (s_[p_] != '\0' && extras.find(s_[p_]) != std::string_view::npos)))
+      ++p_;
+    return std::string(s_.substr(start, p_ - start));
+  }
+
+  static void add(Seq& seq, Node n) {
+    if (n.kind == NodeKind::kText) {
+      if (!seq.nodes.empty() && seq.nodes.back().kind == NodeKind::kText) {
+        seq.nodes.back().text += n.text;
+      } else {
+        seq.nodes.push_back(std::move(n));
+      }
+      return;
+    }
+    seq.literal = false;
+    if (node_walks(n)) seq.skip_walk = true;
+    seq.nodes.push_back(std::move(n));
+  }
+  static void add_text(Seq& seq, std::string_view t) {
+    Node n;
+    n.text = std::string(t);
+    add(seq, std::move(n));
+  }
+
+  // string_interpret_escape: p_ is at the backslash.
+  char interpret_escape() {
+    ++p_;
+    char ch = cur();
+    if (ch >= '0' && ch <= '7') {
+      int v = ch - '0';
+      for (int i = 0; i < 2 && peek(1) >= '0' && peek(1) <= '7'; ++i) {
+        ++p_;
+        v = v * 8 + (cur() - '0');
+      }
+      ch = static_cast<char>(v);
+    } else {
+      switch (ch) {
+        case 'b': ch = '\b'; break;
+        case 'f': ch = '\f'; break;
+        case 'n': ch = '\n'; break;
+        case 'r': ch = '\r'; break;
+        case 't': ch = '\t'; break;
+        case 'v': ch = '\v'; break;
+        case 'x': {
+          int v = 0;
+          for (int i = 0; i < 2 && std::isxdigit(static_cast<unsigned char>(peek(1))); ++i) {
+            ++p_;
+            v = v * 16 + hex_value(cur());
+          }
+          ch = static_cast<char>(v);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    ++p_;
+    return ch;
+  }
+
+ public:
+  Seq parse_seq(bool brace_ends, bool honor_dollar) {
+    Seq seq;
+    while (!at_end()) {
+      char c = s_[p_];
+      if (c == '\\') {
+        if (p_ + 1 >= s_.size()) {
+          fail("\\ at end of string");
+          add(seq, marker());
+          return seq;
+        }
+        if (s_[p_ + 1] == 'N') {
+          size_t start = p_ + 2, e = start;
+          while (e < s_.size() && !(s_[e] == '\\' && e + 1 < s_.size() && s_[e + 1] == 'N')) ++e;
+          add_text(seq, s_.substr(start, e - start));
+          p_ = e < s_.size() ? e + 2 : e;
+        } else {
+          char ch = interpret_escape();
+          add_text(seq, std::string_view(&ch, 1));
+        }
+        continue;
+      }
+      if (brace_ends && c == '}') break;
+      if (c != '$' || !honor_dollar) {
+        size_t start = p_++;
+        while (!at_end() && s_[p_] != '$' && s_[p_] != '}' && s_[p_] != '\\') ++p_;
+        add_text(seq, s_.substr(start, p_ - start));
+        continue;
+      }
+      seq.literal = false;
+      ++p_;
+      if (is_alpha(cur())) {
+        add(seq, parse_dollar_name());
+        if (failed()) return seq;
+        continue;
+      }
+      if (is_digit(cur())) {
+        Node n;
+        n.kind = NodeKind::kNumVar;
+        n.num = read_number();
+        add(seq, std::move(n));
+        continue;
+      }
+      if (cur() != '{') {
+        fail("$ not followed by letter, digit, or {");
+        add(seq, marker());
+        return seq;
+      }
+      ++p_;
+      if (is_digit(cur())) {
+        Node n;
+        n.kind = NodeKind::kNumVar;
+        n.num = read_number();
+        if (cur() != '}') {
+          ++p_;
+          fail("} expected after number");
+          add(seq, marker());
+          return seq;
+        }
+        ++p_;
+        add(seq, std::move(n));
+        continue;
+      }
+      if (!is_alpha(cur())) {
+        fail("letter or digit expected after ${");
+        add(seq, marker());
+        return seq;
+      }
+      std::string name = read_name("_-");
+      add(seq, parse_braced(name));
+      if (failed()) return seq;
+    }
+    if (brace_ends && at_end()) {
+      fail(malformed_header_ ? "missing } at end of string - could be header name not terminated by colon"
+                             : "missing } at end of string");
+      add(seq, marker());
+    }
+    if (seq.literal) {
+      seq.text.clear();
+      for (const auto& n : seq.nodes) seq.text += n.text;
+    }
+    return seq;
+  }
+
+ private:
+  int read_number() {
+    int n = 0;
+    while (is_digit(cur())) {
+      n = n * 10 + (cur() - '0');
+      ++p_;
+    }
+    return n;
+  }
+
+  static bool header_prefix(std::string_view name, size_t* prefix_len, HeaderForm* form) {
+    size_t i = 0;
+    HeaderForm f = HeaderForm::kDecoded;
+    if (name.size() > 1 && name[1] == 'h' && (name[0] == 'r' || name[0] == 'l' || name[0] == 'b')) {
+      f = name[0] == 'r' ? HeaderForm::kRaw : name[0] == 'l' ? HeaderForm::kList : HeaderForm::kBasic;
+      i = 1;
+    } else if (name.empty() || name[0] != 'h') {
+      return false;
+    }
+    std::string_view t = name.substr(i + 1);
+    if (!t.empty() && t[0] == '_') {
+      *prefix_len = i + 2;
+    } else if (t.substr(0, 6) == "eader_") {
+      *prefix_len = i + 8;
+    } else {
+      return false;
+    }
+    *form = f;
+    return true;
+  }
+
+  // read_header_name: the rest of a header name up to (and eating) a colon.
+  std::string read_header_rest(std::string_view name, size_t prefix_len) {
+    std::string h(name.substr(prefix_len));
+    while (!at_end() && is_graph(s_[p_]) && s_[p_] != ':') h += s_[p_++];
+    if (cur() == ':') ++p_;
+    h += ':';
+    return h;
+  }
+
+  Node variable_node(const std::string& name, bool braced) {
+    Node n;
+    n.braced = braced;
+    n.text = name;
+    if ((name.compare(0, 5, "acl_c") == 0 || name.compare(0, 5, "acl_m") == 0) &&
+        !(name.size() > 5 && is_alpha(name[5]))) {
+      n.kind = NodeKind::kAclVar;
+      n.text = name.substr(4);
+      return n;
+    }
+    if (name.compare(0, 2, "r_") == 0) {
+      n.kind = NodeKind::kRouterVar;
+      n.text = name.substr(2);
+      return n;
+    }
+    auto numbered = [&](size_t plen, int max) -> int {
+      if (name.size() <= plen) return 0;
+      int v = 0;
+      for (size_t i = plen; i < name.size(); ++i) {
+        if (!is_digit(name[i])) return 0;
+        v = v * 10 + (name[i] - '0');
+        if (v > 1000) return 0;
+      }
+      return v >= 1 && v <= max ? v : 0;
+    };
+    if (name.compare(0, 4, "auth") == 0) {
+      if (int v = numbered(4, 3)) {
+        n.kind = NodeKind::kAuthVar;
+        n.num = v;
+        return n;
+      }
+    } else if (name.compare(0, 5, "regex") == 0) {
+      if (int v = numbered(5, 9)) {
+        n.kind = NodeKind::kRegexVar;
+        n.num = v;
+        return n;
+      }
+    }
+    if (const VarDef* def = find_variable_def(name)) {
+      n.kind = NodeKind::kVar;
+      n.var = def;
+      return n;
+    }
+    fail(check_variable_error_message(
+        braced ? "unknown variable in \"${" + name + "}\"" : "unknown variable name \"" + name + "\"", name));
+    return marker();
+  }
+
+  Node parse_dollar_name() {
+    std::string name = read_name("_");
+    size_t plen;
+    HeaderForm form;
+    if (header_prefix(name, &plen, &form)) {
+      Node n;
+      n.kind = NodeKind::kHeader;
+      n.hform = form;
+      n.text = read_header_rest(name, plen);
+      if (n.text.find('}') != std::string::npos) malformed_header_ = true;
+      return n;
+    }
+    return variable_node(name, false);
+  }
+
+  Node parse_braced(const std::string& name) {
+    for (const auto& it : kItems) {
+      if (it.name == name) return parse_item(it.item, name);
+    }
+    if (cur() == ':') {
+      Node n;
+      n.kind = NodeKind::kOperator;
+      n.text = name;
+      auto op = resolve_operator(name);
+      ++p_;
+      if ((name == "md5" || name == "sha1" || name == "sha256" || name == "base64") && cur() == '$') {
+        // Exim first reads a certificate variable's name without expanding
+        // it; with no certificate the operator then works on that name.
+        size_t save = p_;
+        ++p_;
+        Seq t = parse_seq(true, false);
+        if (!failed() && t.literal &&
+            (t.text == "tls_in_ourcert" || t.text == "tls_in_peercert" || t.text == "tls_out_ourcert" ||
+             t.text == "tls_out_peercert")) {
+          ++p_;
+          n.args.push_back(std::move(t));
+          if (!op) {
+            fail(op.error().message);
+            n.kind = NodeKind::kPartial;
+            return n;
+          }
+          n.op = std::make_unique<ResolvedOperator>(std::move(op.value()));
+          return n;
+        }
+        error_.reset();
+        p_ = save;
+      }
+      n.args.push_back(parse_seq(true, true));
+      if (failed()) {
+        n.kind = NodeKind::kPartial;
+        return n;
+      }
+      ++p_;
+      if (!op) {
+        fail(op.error().message);
+        n.kind = NodeKind::kPartial;
+        return n;
+      }
+      n.op = std::make_unique<ResolvedOperator>(std::move(op.value()));
+      return n;
+    }
+    if (cur() == '}') {
+      ++p_;
+      return variable_node(name, true);
+    }
+    ++p_;
+    fail("\"${" + name + "\" is not a known operator (or a } is missing in a variable reference)");
+    return marker();
+  }
+
+  // read_subs. Returns false on failure (the node becomes partial).
+  bool read_subs(Node& n, int max, int min, bool check_end, const std::string& name) {
+    skip_ws();
+    for (int i = 0; i < max; ++i) {
+      if (cur() != '{') {
+        if (i < min) {
+          fail_curly("Not enough arguments for '" + name + "' (min is " + std::to_string(min) + ")");
+          return false;
+        }
+        break;
+      }
+      ++p_;
+      n.args.push_back(parse_seq(true, true));
+      if (failed()) return false;
+      ++p_;  // the '}'
+      skip_ws();
+    }
+    if (check_end) {
+      char c = cur();
+      ++p_;
+      if (c != '}') {
+        if (c == '{') {
+          fail("Too many arguments for '" + name + "' (max is " + std::to_string(max) + ")");
+        } else {
+          fail_curly("missing '}' after '" + name + "'");
+        }
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // One braced argument: "{" seq "}". Error texts given for each case.
+  bool braced_arg(Node& n, const std::string& missing_open, const std::string& missing_close,
+                  bool honor_dollar = true, bool skip_before = true) {
+    if (skip_before) skip_ws();
+    if (cur() != '{') {
+      fail_curly(missing_open);
+      return false;
+    }
+    ++p_;
+    n.args.push_back(parse_seq(true, honor_dollar));
+    if (failed()) return false;
+    if (cur() != '}') {
+      fail_curly(missing_close);
+      return false;
+    }
+    ++p_;
+    return true;
+  }
+
+  std::unique_ptr<YesNo> parse_yesno(const std::string& type) {
+    auto yn = std::make_unique<YesNo>();
+    skip_ws();
+    if (cur() == '}') {
+      ++p_;
+      return yn;
+    }
+    auto curly = [&](const char* where) {
+      // "remaining string" starts at the character that was wrong.
+      fail_curly(std::string("curly-bracket problem in conditional yes/no parsing: ") + where +
+                 "\n remaining string is '" + rest(p_) + "'");
+    };
+    if (cur() != '{') {
+      curly("'yes' part did not start with '{'");
+      return yn;
+    }
+    ++p_;
+    yn->has_yes = true;
+    yn->yes = parse_seq(true, true);
+    if (failed()) return yn;
+    ++p_;
+    skip_ws();
+    if (cur() == '{') {
+      ++p_;
+      yn->has_no = true;
+      yn->no = parse_seq(true, true);
+      if (failed()) return yn;
+      ++p_;
+    } else if (cur() != '}') {
+      std::string word = read_name("_");
+      if (word == "fail") {
+        yn->fail = true;
+      } else {
+        fail("syntax error in \"" + type + "\" item - \"fail\" expected");
+        return yn;
+      }
+    }
+    skip_ws();
+    if (cur() != '}') {
+      curly("did not close with '}'");
+      return yn;
+    }
+    ++p_;
+    return yn;
+  }
+
+  Node partial(Node n) {
+    n.kind = NodeKind::kPartial;
+    return n;
+  }
+
+  Node parse_item(Item item, const std::string& name) {
+    Node n;
+    n.kind = NodeKind::kItem;
+    n.item = item;
+    n.text = name;
+    switch (item) {
+      case Item::kIf: {
+        skip_ws();
+        n.cond = std::make_unique<Cond>(parse_cond());
+        if (failed()) return partial(std::move(n));
+        n.yn = parse_yesno("if");
+        if (failed()) return partial(std::move(n));
+        return n;
+      }
+      case Item::kAcl:
+        if (!read_subs(n, 10, 1, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kAuthresults:
+        if (!read_subs(n, 1, 1, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kPerl:
+        if (!read_subs(n, 9, 1, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kPrvs:
+        if (!read_subs(n, 3, 2, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kPrvscheck:
+        // Address, secret, optional result; checked piecewise at run time.
+        if (!read_subs(n, 3, 2, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kReadfile:
+        if (!read_subs(n, 2, 1, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kReadsocket: {
+        if (!read_subs(n, 4, 2, false, name)) return partial(std::move(n));
+        n.mode = static_cast<int>(n.args.size());  // arguments before the fail string
+        if (cur() == '{') {
+          ++p_;
+          n.args.push_back(parse_seq(true, true));
+          if (failed()) return partial(std::move(n));
+          if (cur() != '}') {
+            fail_curly("missing '}' closing failstring for readsocket");
+            return partial(std::move(n));
+          }
+          ++p_;
+          skip_ws();
+        }
+        if (cur() != '}') {
+          fail_curly("missing '}' closing readsocket");
+          return partial(std::move(n));
+        }
+        ++p_;
+        return n;
+      }
+      case Item::kTr:
+      case Item::kSg:
+      case Item::kHmac:
+        if (!read_subs(n, 3, 3, true, name)) return partial(std::move(n));
+        if (item == Item::kSg) {
+          if (n.args[1].literal) n.regex = text::Regex::compile(n.args[1].text);
+          if (n.args[2].literal) n.replacement = std::make_shared<Expansion>(compile(n.args[2].text));
+        }
+        return n;
+      case Item::kListquote:
+        if (!read_subs(n, 2, 2, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kHash:
+      case Item::kNhash:
+      case Item::kSubstr:
+      case Item::kLength:
+        if (!read_subs(n, item == Item::kLength ? 2 : 3, 2, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kLookup:
+        return parse_lookup(std::move(n));
+      case Item::kRun:
+        return parse_run(std::move(n));
+      case Item::kEnv: {
+        skip_ws();
+        if (cur() != '{') {
+          fail("");
+          return partial(std::move(n));
+        }
+        ++p_;
+        n.args.push_back(parse_seq(true, true));
+        if (failed()) return partial(std::move(n));
+        if (cur() != '}') {
+          fail_curly("missing '}' for name arg of env");
+          return partial(std::move(n));
+        }
+        ++p_;
+        n.yn = parse_yesno("env");
+        if (failed()) return partial(std::move(n));
+        return n;
+      }
+      case Item::kExtract:
+        return parse_extract(std::move(n));
+      case Item::kListextract:
+        for (int i = 1; i <= 2; ++i) {
+          if (!braced_arg(n, "missing '{' for arg " + std::to_string(i) + " of listextract",
+                          "missing '}' closing arg " + std::to_string(i) + " of listextract"))
+            return partial(std::move(n));
+        }
+        n.yn = parse_yesno("listextract");
+        if (failed()) return partial(std::move(n));
+        return n;
+      case Item::kCertextract:
+        if (!braced_arg(n, "missing '{' for field arg of certextract",
+                        "missing '}' closing field arg of certextract"))
+          return partial(std::move(n));
+        skip_ws();
+        if (cur() != '{') {
+          fail_curly("missing '{' for cert variable arg of certextract");
+          return partial(std::move(n));
+        }
+        if (peek(1) != '$') {
+          fail("second argument of \"certextract\" must be a certificate variable");
+          return partial(std::move(n));
+        }
+        p_ += 2;
+        n.args.push_back(parse_seq(true, false));
+        if (failed()) return partial(std::move(n));
+        if (cur() != '}') {
+          fail_curly("missing '}' closing cert variable arg of certextract");
+          return partial(std::move(n));
+        }
+        ++p_;
+        n.yn = parse_yesno("certextract");
+        if (failed()) return partial(std::move(n));
+        return n;
+      case Item::kMap:
+      case Item::kFilter:
+      case Item::kReduce:
+        return parse_listop(std::move(n), name);
+      case Item::kSort:
+        return parse_sort(std::move(n));
+    }
+    return n;
+  }
+
+  Node parse_lookup(Node n) {
+    n.text.clear();  // becomes the lookup type as written
+    skip_ws();
+    n.mode = 0;  // 1: a key was given
+    if (cur() == '{') {
+      ++p_;
+      n.args.push_back(parse_seq(true, true));
+      if (failed()) return partial(std::move(n));
+      if (cur() != '}') {
+        fail_curly("missing '}' after lookup key");
+        return partial(std::move(n));
+      }
+      ++p_;
+      skip_ws();
+      n.mode = 1;
+    }
+    if (!is_alpha(cur())) {
+      fail("missing lookup type");
+      return partial(std::move(n));
+    }
+    size_t start = p_;
+    while (!at_end() && s_[p_] != '{' && !is_space(s_[p_])) ++p_;
+    n.text = std::string(s_.substr(start, p_ - start));
+    skip_ws();
+    if (cur() != '{') {
+      fail_curly("missing '{' for lookup file-or-query arg");
+      return partial(std::move(n));
+    }
+    ++p_;
+    n.args.push_back(parse_seq(true, true));
+    if (failed()) return partial(std::move(n));
+    if (cur() != '}') {
+      fail_curly("missing '}' closing lookup file-or-query arg");
+      return partial(std::move(n));
+    }
+    ++p_;
+    skip_ws();
+    n.yn = parse_yesno("lookup");
+    if (failed()) return partial(std::move(n));
+    return n;
+  }
+
+  Node parse_run(Node n) {
+    n.mode = 0;  // 1: preexpand
+    while (cur() == ',') {
+      ++p_;
+      if (s_.substr(p_, 9) == "preexpand") {
+        n.mode = 1;
+        p_ += 9;
+      } else {
+        size_t t = p_;
+        do ++t;
+        while (t < s_.size() && is_alpha(s_[t]));
+        fail("bad option '" + std::string(s_.substr(p_, t - p_)) + "' for run");
+        return partial(std::move(n));
+      }
+    }
+    skip_ws();
+    if (cur() != '{') {
+      fail_curly("missing '{' for command arg of run");
+      return partial(std::move(n));
+    }
+    ++p_;
+    size_t start = p_;
+    n.args.push_back(parse_seq(true, true));
+    if (failed()) return partial(std::move(n));
+    n.text = std::string(s_.substr(start, p_ - start));  // raw command (late expansion)
+    if (n.mode == 1) skip_ws();
+    if (cur() != '}') {
+      fail_curly("missing '}' closing command arg of run");
+      return partial(std::move(n));
+    }
+    ++p_;
+    n.yn = parse_yesno("run");
+    if (failed()) return partial(std::move(n));
+    return n;
+  }
+
+  Node parse_extract(Node n) {
+    n.mode = 0;  // 0 basic, 1 json, 2 jsons
+    skip_ws();
+    if (cur() != '{' && s_.substr(p_, 4) == "json") {
+      p_ += 4;
+      if (cur() == 's') {
+        n.mode = 2;
+        ++p_;
+      } else {
+        n.mode = 1;
+      }
+    }
+    // When the first argument is literal, its value decides now whether
+    // this is a numbered (3 arguments) or keyed (2) extraction, and the
+    // rest is read as Exim reads it. Otherwise up to five braced strings
+    // are kept and sorted out at run time.
+    skip_ws();
+    if (cur() != '{') {
+      fail_curly("missing '{' for arg 1 of extract");
+      return partial(std::move(n));
+    }
+    ++p_;
+    n.args.push_back(parse_seq(true, true));
+    if (failed()) return partial(std::move(n));
+    if (cur() != '}') {
+      fail_curly("missing '}' closing arg 1 of extract");
+      return partial(std::move(n));
+    }
+    ++p_;
+    if (n.args[0].literal) {
+      std::string f = n.args[0].text;
+      size_t b = 0, e = f.size();
+      while (b < e && is_space(f[b])) ++b;
+      while (e > b && is_space(f[e - 1])) --e;
+      f = f.substr(b, e - b);
+      size_t q = 0;
+      if (q < f.size() && f[q] == '-') ++q;
+      while (q < f.size() && is_digit(f[q])) ++q;
+      int need = (!f.empty() && q == f.size() && n.mode == 0) ? 3 : 2;
+      for (int i = 1; i < need; ++i) {
+        if (!braced_arg(n, "missing '{' for arg " + std::to_string(i + 1) + " of extract",
+                        "missing '}' closing arg " + std::to_string(i + 1) + " of extract"))
+          return partial(std::move(n));
+      }
+      n.num = need;
+      n.yn = parse_yesno("extract");
+      if (failed()) return partial(std::move(n));
+      return n;
+    }
+    for (int i = 1; i < 5; ++i) {
+      skip_ws();
+      if (cur() != '{') {
+        if (i < 2) {
+          fail_curly("missing '{' for arg " + std::to_string(i + 1) + " of extract");
+          return partial(std::move(n));
+        }
+        break;
+      }
+      ++p_;
+      n.args.push_back(parse_seq(true, true));
+      if (failed()) return partial(std::move(n));
+      ++p_;
+    }
+    auto yn = std::make_unique<YesNo>();
+    skip_ws();
+    if (s_.substr(p_, 4) == "fail") {
+      char c = peek(4);
+      if (c == '}' || c == ' ' || c == '\t' || c == '\0') {
+        p_ += 4;
+        yn->fail = true;
+        skip_ws();
+      }
+    } else if (cur() != '}' && is_alpha(cur())) {
+      read_name("_");
+      fail("syntax error in \"extract\" item - \"fail\" expected");
+      return partial(std::move(n));
+    }
+    if (cur() != '}') {
+      fail_curly("missing '}' closing extract");
+      return partial(std::move(n));
+    }
+    ++p_;
+    n.yn = std::move(yn);
+    return n;
+  }
+
+  Node parse_listop(Node n, const std::string& name) {
+    if (!braced_arg(n, "missing '{' for first arg of " + name, "missing '}' closing first arg of " + name))
+      return partial(std::move(n));
+    if (n.item == Item::kReduce &&
+        !braced_arg(n, "missing '{' for second arg of reduce", "missing '}' closing second arg of reduce"))
+      return partial(std::move(n));
+    skip_ws();
+    if (cur() != '{') {
+      fail_curly("missing '{' for last arg of " + name);
+      return partial(std::move(n));
+    }
+    ++p_;
+    if (n.item == Item::kFilter) {
+      n.cond = std::make_unique<Cond>(parse_cond());
+    } else {
+      n.args.push_back(parse_seq(true, true));
+    }
+    if (failed()) {
+      if (error_) *error_ += " inside \"" + name + "\" item";
+      return partial(std::move(n));
+    }
+    skip_ws();
+    if (cur() != '}') {
+      ++p_;
+      fail("missing } at end of condition or expression inside \"" + name +
+           "\"; could be an unquoted } in the content");
+      return partial(std::move(n));
+    }
+    ++p_;
+    skip_ws();
+    if (cur() != '}') {
+      ++p_;
+      fail("missing } at end of \"" + name + "\"");
+      return partial(std::move(n));
+    }
+    ++p_;
+    return n;
+  }
+
+  Node parse_sort(Node n) {
+    if (!braced_arg(n, "missing '{' for list arg of sort", "missing '}' closing list arg of sort"))
+      return partial(std::move(n));
+    if (!braced_arg(n, "missing '{' for comparator arg of sort", "missing '}' closing comparator arg of sort",
+                    false))
+      return partial(std::move(n));
+    // The comparator is read without `$`, so it is always literal.
+    {
+      std::string_view cmp = n.args[1].text;
+      size_t q = 0;
+      std::string opname;
+      if (!cmp.empty() && (cmp[0] == '=' || cmp[0] == '>' || cmp[0] == '<')) {
+        opname += cmp[q++];
+        if (q < cmp.size() && cmp[q] == '=') opname += cmp[q++];
+      } else {
+        while (q < cmp.size() && (is_alnum(cmp[q]) || cmp[q] == '_')) opname += cmp[q++];
+      }
+      if (opname.empty()) {
+        fail("condition name expected, but found \"" + std::string(cmp.substr(q, 16)) + "\"");
+        return partial(std::move(n));
+      }
+      const CondName* found = nullptr;
+      for (const auto& c : kConds)
+        if (c.name == opname) found = &c;
+      if (!found) {
+        fail("");
+        return partial(std::move(n));
+      }
+      switch (found->type) {
+        case CondType::kNumL: case CondType::kNumLE: case CondType::kNumG: case CondType::kNumGE:
+        case CondType::kStrGe: case CondType::kStrGei: case CondType::kStrGt: case CondType::kStrGti:
+        case CondType::kStrLe: case CondType::kStrLei: case CondType::kStrLt: case CondType::kStrLti:
+          break;
+        default:
+          fail("comparator not handled for sort");
+          return partial(std::move(n));
+      }
+      n.mode = static_cast<int>(found->type);
+      n.alpha = is_alpha(opname[0]);
+    }
+    skip_ws();
+    if (cur() != '{') {
+      fail_curly("missing '{' for extractor arg of sort");
+      return partial(std::move(n));
+    }
+    ++p_;
+    size_t start = p_;
+    n.args.push_back(parse_seq(true, true));
+    if (failed()) return partial(std::move(n));
+    n.text = std::string(s_.substr(start, p_ - start));
+    if (cur() != '}') {
+      fail_curly("missing '}' closing extractor arg of sort");
+      return partial(std::move(n));
+    }
+    ++p_;
+    if (cur() != '}') {
+      ++p_;
+      fail("missing } at end of \"sort\"");
+      return partial(std::move(n));
+    }
+    ++p_;
+    return n;
+  }
+
+ public:
+  Cond parse_cond() {
+    Cond c;
+    for (;;) {
+      skip_ws();
+      if (cur() == '!') {
+        c.negate = !c.negate;
+        ++p_;
+      } else {
+        break;
+      }
+    }
+    std::string name;
+    if (cur() == '=' || cur() == '>' || cur() == '<') {
+      name += s_[p_++];
+      if (cur() == '=') {
+        name += '=';
+        ++p_;
+      }
+    } else {
+      name = read_name("_");
+    }
+    c.name = name;
+    auto bad = [&](std::string msg) {
+      fail(std::move(msg));
+      c.partial = true;
+      return std::move(c);
+    };
+    if (name.empty()) return bad("condition name expected, but found \"" + std::string(s_.substr(p_, 16)) + "\"");
+    const CondName* found = nullptr;
+    for (const auto& cn : kConds)
+      if (cn.name == name) found = &cn;
+    if (!found) return bad("unknown condition \"" + name + "\"");
+    c.type = found->type;
+    auto curly_start = [&]() { return bad("missing { after \"" + name + "\""); };
+    auto curly_end = [&]() { return bad("missing } at end of \"" + name + "\" condition"); };
+    switch (c.type) {
+      case CondType::kDef: {
+        if (cur() != ':') return bad("\":\" expected after \"def\"");
+        ++p_;
+        std::string v = read_name("_");
+        size_t plen;
+        HeaderForm form;
+        if (header_prefix(v, &plen, &form)) {
+          c.def.kind = NodeKind::kHeader;
+          c.def.hform = HeaderForm::kDecoded;
+          c.def.text = read_header_rest(v, plen);
+          if (c.def.text.find('}') != std::string::npos) malformed_header_ = true;
+          return c;
+        }
+        Node vn = variable_node(v, false);
+        if (vn.kind == NodeKind::kMarker) {
+          error_.reset();
+          return bad(check_variable_error_message(
+              v.empty() ? "variable name omitted after \"def:\"" : "unknown variable \"" + v + "\" after \"def:\"",
+              v));
+        }
+        c.def = std::move(vn);
+        return c;
+      }
+      case CondType::kFirstDelivery:
+      case CondType::kQueueRunning:
+        return c;
+      case CondType::kSaslauthd:
+        return bad("support for \"saslauthd\" not compiled");
+      case CondType::kExists: case CondType::kIsip: case CondType::kIsip4: case CondType::kIsip6:
+      case CondType::kPam: case CondType::kRadius: case CondType::kLdapauth: case CondType::kPwcheck: {
+        skip_ws();
+        if (cur() != '{') return curly_start();
+        ++p_;
+        c.args.push_back(parse_seq(true, true));
+        if (failed()) {
+          c.partial = true;
+          return c;
+        }
+        if (cur() != '}') return curly_end();
+        ++p_;
+        return c;
+      }
+      case CondType::kAcl: {
+        skip_ws();
+        if (cur() != '{') return curly_start();
+        ++p_;
+        Node tmp;
+        bool ok = read_subs(tmp, 10, 1, true, name);
+        c.args = std::move(tmp.args);
+        if (!ok) {
+          if (error_ && (error_->rfind("Not enough", 0) == 0 || error_->rfind("missing '}'", 0) == 0 ||
+                         error_->rfind("missing or misplaced", 0) == 0))
+            *error_ = "too few arguments or bracketing error for acl";
+          c.partial = true;
+        }
+        return c;
+      }
+      case CondType::kBool:
+      case CondType::kBoolLax: {
+        skip_ws();
+        if (cur() != '{') return curly_start();
+        Node tmp;
+        bool ok = read_subs(tmp, 1, 1, false, name);
+        c.args = std::move(tmp.args);
+        if (!ok) c.partial = true;
+        return c;
+      }
+      case CondType::kInboundSrs: {
+        Node tmp;
+        bool ok = read_subs(tmp, 2, 2, false, name);
+        c.args = std::move(tmp.args);
+        if (!ok) {
+          if (error_ && error_->rfind("Not enough", 0) == 0)
+            *error_ = "too few arguments or bracketing error for inbound_srs";
+          c.partial = true;
+        }
+        return c;
+      }
+      case CondType::kAnd:
+      case CondType::kOr: {
+        skip_ws();
+        if (cur() != '{') return curly_start();
+        ++p_;
+        for (;;) {
+          skip_ws();
+          if (cur() == '}') break;
+          if (cur() != '{')
+            return bad("each subcondition inside an \"" + name + "{...}\" condition must be in its own {}");
+          ++p_;
+          c.subs.push_back(parse_cond());
+          if (failed()) {
+            *error_ += " inside \"" + name + "{...}\" condition";
+            c.partial = true;
+            return c;
+          }
+          skip_ws();
+          if (cur() != '}') {
+            ++p_;
+            return bad("missing } at end of condition inside \"" + name + "\" group");
+          }
+          ++p_;
+        }
+        ++p_;
+        return c;
+      }
+      case CondType::kForall: case CondType::kForany: case CondType::kForallJson:
+      case CondType::kForanyJson: case CondType::kForallJsons: case CondType::kForanyJsons: {
+        skip_ws();
+        if (cur() != '{') return curly_start();
+        ++p_;
+        c.args.push_back(parse_seq(true, true));
+        if (failed()) {
+          c.partial = true;
+          return c;
+        }
+        if (cur() != '}') return curly_end();
+        ++p_;
+        skip_ws();
+        if (cur() != '{') return curly_start();
+        ++p_;
+        c.subs.push_back(parse_cond());
+        if (failed()) {
+          *error_ += " inside \"" + name + "\" condition";
+          c.partial = true;
+          return c;
+        }
+        skip_ws();
+        if (cur() != '}') {
+          ++p_;
+          return bad("missing } at end of condition inside \"" + name + "\"");
+        }
+        ++p_;
+        return c;
+      }
+      default: {
+        // Two-argument conditions.
+        bool rhs_dollar = !(c.type == CondType::kMatchAddress || c.type == CondType::kMatchDomain ||
+                            c.type == CondType::kMatchIp || c.type == CondType::kMatchLocalPart);
+        for (int i = 0; i < 2; ++i) {
+          skip_ws();
+          if (cur() != '{') {
+            if (i == 0) return curly_start();
+            return bad("missing 2nd string in {} after \"" + name + "\"");
+          }
+          ++p_;
+          c.args.push_back(parse_seq(true, i == 0 || rhs_dollar));
+          if (failed()) {
+            c.partial = true;
+            return c;
+          }
+          if (cur() != '}') return curly_end();
+          ++p_;
+        }
+        if (c.type == CondType::kMatch && c.args[1].literal) c.regex = text::Regex::compile(c.args[1].text);
+        return c;
+      }
+    }
+  }
+};
+
+}  // namespace
+}  // namespace detail
+
+Expansion::Expansion() {
+  static const std::shared_ptr<const Impl> empty = std::make_shared<Impl>();
+  impl_ = empty;
+}
+
+const std::string& Expansion::source() const { return impl_->source; }
+bool Expansion::is_literal() const { return impl_->root.literal; }
+const std::string& Expansion::literal() const { return impl_->root.text; }
+const std::optional<Error>& Expansion::syntax_error() const { return impl_->syntax_error; }
+
+Expansion compile(std::string_view s) {
+  // Exim's strings end at a NUL.
+  if (auto z = s.find('\0'); z != std::string_view::npos) s = s.substr(0, z);
+  auto impl = std::make_shared<Expansion::Impl>();
+  impl->source = std::string(s);
+  detail::Parser parser(impl->source);
+  impl->root = parser.parse_top();
+  if (parser.error_) impl->syntax_error = Error::failed(*parser.error_);
+  Expansion e;
+  e.impl_ = std::move(impl);
+  return e;
+}
+
+Result<Expansion> parse(std::string_view s) {
+  Expansion e = compile(s);
+  if (e.syntax_error()) return *e.syntax_error();
+  return e;
+}
+
+}  // namespace tern::expand

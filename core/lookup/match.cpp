@@ -1,0 +1,472 @@
+// core/lookup/match.cpp: Exim's list matching (match.c and check_host in
+// verify.c, 4.96 behaviour).
+//
+// A list is walked item by item; `!` flips an item's sense; the first item
+// that matches decides; if none does, the list matches only when its last
+// item was negative. Each kind has its own item test: domains and local
+// parts use the string test (`^regex`, `*suffix`, lookups, literal; `@` and
+// `@[]` for domains), addresses split into local part and domain, hosts
+// compare IP addresses, networks, net-lookups and (with a name) names.
+#include "core/lookup/match.hpp"
+
+#include <cctype>
+
+#include "core/lookup/internal.hpp"
+#include "core/lookup/ip.hpp"
+#include "core/text/list.hpp"
+#include "core/text/regex.hpp"
+
+namespace tern::lookup {
+
+Result<bool> match_simple_pattern(std::string_view subject, std::string_view pattern, bool caseless,
+                                  std::vector<std::string>* captures) {
+  if (!pattern.empty() && pattern[0] == '^') {
+    auto rx = text::Regex::compile(pattern, caseless);
+    if (!rx.ok()) return rx.take_error();
+    return rx.value().search(subject, captures);
+  }
+  if (!pattern.empty() && pattern[0] == '*') {
+    std::string_view suffix = pattern.substr(1);
+    if (subject.size() < suffix.size()) return false;
+    std::string_view tail = subject.substr(subject.size() - suffix.size());
+    bool hit = caseless ? equal_caseless(tail, suffix) : tail == suffix;
+    if (hit && captures) {
+      captures->assign({std::string(subject), std::string(subject.substr(0, subject.size() - suffix.size()))});
+    }
+    return hit;
+  }
+  return caseless ? equal_caseless(subject, pattern) : subject == pattern;
+}
+
+namespace {
+
+enum class Item { kOk, kFail, kDefer, kError };
+
+struct ItemResult {
+  Item outcome = Item::kFail;
+  std::string data;
+  std::vector<std::string> captures;
+  std::string error;
+};
+
+ItemResult ok_item() { return {Item::kOk, {}, {}, {}}; }
+ItemResult fail_item() { return {}; }
+
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+const char* kind_name(ListKind k) {
+  switch (k) {
+    case ListKind::kDomain: return "domain";
+    case ListKind::kHost: return "host";
+    case ListKind::kAddress: return "address";
+    case ListKind::kLocalPart: return "local part";
+    case ListKind::kString: return "string";
+  }
+  return "string";
+}
+
+struct Ctx {
+  ListKind kind;
+  MatchEnv& env;
+  bool caseless;
+  std::string_view host_name;
+  bool ip_only;
+  int depth = 0;
+  std::vector<std::string>* log;
+};
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// A `type;file-or-query` item (with partial-, *, *@ and options) looked up
+// with `key`. Returns kOk with the data, kFail, kDefer, or an Error for the
+// failures Exim treats as fatal (unknown type, file not openable).
+Result<ItemResult> lookup_item(std::string_view item, std::string_view key, Ctx& ctx,
+                               bool whole_address) {
+  size_t semi = item.find(';');
+  std::string type_text(item.substr(0, semi));
+  if (!ctx.env.registry || !ctx.env.searcher) return Error::failed("lookups are not available here");
+  auto spec = parse_lookup_name(*ctx.env.registry, type_text);
+  if (!spec.ok()) return spec.take_error();
+  std::string rest = trim(item.substr(semi + 1));
+  if (whole_address && spec->partial >= 0) {
+    ctx.log->push_back("partial matching is not applicable to whole-address lookups: ignored \"partial-\" in \"" +
+                       std::string(item) + "\"");
+    spec->partial = -1;
+  }
+  Found f;
+  PartialVars vars;
+  if (spec->type->style() == Style::kQuery) {
+    f = ctx.env.searcher->query(spec.value(), rest);
+  } else {
+    f = ctx.env.searcher->find(spec.value(), rest, key, nullptr, whole_address ? nullptr : &vars);
+  }
+  if (f.open_failed) return Error::failed(f.error);
+  ItemResult r;
+  switch (f.status) {
+    case Found::Status::kFound:
+      r.outcome = Item::kOk;
+      r.data = std::move(f.data);
+      if (vars.set) r.captures = {std::string(key), vars.wild, vars.fixed};
+      break;
+    case Found::Status::kNotFound: r.outcome = Item::kFail; break;
+    case Found::Status::kDefer:
+      r.outcome = Item::kDefer;
+      r.error = std::move(f.error);
+      break;
+  }
+  return r;
+}
+
+// Exim's check_string: one domain / local part / string pattern.
+Result<ItemResult> check_string(std::string_view s, std::string_view pattern, Ctx& ctx, ListKind kind,
+                                bool caseless) {
+  if (kind == ListKind::kDomain) {
+    caseless = true;
+    if (pattern == "@") return equal_caseless(s, ctx.env.primary_hostname) ? ok_item() : fail_item();
+    if (pattern == "@[]") {
+      // A domain literal naming one of our interfaces.
+      if (s.size() > 2 && s.front() == '[' && s.back() == ']') {
+        std::string_view a = s.substr(1, s.size() - 2);
+        if (a.substr(0, 5) == "IPv6:" || a.substr(0, 5) == "ipv6:") a.remove_prefix(5);
+        for (const auto& ip : ctx.env.interface_addresses)
+          if (ip == a) return ok_item();
+      }
+      return fail_item();
+    }
+    // @mx_any, @mx_primary, @mx_secondary need DNS, which list matching
+    // does not do: they never match.
+    if (pattern.substr(0, 4) == "@mx_") return fail_item();
+  }
+  if (!pattern.empty() && (pattern[0] == '^' || pattern[0] == '*' || pattern.find(';') == pattern.npos)) {
+    ItemResult r;
+    auto m = match_simple_pattern(s, pattern, caseless, &r.captures);
+    if (!m.ok()) return m.take_error();
+    if (!m.value()) return fail_item();
+    r.outcome = Item::kOk;
+    return r;
+  }
+  if (pattern.empty()) return s.empty() ? ok_item() : fail_item();
+  return lookup_item(pattern, s, ctx, false);
+}
+
+Result<MatchResult> check_list(std::string_view subject, std::string_view list, Ctx& ctx);
+
+// Exim's check_address: `subject` is local@domain.
+Result<ItemResult> check_address(std::string_view subject, std::string_view pattern, Ctx& ctx) {
+  if (!pattern.empty() && pattern[0] == '^') return check_string(subject, pattern, ctx, ListKind::kString, ctx.caseless);
+  size_t semi = pattern.find(';');
+  if (pattern.substr(0, 2) == "@@") {
+    size_t at = subject.rfind('@');
+    if (at == subject.npos) return fail_item();
+    std::string_view local = subject.substr(0, at);
+    auto r = lookup_item(pattern.substr(2), subject.substr(at + 1), ctx, true);
+    if (!r.ok() || r->outcome != Item::kOk) return r;
+    // The data is a list of local parts for the domain.
+    for (const auto& raw : text::list_items(r->data)) {
+      std::string_view it(raw);
+      bool negate = false;
+      while (!it.empty() && it[0] == '!') {
+        negate = !negate;
+        it.remove_prefix(1);
+        while (!it.empty() && is_space(it[0])) it.remove_prefix(1);
+      }
+      auto m = match_simple_pattern(local, it, ctx.caseless, nullptr);
+      if (!m.ok()) return m.take_error();
+      if (m.value()) {
+        if (negate) return fail_item();
+        ItemResult ok = ok_item();
+        ok.data = r->data;
+        return ok;
+      }
+    }
+    return fail_item();
+  }
+  if (semi != pattern.npos) {
+    // A whole-address lookup, unless the `;` is in the domain part of
+    // local@type;file (the `*@` affix is part of the type).
+    std::string_view type = pattern.substr(0, semi);
+    bool has_at = false;
+    for (size_t i = 0; i < type.size(); ++i)
+      if (type[i] == '@' && (i == 0 || type[i - 1] != '*')) has_at = true;
+    if (!has_at) return lookup_item(pattern, subject, ctx, true);
+  }
+  size_t sat = subject.rfind('@');
+  if (sat == subject.npos) {
+    ctx.log->push_back("no @ found in the subject of an address list match: subject=\"" + std::string(subject) +
+                       "\" pattern=\"" + std::string(pattern) + "\"");
+    return fail_item();
+  }
+  std::string_view slocal = subject.substr(0, sat), sdomain = subject.substr(sat + 1);
+  size_t pat = pattern.find('@');
+  if (pat == pattern.npos) return check_string(sdomain, pattern, ctx, ListKind::kDomain, true);
+  std::string_view plocal = pattern.substr(0, pat), pdomain = pattern.substr(pat + 1);
+  if (!plocal.empty() && plocal[0] == '*') {
+    std::string_view suffix = plocal.substr(1);
+    if (slocal.size() < suffix.size()) return fail_item();
+    std::string_view tail = slocal.substr(slocal.size() - suffix.size());
+    if (!(ctx.caseless ? equal_caseless(tail, suffix) : tail == suffix)) return fail_item();
+  } else if (!(ctx.caseless ? equal_caseless(slocal, plocal) : slocal == plocal)) {
+    return fail_item();
+  }
+  if (pdomain.empty()) return sdomain.empty() ? ok_item() : fail_item();
+  if (pdomain[0] == '+') {
+    Ctx sub = ctx;
+    sub.kind = ListKind::kDomain;
+    auto m = check_list(sdomain, pdomain, sub);
+    if (!m.ok()) return m.take_error();
+    ItemResult r;
+    r.outcome = m->outcome == MatchResult::Outcome::kMatch ? Item::kOk
+                : m->outcome == MatchResult::Outcome::kDefer ? Item::kDefer : Item::kFail;
+    r.data = m->data;
+    r.error = m->error;
+    return r;
+  }
+  return check_string(sdomain, pdomain, ctx, ListKind::kDomain, true);
+}
+
+// verify.c's check_host: `ip` against one host list item.
+Result<ItemResult> check_host(std::string_view ip, std::string_view ss, Ctx& ctx) {
+  if (ss == "*") return ok_item();
+  if (ip.empty()) return ss.empty() ? ok_item() : fail_item();
+  if (ss.empty()) return fail_item();
+  std::string pattern(ss);
+  if (ss[0] == '@') {
+    if (ss.size() == 1) {
+      if (ctx.ip_only) return ItemResult{Item::kError, {}, {}, "NULL"};
+      pattern = ctx.env.primary_hostname;
+    } else if (ss == "@[]") {
+      for (const auto& a : ctx.env.interface_addresses)
+        if (a == ip) return ok_item();
+      return fail_item();
+    }
+  }
+  size_t mask_offset = 0;
+  if (ip_version(pattern, &mask_offset) != 0)
+    return host_is_in_net(ip, pattern, mask_offset) ? ok_item() : fail_item();
+  {
+    size_t t = 0;
+    while (t < pattern.size() && (std::isdigit(static_cast<unsigned char>(pattern[t])) || pattern[t] == '.')) ++t;
+    if (t == pattern.size() || (pattern[t] == '/' && t != 0))
+      return ItemResult{Item::kError, {}, {}, "malformed IPv4 address or address mask"};
+  }
+  size_t semi = pattern.find(';');
+  bool iplookup = ctx.ip_only && semi != std::string::npos;
+  int mlen = -1;
+  size_t type_start = 0;
+  if (pattern.compare(0, 3, "net") == 0 && semi != std::string::npos) {
+    size_t t = 3;
+    int n = 0;
+    while (t < pattern.size() && std::isdigit(static_cast<unsigned char>(pattern[t]))) n = n * 10 + (pattern[t++] - '0');
+    mlen = t == 3 ? -1 : n;
+    iplookup = t < pattern.size() && pattern[t] == '-';
+    type_start = t + 1;
+  }
+  if (iplookup) {
+    std::string type_name = pattern.substr(type_start, semi - type_start);
+    if (!ctx.env.registry || !ctx.env.searcher) return Error::failed("lookups are not available here");
+    LookupType* type = ctx.env.registry->find(type_name);
+    if (!type) return Error::failed("unknown lookup type \"" + type_name + "\"");
+    LookupSpec spec;
+    spec.type = type;
+    Found f;
+    if (type->style() == Style::kQuery) {
+      f = ctx.env.searcher->query(spec, pattern.substr(semi + 1));
+    } else {
+      char sep = type->name() == "iplsearch" ? ':' : '.';
+      std::string key = masked_address(ip, mlen, sep);
+      f = ctx.env.searcher->find(spec, pattern.substr(semi + 1), key);
+    }
+    if (f.open_failed) return Error::failed(f.error);
+    if (f.status == Found::Status::kFound) {
+      ItemResult r = ok_item();
+      r.data = std::move(f.data);
+      return r;
+    }
+    if (f.status == Found::Status::kDefer) return ItemResult{Item::kDefer, {}, {}, f.error};
+    return fail_item();
+  }
+  if (ctx.ip_only) return ItemResult{Item::kError, {}, {}, "cannot match host name in match_ip list"};
+  bool plain_name = true;
+  for (char c : pattern)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') plain_name = false;
+  if (plain_name) {
+    if (ctx.env.resolve_host) {
+      auto addrs = ctx.env.resolve_host(pattern);
+      if (!addrs.ok()) {
+        if (addrs.error().is_defer()) return ItemResult{Item::kDefer, {}, {}, addrs.error().message};
+        return ItemResult{Item::kError, {}, {}, "failed to find IP address for " + pattern};
+      }
+      for (const auto& a : addrs.value())
+        if (host_is_in_net(a, ip, 0)) return ok_item();
+      return fail_item();
+    }
+    return ItemResult{Item::kError, {}, {}, "failed to find IP address for " + pattern};
+  }
+  if (semi != std::string::npos && ctx.env.registry) {
+    auto spec = parse_lookup_name(*ctx.env.registry, pattern.substr(0, semi));
+    if (!spec.ok()) {
+      ctx.log->push_back(spec.error().message + " in host list item \"" + pattern + "\"");
+      return ItemResult{Item::kDefer, {}, {}, spec.error().message};
+    }
+    if (spec->type->style() == Style::kQuery) {
+      auto r = check_string("", pattern, ctx, ListKind::kString, true);
+      if (!r.ok() || r->outcome == Item::kOk || r->outcome == Item::kDefer) return r;
+      return fail_item();
+    }
+  }
+  if (ctx.host_name.empty())
+    return ItemResult{Item::kError, {}, {}, "failed to find host name for " + std::string(ip)};
+  return check_string(ctx.host_name, pattern, ctx, ListKind::kString, true);
+}
+
+Result<ItemResult> check_item(std::string_view subject, std::string_view item, Ctx& ctx) {
+  switch (ctx.kind) {
+    case ListKind::kDomain: return check_string(subject, item, ctx, ListKind::kDomain, true);
+    case ListKind::kLocalPart: return check_string(subject, item, ctx, ListKind::kLocalPart, ctx.caseless);
+    case ListKind::kString: return check_string(subject, item, ctx, ListKind::kString, ctx.caseless);
+    case ListKind::kAddress: return check_address(subject, item, ctx);
+    case ListKind::kHost: return check_host(subject, item, ctx);
+  }
+  return fail_item();
+}
+
+// Exim's match_check_list.
+Result<MatchResult> check_list(std::string_view subject, std::string_view list, Ctx& ctx) {
+  MatchResult out;
+  bool include_unknown = false, ignore_unknown = false, include_defer = false, ignore_defer = false;
+  bool last_negative = false;
+  text::ListReader reader(list, ':');
+  std::string raw;
+  while (reader.next(raw)) {
+    std::string_view item(raw);
+    if (ctx.kind == ListKind::kHost) {
+      if (item == "+include_unknown") { include_unknown = true; ignore_unknown = false; continue; }
+      if (item == "+exclude_unknown") { include_unknown = false; ignore_unknown = false; continue; }
+      if (item == "+ignore_unknown") { ignore_unknown = true; include_unknown = false; continue; }
+      if (item == "+include_defer") { include_defer = true; ignore_defer = false; continue; }
+      if (item == "+exclude_defer") { include_defer = false; ignore_defer = false; continue; }
+      if (item == "+ignore_defer") { ignore_defer = true; include_defer = false; continue; }
+    }
+    bool positive = true;
+    while (!item.empty() && item[0] == '!') {
+      positive = !positive;
+      item.remove_prefix(1);
+      while (!item.empty() && is_space(item[0])) item.remove_prefix(1);
+    }
+    last_negative = !positive;
+    const auto yes = positive ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
+
+    if (!item.empty() && item[0] == '+' && ctx.kind != ListKind::kString) {
+      std::string_view name = item.substr(1);
+      const std::string* text = ctx.env.named_list ? ctx.env.named_list(ctx.kind, name) : nullptr;
+      if (!text) {
+        ctx.log->push_back("unknown named " + std::string(kind_name(ctx.kind)) + " list \"" + std::string(item) + "\"");
+        out.outcome = MatchResult::Outcome::kDefer;
+        out.error = "NULL";
+        return out;
+      }
+      if (ctx.depth > 50) return Error::failed("named list \"" + std::string(item) + "\" refers to itself");
+      std::string expanded = *text;
+      if (ctx.env.expand) {
+        auto x = ctx.env.expand(*text);
+        if (!x.ok()) return x.take_error();
+        expanded = std::move(x.value());
+      }
+      Ctx sub = ctx;
+      sub.depth = ctx.depth + 1;
+      auto r = check_list(subject, expanded, sub);
+      if (!r.ok()) return r;
+      if (r->outcome == MatchResult::Outcome::kDefer) return r;
+      if (r->outcome == MatchResult::Outcome::kMatch) {
+        out = std::move(r.value());
+        out.outcome = yes;
+        return out;
+      }
+      continue;
+    }
+
+    auto r = check_item(subject, item, ctx);
+    if (!r.ok()) return r.take_error();
+    ItemResult& ir = r.value();
+    switch (ir.outcome) {
+      case Item::kOk:
+        out.outcome = yes;
+        out.data = std::move(ir.data);
+        out.captures = std::move(ir.captures);
+        return out;
+      case Item::kFail: break;
+      case Item::kDefer:
+        if (ctx.kind == ListKind::kHost) {
+          if (ignore_defer) break;
+          if (include_defer) {
+            ctx.log->push_back("DNS lookup of \"" + std::string(item) + "\" deferred: accepted by +include_defer");
+            out.outcome = MatchResult::Outcome::kMatch;
+            return out;
+          }
+        }
+        out.outcome = MatchResult::Outcome::kDefer;
+        out.error = std::move(ir.error);
+        return out;
+      case Item::kError:
+        if (ignore_unknown) break;
+        if (include_unknown) {
+          ctx.log->push_back(ir.error + ": accepted by +include_unknown");
+          out.outcome = MatchResult::Outcome::kMatch;
+          return out;
+        }
+        out.outcome = MatchResult::Outcome::kNoMatch;
+        return out;
+    }
+  }
+  out.outcome = last_negative ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
+  return out;
+}
+
+}  // namespace
+
+Result<MatchResult> match_list(std::string_view subject, std::string_view list, ListKind kind, MatchEnv& env,
+                               bool caseless, std::string_view host_name) {
+  std::vector<std::string> log;
+  Ctx ctx{kind, env, caseless, host_name, false, 0, &log};
+  if (kind == ListKind::kAddress && subject.empty()) {
+    // The null sender matches only an empty item.
+    MatchResult out;
+    text::ListReader reader(list, ':');
+    std::string item;
+    bool last_negative = false;
+    while (reader.next(item)) {
+      bool positive = true;
+      std::string_view it(item);
+      while (!it.empty() && it[0] == '!') {
+        positive = !positive;
+        it.remove_prefix(1);
+        while (!it.empty() && is_space(it[0])) it.remove_prefix(1);
+      }
+      last_negative = !positive;
+      if (it.empty()) {
+        out.outcome = positive ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
+        return out;
+      }
+    }
+    out.outcome = last_negative ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
+    return out;
+  }
+  auto r = check_list(subject, list, ctx);
+  if (r.ok()) r->log = std::move(log);
+  return r;
+}
+
+Result<MatchResult> match_ip(std::string_view ip, std::string_view list, MatchEnv& env) {
+  if (!ip.empty() && ip_version(ip) == 0) return Error::failed("\"" + std::string(ip) + "\" is not an IP address");
+  std::vector<std::string> log;
+  Ctx ctx{ListKind::kHost, env, false, {}, true, 0, &log};
+  auto r = check_list(ip, list, ctx);
+  if (r.ok()) r->log = std::move(log);
+  return r;
+}
+
+}  // namespace tern::lookup

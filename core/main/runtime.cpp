@@ -1,0 +1,124 @@
+// core/main/runtime.cpp: a configuration loaded and made ready to use.
+//
+// Builds, in order: the option registry (the core's options, plus the
+// options of first-party modules that are not loaded, so that using one
+// names its module), the configuration, the lookup registry, and the
+// expansion context with the variables the configuration determines.
+#include "core/main/runtime.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace tern::cli {
+namespace {
+
+lookup::ListKind to_lookup_kind(config::ListKind k) {
+  switch (k) {
+    case config::ListKind::kDomain: return lookup::ListKind::kDomain;
+    case config::ListKind::kHost: return lookup::ListKind::kHost;
+    case config::ListKind::kAddress: return lookup::ListKind::kAddress;
+    case config::ListKind::kLocalPart: return lookup::ListKind::kLocalPart;
+  }
+  return lookup::ListKind::kString;
+}
+
+config::ListKind to_config_kind(lookup::ListKind k) {
+  switch (k) {
+    case lookup::ListKind::kHost: return config::ListKind::kHost;
+    case lookup::ListKind::kAddress: return config::ListKind::kAddress;
+    case lookup::ListKind::kLocalPart: return config::ListKind::kLocalPart;
+    default: return config::ListKind::kDomain;
+  }
+}
+
+// Exim's default primary_hostname: the node name from uname().
+std::string node_name() {
+  struct utsname u {};
+  if (uname(&u) != 0) return "localhost";
+  return u.nodename;
+}
+
+std::string self_path() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("tern") : p.string();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Runtime>> Runtime::load(const CommandLine& cl) {
+  std::unique_ptr<Runtime> rt(new Runtime());
+  if (auto s = config::register_exim_options(rt->options_); !s) return s.take_error();
+  for (auto& u : config::first_party_module_options()) rt->options_.add_unloaded(std::move(u));
+
+  config::LoadRequest req;
+  req.path = cl.config_file.empty() ? kDefaultConfigFile : cl.config_file;
+  req.defines = cl.macros;
+  req.registry = &rt->options_;
+  auto loaded = config::load(req);
+  if (!loaded) return loaded.take_error();
+  rt->config_ = std::move(loaded).value();
+  rt->make_context();
+  return rt;
+}
+
+void Runtime::make_context() {
+  // wildlsearch keys are expanded in the runtime's own context.
+  lookups_ = std::make_unique<lookup::Registry>(lookup::Registry::with_core_types(
+      [this](std::string_view key) { return expand::expand(key, context_); }));
+  searcher_ = std::make_unique<lookup::Searcher>(*lookups_);
+
+  const auto& main = config_.main;
+  std::string primary = main.get_string("primary_hostname");
+  if (primary.empty()) primary = node_name();
+  std::string qualify = main.get_string("qualify_domain");
+  if (qualify.empty()) qualify = primary;
+  std::string qualify_recipient = main.get_string("qualify_recipient");
+  if (qualify_recipient.empty()) qualify_recipient = qualify;
+
+  std::string config_file = std::filesystem::absolute(config_.file).lexically_normal().string();
+  variables_.set("primary_hostname", primary);
+  variables_.set("smtp_active_hostname", primary);
+  variables_.set("qualify_domain", qualify);
+  variables_.set("qualify_recipient", qualify_recipient);
+  variables_.set("spool_directory", main.get_string("spool_directory"));
+  variables_.set("config_file", config_file);
+  variables_.set("config_dir", std::filesystem::path(config_file).parent_path().string());
+  variables_.set("exim_path", self_path());
+  variables_.set("caller_uid", std::to_string(getuid()));
+  variables_.set("caller_gid", std::to_string(getgid()));
+  variables_.set("originator_uid", std::to_string(getuid()));
+  variables_.set("originator_gid", std::to_string(getgid()));
+  std::error_code ec;
+  variables_.set("initial_cwd", std::filesystem::current_path(ec).string());
+
+  context_.variables = &variables_;
+  context_.registry = lookups_.get();
+  context_.searcher = searcher_.get();
+  context_.primary_hostname = primary;
+  context_.named_list = [this](lookup::ListKind kind, std::string_view name) -> const std::string* {
+    const config::NamedList* l = nullptr;
+    if (kind == lookup::ListKind::kString) {
+      // listnamed without a type: the first list of any kind with that name.
+      for (const auto& nl : config_.named_lists) {
+        if (nl.name == name) { l = &nl; break; }
+      }
+    } else {
+      l = config_.find_list(to_config_kind(kind), name);
+    }
+    return l ? &l->value : nullptr;
+  };
+  (void)to_lookup_kind;
+}
+
+std::string Runtime::substitute_macros(std::string_view line) const {
+  return config::substitute_macros(config_, line);
+}
+
+bool Runtime::define_macro(std::string_view line, std::string* name) {
+  return config::define_macro(config_, line, name);
+}
+
+}  // namespace tern::cli

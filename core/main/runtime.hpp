@@ -1,0 +1,49 @@
+// core/main/runtime.hpp: a configuration loaded and made ready to use.
+//
+// The command-line modes share this: the option registry filled with the
+// core's options, the configuration read from -C (or the default), the
+// lookup registry and searcher, and an expansion Context whose variables
+// come from the configuration ($primary_hostname, $qualify_domain, ...).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/base/result.hpp"
+#include "core/config/config.hpp"
+#include "core/config/options.hpp"
+#include "core/expand/expand.hpp"
+#include "core/lookup/lookup.hpp"
+#include "core/main/command_line.hpp"
+
+namespace tern::cli {
+
+// Where tern looks for its configuration when -C is not given.
+inline constexpr const char* kDefaultConfigFile = "/etc/tern/tern.conf";
+
+class Runtime {
+ public:
+  // Load the configuration the command line names. Errors are one line,
+  // `file:line: what is wrong`.
+  static Result<std::unique_ptr<Runtime>> load(const CommandLine& cl);
+
+  const config::Config& config() const { return config_; }
+  expand::Context& context() { return context_; }
+  // Substitute the configuration's macros into `line` (-be input lines).
+  std::string substitute_macros(std::string_view line) const;
+  // Define a macro from a `NAME = value` line; false when `line` is not one.
+  bool define_macro(std::string_view line, std::string* name);
+
+ private:
+  Runtime() = default;
+  void make_context();
+
+  config::OptionRegistry options_;
+  config::Config config_;
+  std::unique_ptr<lookup::Registry> lookups_;
+  std::unique_ptr<lookup::Searcher> searcher_;
+  expand::MapVariables variables_;
+  expand::Context context_;
+};
+
+}  // namespace tern::cli

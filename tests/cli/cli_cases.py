@@ -1,0 +1,88 @@
+"""tests/cli/cli_cases.py: the cases run_cli_tests.py runs.
+
+Each case: name, args, optional conf / files / stdin, and the expected
+stdout / stderr (exact, or *_re for a regular expression) and exit status.
+Error texts are tern's contract (INTERFACE.md): one line, `file:line: ...`.
+"""
+
+OK_CONF = "primary_hostname = a.example\nMAC = hello\nmessage_size_limit = 10M\n"
+
+CASES = [
+    # --- the command line itself
+    {"name": "unknown-option", "args": ["-x"], "rc": 1, "stdout": "",
+     "stderr": "tern: unknown, malformed, or incomplete option -x\n"},
+    {"name": "missing-config-argument", "args": ["-C"], "rc": 1,
+     "stderr": "tern: unknown, malformed, or incomplete option -C\n"},
+    {"name": "conflicting-modes", "args": ["-be", "-bV"], "rc": 1,
+     "stderr": "tern: conflicting options -be and -bV\n"},
+    {"name": "daemon-not-built", "conf": OK_CONF, "args": ["-C", "{conf}", "-bd"], "rc": 1,
+     "stderr": "tern: -bd: not in this build yet (only -bV, -be and -bP are)\n"},
+
+    # --- -bV
+    {"name": "version", "conf": OK_CONF, "args": ["-C", "{conf}", "-bV"], "rc": 0, "stderr": "",
+     "stdout_re": r"tern version \S+ .*\nModule ABI: 1\.0\n.*Lookups \(built-in\): lsearch wildlsearch "
+                  r"nwildlsearch iplsearch dsearch\n.*Configuration file is {conf}\n"},
+
+    # --- -be
+    {"name": "be-args", "conf": OK_CONF, "args": ["-C", "{conf}", "-be", "${uc:abc}", "$primary_hostname"],
+     "rc": 0, "stdout": "ABC\na.example\n"},
+    {"name": "be-failure", "conf": OK_CONF, "args": ["-C", "{conf}", "-be", "$nosuch"], "rc": 0,
+     "stdout": 'Failed: unknown variable name "nosuch"\n'},
+    {"name": "be-forced-fail", "conf": OK_CONF, "args": ["-C", "{conf}", "-be", "${if eq{a}{b}{x}fail}"],
+     "rc": 0, "stdout": 'Failed: "if" failed and "fail" requested\n'},
+    {"name": "be-macro-in-args", "conf": OK_CONF, "args": ["-C", "{conf}", "-be", "MAC world"], "rc": 0,
+     "stdout": "hello world\n"},
+    {"name": "be-dash-d-overrides", "conf": OK_CONF, "args": ["-C", "{conf}", "-DMAC=bye", "-be", "MAC"],
+     "rc": 0, "stdout": "bye\n"},
+    {"name": "be-stdin", "conf": OK_CONF, "args": ["-C", "{conf}", "-be"], "rc": 0,
+     "stdin": "X = 1\nX MAC\n${lc:A\\\nB}\n$nosuch\n",
+     "stdout": "> Defined macro 'X'\n> 1 hello\n> ab\n> Failed: unknown variable name \"nosuch\"\n> \n"},
+    {"name": "be-lookup", "conf": OK_CONF,
+     "files": {"aliases": "postmaster: root\nuser: user@example.com\n"},
+     "args": ["-C", "{conf}", "-be", "${lookup{user}lsearch{{dir}/aliases}{<$value>}{none}}",
+              "${lookup{nobody}lsearch{{dir}/aliases}{<$value>}{none}}"],
+     "rc": 0, "stdout": "<user@example.com>\nnone\n"},
+
+    # --- -bP
+    {"name": "bp-options", "conf": OK_CONF,
+     "args": ["-C", "{conf}", "-bP", "message_size_limit", "primary_hostname"], "rc": 0,
+     "stdout": "message_size_limit = 10M\nprimary_hostname = a.example\n"},
+    {"name": "bp-unknown", "conf": OK_CONF, "args": ["-C", "{conf}", "-bP", "nosuch"], "rc": 1,
+     "stdout": "nosuch is not a known option\n"},
+    {"name": "bp-boolean", "conf": "no_accept_8bitmime\n", "args": ["-C", "{conf}", "-bP", "accept_8bitmime"],
+     "rc": 0, "stdout": "no_accept_8bitmime\n"},
+    {"name": "bp-time", "conf": "auto_thaw = 90m\n", "args": ["-C", "{conf}", "-bP", "auto_thaw"],
+     "rc": 0, "stdout": "auto_thaw = 1h30m\n"},
+    {"name": "bp-all", "conf": OK_CONF, "args": ["-C", "{conf}", "-bP", "all"], "rc": 0,
+     "stdout_re": r"accept_8bitmime\n.*\nprimary_hostname = a\.example\n.*"},
+
+    # --- configuration errors: one line, file:line, exit 1
+    {"name": "err-unknown-option", "conf": "primary_hostname = a.example\nfoo = 1\n",
+     "args": ["-C", "{conf}", "-bV"], "rc": 1, "stdout": "",
+     "stderr": '{conf}:2: main option "foo" unknown\n'},
+    {"name": "err-bad-integer", "conf": "smtp_accept_max = 10X\n", "args": ["-C", "{conf}", "-bV"], "rc": 1,
+     "stderr": "{conf}:1: extra characters follow integer value for smtp_accept_max\n"},
+    {"name": "err-unterminated-ifdef", "conf": "primary_hostname = a.example\n.ifdef X\n",
+     "args": ["-C", "{conf}", "-bV"], "rc": 1, "stderr": "{conf}:2: .ifdef without matching .endif\n"},
+    {"name": "err-missing-include", "conf": ".include {dir}/nonexist.conf\n", "args": ["-C", "{conf}", "-bV"],
+     "rc": 1, "stderr": "{conf}:1: failed to open included configuration file {dir}/nonexist.conf\n"},
+    {"name": "err-unknown-driver", "conf": "begin routers\nr1:\n  driver = nosuch\n",
+     "args": ["-C", "{conf}", "-bV"], "rc": 1,
+     "stderr": '{conf}:3: router r1: cannot find router driver "nosuch"\n'},
+    {"name": "err-module-not-loaded", "conf": "begin transports\nt1:\n  driver = smtp\n  hosts_try_dane = *\n",
+     "args": ["-C", "{conf}", "-bV"], "rc": 1,
+     "stderr": '{conf}:4: option "hosts_try_dane" belongs to module "dane", which is not loaded: '
+               'add it to "modules"\n'},
+    {"name": "err-missing-file", "args": ["-C", "{dir}/nonexist.conf", "-bV"], "rc": 1,
+     "stderr": "{dir}/nonexist.conf: failed to open configuration file: No such file or directory\n"},
+    {"name": "err-in-include", "conf": ".include {dir}/inc.conf\n",
+     "files": {"inc.conf": "# included\nbad_option = 1\n"}, "args": ["-C", "{conf}", "-bV"], "rc": 1,
+     "stderr": '{dir}/inc.conf:2: main option "bad_option" unknown\n'},
+
+    # --- macros, conditionals and continuation through the command line
+    {"name": "ifdef-from-dash-d", "args": ["-C", "{conf}", "-DLOCAL=1", "-bP", "primary_hostname"],
+     "conf": ".ifdef LOCAL\nprimary_hostname = local.example\n.else\nprimary_hostname = other.example\n.endif\n",
+     "rc": 0, "stdout": "primary_hostname = local.example\n"},
+    {"name": "continuation", "args": ["-C", "{conf}", "-bP", "primary_hostname"],
+     "conf": "primary_hostname = a\\\n    .example\n", "rc": 0, "stdout": "primary_hostname = a.example\n"},
+]

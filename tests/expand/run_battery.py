@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Check an implementation of Exim's -be string expansion against battery.jsonl.
+
+    run_battery.py --tern /path/to/tern     # the C++ project's checker (ctest)
+    run_battery.py --exim                   # the reference Exim 4.96 (must pass 100%)
+
+For each case runs
+    PROG -C tests/expand/fixtures/battery.conf -DFIXTURES=<abs fixtures dir> -be '<input>'
+(stdin is /dev/null) and compares stdout, minus one final newline, and the
+exit status with the recorded ones ("match" cases: the output must fully
+match the regex).  Prints a diff per mismatch and a final line
+"N passed, N failed"; exits 1 if any case failed.
+
+Options:
+  --only PREFIX       run only the cases whose id starts with PREFIX (repeatable)
+  --list-failures     print only the ids of the failing cases (plus the summary)
+  --jobs N            parallel processes (default: 2 x CPUs)
+  --timeout S         per-case timeout in seconds (default 20)
+  --battery FILE      another battery file (default tests/expand/battery.jsonl)
+"""
+import argparse
+import difflib
+import json
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
+import battery_common as bc  # noqa: E402
+
+
+
+def load(path):
+    cases = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                cases.append(json.loads(line))
+    return cases
+
+
+def run_case(prog, case, timeout):
+    argv = [bc.encode_arg(a) for a in bc.command(prog, case["input"])]
+    try:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "timeout", ""
+    except OSError as e:
+        return None, f"cannot run: {e}", ""
+    out = bc.decode_out(p.stdout)
+    if out.endswith("\n"):
+        out = out[:-1]
+    return out, p.returncode, bc.decode_out(p.stderr)
+
+
+def check(case, result):
+    """returns None when it passes, else a description of the mismatch"""
+    out, rc, err = result
+    problems = []
+    if out is None:
+        return f"  {rc}\n"
+    if "match" in case:
+        rx = bc.detokenize_regex(case["match"])
+        if not re.fullmatch(rx, out, re.S):
+            problems.append(f"  output {out!r}\n  does not match /{case['match']}/\n")
+    else:
+        want = bc.detokenize(case["output"])
+        if out != want:
+            if "\n" in want or "\n" in out:
+                d = difflib.unified_diff(want.split("\n"), out.split("\n"),
+                                         "expected", "got", lineterm="")
+                problems.append("".join(f"  {l!r}\n" for l in d))
+            else:
+                problems.append(f"  expected: {want!r}\n       got: {out!r}\n")
+    if rc != case["exit"]:
+        problems.append(f"  exit status: expected {case['exit']}, got {rc}\n")
+    if not problems:
+        return None
+    if err.strip():
+        problems.append(f"  stderr: {err.strip()[:500]!r}\n")
+    return "".join(problems)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--tern", help="path of the tern binary")
+    g.add_argument("--exim", action="store_true", help="check the reference exim itself")
+    ap.add_argument("--only", action="append", help="id prefix (repeatable)")
+    ap.add_argument("--list-failures", action="store_true")
+    ap.add_argument("--jobs", type=int, default=2 * (os.cpu_count() or 2))
+    ap.add_argument("--timeout", type=float, default=20)
+    ap.add_argument("--battery", default=bc.BATTERY)
+    args = ap.parse_args()
+
+    prog = bc.exim_prog() if args.exim else [os.path.abspath(args.tern)]
+    cases = load(args.battery)
+    if args.only:
+        cases = [c for c in cases if any(c["id"].startswith(p) for p in args.only)]
+    with ThreadPoolExecutor(max(1, args.jobs)) as ex:
+        results = list(ex.map(lambda c: run_case(prog, c, args.timeout), cases))
+
+    passed = failed = 0
+    for case, res in zip(cases, results):
+        msg = check(case, res)
+        if msg is None:
+            passed += 1
+            continue
+        failed += 1
+        if args.list_failures:
+            print(case["id"])
+        else:
+            print(f"FAIL {case['id']}\n  input: {case['input']!r}\n{msg}", end="")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
