@@ -56,17 +56,48 @@ class Macros {
   // Returns whether anything was substituted.
   bool expand(std::string& line, size_t from) const { return substitute(list, line, from); }
 
+  // A configuration has hundreds of built-in macros and most lines name
+  // none, so a macro is searched for only when the pair of characters it
+  // starts with occurs in the line; the pairs are taken again after each
+  // substitution, because a replacement can bring a later macro's name.
   static bool substitute(const std::vector<Macro>& macros, std::string& line, size_t from) {
     bool found = false;
+    std::vector<bool> pairs = char_pairs(line, from);
     for (const auto& m : macros) {
+      if (m.name.empty()) continue;
+      if (m.name.size() >= 2 && !pairs[pair_index(m.name[0], m.name[1])]) continue;
       size_t pos = from;
+      size_t before = line.size();
+      bool changed = false;
       while ((pos = line.find(m.name, pos)) != std::string::npos) {
         line.replace(pos, m.name.size(), m.value);
         pos += m.value.size();
-        found = true;
+        found = changed = true;
       }
+      if (changed || line.size() != before) pairs = char_pairs(line, from);
     }
     return found;
+  }
+
+  static std::vector<bool> start_pairs(const std::vector<Macro>& macros) {
+    std::vector<bool> starts(65536);
+    for (const auto& m : macros) {
+      if (m.name.size() >= 2) {
+        starts[pair_index(m.name[0], m.name[1])] = true;
+      } else if (m.name.size() == 1) {
+        for (int b = 0; b < 256; ++b) starts[pair_index(m.name[0], static_cast<char>(b))] = true;
+      }
+    }
+    return starts;
+  }
+
+  static size_t pair_index(char a, char b) {
+    return static_cast<unsigned char>(a) * 256u + static_cast<unsigned char>(b);
+  }
+  static std::vector<bool> char_pairs(const std::string& line, size_t from) {
+    std::vector<bool> pairs(65536);
+    for (size_t i = from; i + 1 < line.size(); ++i) pairs[pair_index(line[i], line[i + 1])] = true;
+    return pairs;
   }
 };
 
@@ -312,6 +343,7 @@ class Loader {
     }
     if (Status st = finish_driver(); !st) return st;
     cfg_.macros = macros_.list;
+    cfg_.macro_starts = Macros::start_pairs(cfg_.macros);
     derive_defaults();
     return {};
   }
@@ -791,7 +823,12 @@ std::string format_macros(const Config& c) {
 
 std::string substitute_macros(const Config& c, std::string_view line) {
   std::string out(line);
-  Macros::substitute(c.macros, out, 0);
+  bool any = false;
+  for (size_t i = 0; !any && i < line.size(); ++i) {
+    char next = i + 1 < line.size() ? line[i + 1] : '\0';
+    any = c.macro_starts.empty() || c.macro_starts[Macros::pair_index(line[i], next)];
+  }
+  if (any) Macros::substitute(c.macros, out, 0);
   return out;
 }
 
@@ -813,6 +850,7 @@ bool define_macro(Config& c, std::string_view line, std::string* name) {
     }
   }
   c.macros.push_back({std::move(macro_name), std::move(value), false, false});
+  c.macro_starts = Macros::start_pairs(c.macros);
   return true;
 }
 

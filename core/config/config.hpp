@@ -119,6 +119,10 @@ struct Config {
   std::string file;  // the path as given
   const OptionRegistry* registry = nullptr;
   std::vector<Macro> macros;  // builtins first, then -D, then the file's, in definition order
+  // The pairs of characters macro names start with (index a*256+b; a
+  // one-character name marks every pair it starts): substitute_macros()
+  // returns at once for a line where none occurs, the common case.
+  std::vector<bool> macro_starts;
   OptionSet main;
   std::vector<NamedList> named_lists;
   std::vector<Acl> acls;

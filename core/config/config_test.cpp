@@ -4,6 +4,7 @@
 // reference Exim 4.96 printed for the same input (see tools/gen_options.py),
 // so the -bP tests compare tern's output with Exim's own.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <set>
@@ -39,9 +40,14 @@ Result<Config> load_file(const std::string& path, std::vector<std::pair<std::str
   return load(req);
 }
 
+// A scratch file of this test process: ctest runs tests in parallel.
+std::string scratch_path() {
+  return ::testing::TempDir() + "tern-config-test-" + std::to_string(getpid()) + ".conf";
+}
+
 // Writes `text` to a scratch file and loads it.
 Result<Config> load_text(const std::string& text, std::vector<std::pair<std::string, std::string>> defines = {}) {
-  std::string path = ::testing::TempDir() + "t.conf";
+  std::string path = scratch_path();
   std::ofstream(path) << text;
   return load_file(path, std::move(defines));
 }
@@ -127,7 +133,7 @@ struct Case {
 };
 
 TEST(Config, Table) {
-  const std::string F = ::testing::TempDir() + "t.conf";
+  const std::string F = scratch_path();
   const std::vector<Case> cases = {
       // booleans
       {"bool bare", "accept_8bitmime\n", "accept_8bitmime", "accept_8bitmime\n"},

@@ -382,6 +382,89 @@ Result<std::string> read_socket(const std::vector<std::string>& a) {
   return data;
 }
 
+// ${imapfolder}: a UTF-8 folder name in IMAP's modified UTF-7, with the
+// hierarchy separator `sep` written as '.' (Exim's imap_utf7_encode).
+Result<std::string> imap_utf7(std::string_view name, char sep, std::string_view specials) {
+  bool lead = !name.empty() && name[0] == sep;
+  if (lead) name.remove_prefix(1);
+  std::string_view s = name;
+  bool plain = !lead;
+  for (unsigned char c : s) {
+    if (c >= 0x7f || c < 0x20 || c == '.' || c == '/' || c == '&' || c == static_cast<unsigned char>(sep) ||
+        specials.find(static_cast<char>(c)) != std::string_view::npos) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return std::string(s);
+  // UTF-8 to UTF-16 code units.
+  std::vector<uint16_t> units;
+  for (size_t i = 0; i < name.size();) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    uint32_t cp = c;
+    int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+    if (extra) cp = c & (0x3f >> extra);
+    ++i;
+    for (int k = 0; k < extra && i < name.size(); ++k, ++i) cp = (cp << 6) | (static_cast<unsigned char>(name[i]) & 0x3f);
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      units.push_back(static_cast<uint16_t>(0xd800 | (cp >> 10)));
+      units.push_back(static_cast<uint16_t>(0xdc00 | (cp & 0x3ff)));
+    } else {
+      units.push_back(static_cast<uint16_t>(cp));
+    }
+  }
+  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+  std::string out;
+  std::string bytes;  // pending UTF-16BE bytes of the current base64 run
+  bool in_b64 = false, lastsep = false;
+  auto flush = [&]() {
+    if (!in_b64) return;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (unsigned char b : bytes) {
+      acc = (acc << 8) | b;
+      bits += 8;
+      while (bits >= 6) {
+        bits -= 6;
+        out += b64[(acc >> bits) & 0x3f];
+      }
+    }
+    if (bits > 0) out += b64[(acc << (6 - bits)) & 0x3f];
+    out += '-';
+    bytes.clear();
+    in_b64 = false;
+  };
+  for (uint16_t u : units) {
+    bool ascii = u < 0x7f && u >= 0x20;
+    char c = static_cast<char>(u);
+    if (!ascii || (specials.find(c) != std::string_view::npos && c != sep)) {
+      lastsep = false;
+      if (!in_b64) {
+        out += '&';
+        in_b64 = true;
+      }
+      bytes += static_cast<char>(u >> 8);
+      bytes += static_cast<char>(u & 0xff);
+    } else if ((c != '.' && c != '/') || c == sep) {
+      flush();
+      if (c == sep) {
+        if (!lastsep) out += '.';
+        lastsep = true;
+      } else {
+        out += c;
+        if (c == '&') out += '-';
+        lastsep = false;
+      }
+    } else {
+      return Error::failed(std::string("imapfolder: illegal character '") + c + "'");
+    }
+  }
+  flush();
+  if (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
+}
+
 class Evaluator final : public OperatorEnv {
  public:
   Evaluator(Context& ctx, const std::optional<Error>& syntax) : ctx_(ctx), syntax_(&syntax) {}
@@ -398,6 +481,15 @@ class Evaluator final : public OperatorEnv {
       if (!st) return st;
     }
     return {};
+  }
+
+  // What Exim's expansion yields for `s` while skipping: its text only.
+  static std::string skip_value(const Seq& s) {
+    if (s.literal) return s.text;
+    std::string v;
+    for (const auto& n : s.nodes)
+      if (n.kind == NodeKind::kText) v += n.text;
+    return v;
   }
 
   Result<std::string> value_of(const Seq& s, bool skip) {
@@ -472,6 +564,19 @@ class Evaluator final : public OperatorEnv {
                  std::move(save_lookup), type, out, skip);
   }
   Status lookup_item(const Node& n, std::string& out, bool skip);
+  Status lookup_find(const Node& n, bool skip);
+  // The syntax error of a yes/no part; "fail" without its brace is worded
+  // differently unless the failure was actually wanted.
+  Error yesno_syntax_error(const Node& n, bool yes, bool skip) {
+    Error e = syntax_error();
+    if (n.yn && n.yn->fail_unclosed && (skip || yes)) {
+      const std::string tag = " after forcedfail";
+      auto pos = e.message.find(tag);
+      if (pos != std::string::npos) e.message.erase(pos, tag.size());
+    }
+    return e;
+  }
+  Status numeric_item(const Node& n, const std::vector<std::string>& a, std::string& out);
   Status extract_item(const Node& n, std::string& out, bool skip);
   Status listop_item(const Node& n, std::string& out, bool skip);
   Status sort_item(const Node& n, std::string& out, bool skip);
@@ -502,6 +607,29 @@ Result<std::vector<std::string>> Evaluator::args_of(const Node& n, bool skip) {
 }
 
 Status Evaluator::partial(const Node& n, bool skip) {
+  if (n.item == Item::kReadsocket && n.mode >= 2 && !skip) {
+    // Exim connects before it looks for the closing brace.
+    std::vector<std::string> a;
+    for (int i = 0; i < n.mode; ++i) {
+      auto r = value_of(n.args[i], false);
+      if (!r) return r.take_error();
+      a.push_back(std::move(*r));
+    }
+    auto r = read_socket(a);
+    if (!r) return r.take_error();
+    return syntax_error();
+  }
+  if (n.item == Item::kIf && n.cond && n.yn && n.yn->fail_unclosed) {
+    auto c = cond(*n.cond, skip);
+    if (!c) return c.take_error();
+    return yesno_syntax_error(n, *c, skip);
+  }
+  if (n.item == Item::kLookup && n.yn) {
+    // The yes/no part is wrong: Exim has done the lookup by then.
+    Status st = lookup_find(n, skip);
+    if (!st) return st;
+    return yesno_syntax_error(n, ctx_.value.has_value(), skip);
+  }
   if (n.item == Item::kLookup && !n.text.empty()) {
     // Exim checks the lookup type before reading the file-or-query argument.
     if (n.mode == 1 && !n.args.empty()) {
@@ -672,7 +800,7 @@ Status Evaluator::item(const Node& n, std::string& out, bool skip) {
       auto saved = ctx_.value;
       auto a0 = value_of(n.args[0], skip);
       if (!a0) return a0.take_error();
-      std::string f = trim(*a0);
+      std::string f = trim(skip ? skip_value(n.args[0]) : *a0);
       if (f.empty() && !skip) return Error::failed("first argument of \"listextract\" must not be empty");
       int sign = 1, x = 0;
       size_t i = 0;
@@ -738,7 +866,16 @@ Status Evaluator::item(const Node& n, std::string& out, bool skip) {
   if (n.item == Item::kReadfile && ctx_.forbid_readfile) return Error::failed("file insertions are not permitted");
   auto args_r = args_of(n, skip);
   if (!args_r) return args_r.take_error();
-  if (skip) return {};
+  if (skip) {
+    if (n.item == Item::kSubstr || n.item == Item::kLength || n.item == Item::kHash || n.item == Item::kNhash) {
+      // Exim 4.96 converts the numbers before it notices it is skipping.
+      std::vector<std::string> sv;
+      for (const auto& a : n.args) sv.push_back(skip_value(a));
+      std::string scratch;
+      return numeric_item(n, sv, scratch);
+    }
+    return {};
+  }
   auto& a = *args_r;
   switch (n.item) {
     case Item::kAcl: {
@@ -754,6 +891,49 @@ Status Evaluator::item(const Node& n, std::string& out, bool skip) {
         default:
           return Error::failed(std::string(rc_name(r->rc)) + " from acl \"" + a[0] + "\"");
       }
+    }
+    case Item::kImapfolder: {
+      std::string sep = a.size() > 1 ? a[1] : "/";
+      if (sep.size() != 1)
+        return Error::failed("IMAP folder separator must be one character, found \"" + sep + "\"");
+      auto r = imap_utf7(a[0], sep[0], a.size() > 2 ? std::string_view(a[2]) : std::string_view());
+      if (!r) return r.take_error();
+      out += *r;
+      return {};
+    }
+    case Item::kSrsEncode: {
+      if (a[1].empty()) return {};
+      std::string lc = a[1];
+      for (auto& ch : lc) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      auto h = text::hmac("md5", a[0], lc);
+      if (!h) return h.take_error();
+      std::string g = "SRS0=" + h->substr(0, 4) + "=";
+      static const char base32[] = "abcdefghijklmnopqrstuvwxyz234567";
+      unsigned long i = static_cast<unsigned long>(now() / 86400) & 0x3ff;
+      g += base32[i >> 5];
+      g += base32[i & 0x1f];
+      g += '=';
+      // The return path as a bare address: <...> and white space dropped.
+      std::string addr = trim(a[1]);
+      if (addr.size() >= 2 && addr.front() == '<' && addr.back() == '>') addr = trim(addr.substr(1, addr.size() - 2));
+      size_t at = addr.rfind('@');
+      std::string local = at == std::string::npos ? addr : addr.substr(0, at);
+      if (at != std::string::npos) g += addr.substr(at + 1);
+      g += '=';
+      bool quoted = local.find('"') != std::string::npos;
+      if (quoted) {
+        std::string d;
+        for (char ch : local)
+          if (ch != '"') d += ch;
+        local = std::move(d);
+      }
+      g += local;
+      if (quoted) out += '"';
+      out += g;
+      if (quoted) out += '"';
+      out += '@';
+      out += a[2];
+      return {};
     }
     case Item::kPerl:
       // tern has no embedded Perl; Exim says this when perl_startup is unset.
@@ -776,19 +956,12 @@ Status Evaluator::item(const Node& n, std::string& out, bool skip) {
     case Item::kSubstr:
     case Item::kLength:
     case Item::kHash:
-    case Item::kNhash: {
-      Result<std::string> r = std::string();
-      bool two = a.size() == 2;
-      switch (n.item) {
-        case Item::kSubstr: r = two ? text::substr(a[1], a[0], "") : text::substr(a[2], a[0], a[1]); break;
-        case Item::kLength: r = text::length(a[1], a[0]); break;
-        case Item::kHash: r = two ? text::hash(a[1], a[0], "") : text::hash(a[2], a[0], a[1]); break;
-        default: r = two ? text::nhash(a[1], a[0], "") : text::nhash(a[2], a[0], a[1]); break;
-      }
-      if (!r) return r.take_error();
-      out += *r;
-      return {};
-    }
+    case Item::kNhash:
+      return numeric_item(n, a, out);
+    default:
+      break;
+  }
+  switch (n.item) {
     case Item::kHmac: {
       auto r = text::hmac(a[0], a[1], a[2]);
       if (!r) return r.take_error();
@@ -848,10 +1021,34 @@ Status Evaluator::item(const Node& n, std::string& out, bool skip) {
   }
 }
 
+Status Evaluator::numeric_item(const Node& n, const std::vector<std::string>& a, std::string& out) {
+  Result<std::string> r = std::string();
+  bool two = a.size() == 2;
+  switch (n.item) {
+    case Item::kSubstr: r = two ? text::substr(a[1], a[0], "") : text::substr(a[2], a[0], a[1]); break;
+    case Item::kLength: r = text::length(a[1], a[0]); break;
+    case Item::kHash: r = two ? text::hash(a[1], a[0], "") : text::hash(a[2], a[0], a[1]); break;
+    default: r = two ? text::nhash(a[1], a[0], "") : text::nhash(a[2], a[0], a[1]); break;
+  }
+  if (!r) return r.take_error();
+  out += *r;
+  return {};
+}
+
 Status Evaluator::lookup_item(const Node& n, std::string& out, bool skip) {
-  if (ctx_.forbid_lookups) return Error::failed("lookup expansions are not permitted");
   auto saved_value = ctx_.value;
   auto saved_num = ctx_.numeric;
+  Status found = lookup_find(n, skip);
+  if (!found) return found;
+  Status st = yesno(n, ctx_.value.has_value(), std::move(saved_value), "lookup", out, skip);
+  if (!st) return st;
+  ctx_.numeric = std::move(saved_num);
+  return {};
+}
+
+// The lookup itself: sets $value (and $1.. for partial- matches).
+Status Evaluator::lookup_find(const Node& n, bool skip) {
+  if (ctx_.forbid_lookups) return Error::failed("lookup expansions are not permitted");
   bool has_key = n.mode == 1;
   std::string key;
   if (has_key) {
@@ -903,9 +1100,6 @@ Status Evaluator::lookup_item(const Node& n, std::string& out, bool skip) {
       ctx_.value.reset();
     }
   }
-  Status st = yesno(n, ctx_.value.has_value(), std::move(saved_value), "lookup", out, skip);
-  if (!st) return st;
-  ctx_.numeric = std::move(saved_num);
   return {};
 }
 
@@ -1253,7 +1447,7 @@ Status Evaluator::run_item(const Node& n, std::string& out, bool skip) {
     ctx_.runrc = 0;
     ctx_.value.reset();
   } else {
-    if (argv.empty()) return Error::failed("missing command for ${run} expansion");
+    if (argv.empty()) argv.emplace_back();  // Exim runs nothing: exit 127
     int out_pipe[2];
     if (pipe(out_pipe) != 0) return Error::failed(std::string("couldn't create child process: ") + std::strerror(errno));
     pid_t pid = fork();
@@ -1399,9 +1593,11 @@ Result<bool> Evaluator::cond(const Cond& c, bool skip) {
       std::string v;
       Status st = node(c.def, v, false);
       if (!st) {
-        if (c.def.kind == NodeKind::kVar)
-          return Error::failed("unknown variable \"" + c.def.text + "\" after \"def:\"");
-        return st.take_error();
+        std::string full = c.def.kind == NodeKind::kAclVar      ? "acl_" + c.def.text
+                           : c.def.kind == NodeKind::kRouterVar ? "r_" + c.def.text
+                                                                : c.def.text;
+        return Error::failed(
+            check_variable_error_message("unknown variable \"" + full + "\" after \"def:\"", full));
       }
       return (!v.empty()) == testfor;
     }
@@ -1718,9 +1914,12 @@ Result<bool> check_acl_condition(const Expansion& e, Context& ctx) {
   auto r = evaluate(e, ctx);
   if (!r) return r.take_error();
   const std::string& s = *r;
-  if (s.empty() || s == "0" || detail::strcmpic(s, "no") == 0 || detail::strcmpic(s, "false") == 0) return false;
-  if (s == "1" || detail::strcmpic(s, "yes") == 0 || detail::strcmpic(s, "true") == 0) return true;
-  return Error::failed("invalid \"condition\" value \"" + s + "\"");
+  // acl.c: all digits (or empty) is a number; otherwise yes/true, no/false.
+  std::string_view digits = !s.empty() && s[0] == '-' ? std::string_view(s).substr(1) : std::string_view(s);
+  if (digits.find_first_not_of("0123456789") == std::string_view::npos) return std::atoi(s.c_str()) != 0;
+  if (detail::strcmpic(s, "no") == 0 || detail::strcmpic(s, "false") == 0) return false;
+  if (detail::strcmpic(s, "yes") == 0 || detail::strcmpic(s, "true") == 0) return true;
+  return Error::defer("invalid \"condition\" value \"" + s + "\"");
 }
 
 }  // namespace tern::expand

@@ -155,8 +155,9 @@ Result<std::string> expand(std::string_view s, Context& ctx);
 // Exim's expand_check_condition (router `condition`): the expanded string
 // is true unless it is empty, "0", "no" or "false" (any case).
 Result<bool> check_condition(const Expansion& e, Context& ctx);
-// ACL `condition =`: "yes"/"true"/a non-zero number is true, "no"/"false"/
-// "0"/empty false, anything else an error (Exim's acl.c texts).
+// ACL `condition =` (acl.c): a string of digits is true when non-zero (empty
+// is false), "yes"/"true" and "no"/"false" in any case; anything else is a
+// kDefer error `invalid "condition" value "..."`.
 Result<bool> check_acl_condition(const Expansion& e, Context& ctx);
 
 // The Exim names of all expansion variables known to this build (sorted).

@@ -207,7 +207,32 @@ TEST_F(ExpandTest, Items) {
       {"prvscheck not prvs", "[${prvscheck{user@example.com}{secret}}]", "[]"},
       {"authresults", "${authresults{x}}", "Authentication-Results: x"},
       {"cert var name", "${md5:$tls_in_peercert}", "788d96d479353504267a61f7a5c259d7"},
+      {"imapfolder", "${imapfolder{Entw\xc3\xbcrfe/a}}", "Entw&APw-rfe.a"},
+      {"imapfolder leading sep", "${imapfolder{/x/&y}}", "x.&-y"},
+      {"imapfolder illegal", "${imapfolder{a.b}}", "Failed: imapfolder: illegal character '.'"},
+      {"imapfolder sep", "${imapfolder{a}{xy}}", "Failed: IMAP folder separator must be one character, found \"xy\""},
+      {"srs_encode empty", "[${srs_encode{secret}{}{fwd.example}}]", "[]"},
+      {"run empty", "${run{}{y$runrc}{n$runrc}}", "n127"},
+      // Exim 4.96 checks these even in a branch it skips.
+      {"skipped substr", "${if eq{a}{b}{${substr{x}{y}{z}}}{z}}", "Failed: \"x\" is not a number (in \"substr\" expansion)"},
+      {"skipped listextract", "${if eq{a}{b}{${listextract{x}{b}}}{z}}",
+       "Failed: first argument of \"listextract\" must be numeric"},
+      {"skipped lookup type", "${if eq{a}{b}{${lookup{x}nosuch{y}}}}", "Failed: unknown lookup type \"nosuch\""},
+      {"skipped run", "${if eq{a}{b}{${run{/nonexist}}}{z}}[$runrc]", "z[0]"},
   });
+}
+
+// Exim 4.96 with strict_acl_vars = true.
+TEST_F(ExpandTest, StrictAclVars) {
+  ctx_.strict_acl_vars = true;
+  check({
+      {"def", "${if def:acl_c0{y}{n}}", "Failed: unknown variable \"acl_c0\" after \"def:\" (strict_acl_vars is set)"},
+      {"plain", "$acl_c0", "Failed: unknown variable name \"acl_c0\" (strict_acl_vars is set)"},
+      {"braced", "${acl_m_x}", "Failed: unknown variable in \"${acl_m_x}\" (strict_acl_vars is set)"},
+      {"router var", "$r_foo", "Failed: unknown variable name \"r_foo\""},
+  });
+  ctx_.acl_vars["c0"] = "set";
+  EXPECT_EQ(run("$acl_c0 ${if def:acl_c0{y}{n}}"), "set y");
 }
 
 TEST_F(ExpandTest, PrvsRoundTrip) {

@@ -24,7 +24,8 @@ constexpr ItemName kItems[] = {
     {"certextract", Item::kCertextract}, {"env", Item::kEnv},
     {"extract", Item::kExtract},   {"filter", Item::kFilter},
     {"hash", Item::kHash},         {"hmac", Item::kHmac},
-    {"if", Item::kIf},             {"length", Item::kLength},
+    {"if", Item::kIf},             {"imapfolder", Item::kImapfolder},
+    {"length", Item::kLength},
     {"listextract", Item::kListextract}, {"listquote", Item::kListquote},
     {"lookup", Item::kLookup},     {"map", Item::kMap},
     {"nhash", Item::kNhash},       {"perl", Item::kPerl},
@@ -32,6 +33,7 @@ constexpr ItemName kItems[] = {
     {"readfile", Item::kReadfile}, {"readsocket", Item::kReadsocket},
     {"reduce", Item::kReduce},     {"run", Item::kRun},
     {"sg", Item::kSg},             {"sort", Item::kSort},
+    {"srs_encode", Item::kSrsEncode},
     {"substr", Item::kSubstr},     {"tr", Item::kTr},
 };
 
@@ -134,6 +136,11 @@ bool node_walks(const Node& n) {
   if (n.kind == NodeKind::kMarker || n.kind == NodeKind::kPartial) return true;
   if (n.kind == NodeKind::kItem && n.item == Item::kLookup) return true;
   if (n.kind == NodeKind::kItem && n.item == Item::kSg && n.regex && !n.regex->ok()) return true;
+  // Exim 4.96 checks these numeric arguments even when skipping (and a
+  // skipped ${run} still sets $runrc to 0).
+  if (n.kind == NodeKind::kItem && (n.item == Item::kSubstr || n.item == Item::kLength || n.item == Item::kHash ||
+                                    n.item == Item::kNhash || n.item == Item::kListextract || n.item == Item::kRun))
+    return true;
   for (const auto& a : n.args)
     if (a.skip_walk) return true;
   if (n.cond && cond_walks(*n.cond)) return true;
@@ -152,6 +159,7 @@ class Parser {
   std::string_view s_;
   size_t p_ = 0;
   bool malformed_header_ = false;
+  size_t error_pos_ = 0;  // where the first syntax error was found
 
   char cur() const { return p_ < s_.size() ? s_[p_] : '\0'; }
   char peek(size_t k) const { return p_ + k < s_.size() ? s_[p_ + k] : '\0'; }
@@ -163,7 +171,10 @@ class Parser {
   std::string rest(size_t from) const { return std::string(s_.substr(std::min(from, s_.size()))); }
 
   void fail(std::string msg) {
-    if (!error_) error_ = std::move(msg);
+    if (!error_) {
+      error_ = std::move(msg);
+      error_pos_ = p_;
+    }
   }
   // EXPAND_FAILED_CURLY: the message, unless a header name swallowed a brace.
   void fail_curly(std::string msg = {}) {
@@ -566,6 +577,13 @@ class Parser {
       std::string word = read_name("_");
       if (word == "fail") {
         yn->fail = true;
+        skip_ws();
+        if (cur() != '}') {
+          // Exim words this differently when the failure was wanted.
+          yn->fail_unclosed = true;
+          curly("did not close with '}' after forcedfail");
+          return yn;
+        }
       } else {
         fail("syntax error in \"" + type + "\" item - \"fail\" expected");
         return yn;
@@ -611,14 +629,18 @@ class Parser {
       case Item::kPrvs:
         if (!read_subs(n, 3, 2, true, name)) return partial(std::move(n));
         return n;
-      case Item::kPrvscheck:
-        // Address, secret, optional result; checked piecewise at run time.
-        if (!read_subs(n, 3, 2, true, name)) return partial(std::move(n));
+      case Item::kPrvscheck: {
+        // Address, then secret and optional result (Exim reads them in two
+        // steps; the counts in the messages are those of a non-prvs address).
+        if (!read_subs(n, 1, 1, false, name)) return partial(std::move(n));
+        if (!read_subs(n, 2, 1, true, name)) return partial(std::move(n));
         return n;
+      }
       case Item::kReadfile:
         if (!read_subs(n, 2, 1, true, name)) return partial(std::move(n));
         return n;
       case Item::kReadsocket: {
+        n.mode = 0;
         if (!read_subs(n, 4, 2, false, name)) return partial(std::move(n));
         n.mode = static_cast<int>(n.args.size());  // arguments before the fail string
         if (cur() == '{') {
@@ -650,6 +672,12 @@ class Parser {
         return n;
       case Item::kListquote:
         if (!read_subs(n, 2, 2, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kImapfolder:
+        if (!read_subs(n, 3, 1, true, name)) return partial(std::move(n));
+        return n;
+      case Item::kSrsEncode:
+        if (!read_subs(n, 3, 3, true, name)) return partial(std::move(n));
         return n;
       case Item::kHash:
       case Item::kNhash:
@@ -789,6 +817,20 @@ class Parser {
     ++p_;
     size_t start = p_;
     n.args.push_back(parse_seq(true, true));
+    if (failed() && n.mode == 0) {
+      // The late-expansion scan ignores its own failure and carries on
+      // from where it stopped: at a '}' that ends the command (whose
+      // arguments then fail when expanded), else Exim finds no brace.
+      if (error_pos_ < s_.size() && s_[error_pos_] == '}') {
+        error_.reset();
+        p_ = error_pos_;
+        n.args[0] = Seq();
+      } else {
+        error_.reset();
+        fail_curly("missing '}' closing command arg of run");
+        return partial(std::move(n));
+      }
+    }
     if (failed()) return partial(std::move(n));
     n.text = std::string(s_.substr(start, p_ - start));  // raw command (late expansion)
     if (n.mode == 1) skip_ws();

@@ -34,12 +34,13 @@ struct Seq {
 enum class Item {
   kAcl, kAuthresults, kCertextract, kEnv, kExtract, kFilter, kHash, kHmac, kIf, kLength,
   kListextract, kListquote, kLookup, kMap, kNhash, kPerl, kPrvs, kPrvscheck, kReadfile,
-  kReadsocket, kReduce, kRun, kSg, kSort, kSubstr, kTr,
+  kReadsocket, kReduce, kRun, kSg, kSort, kSubstr, kTr, kImapfolder, kSrsEncode,
 };
 
 // The optional {yes}{no} / fail tail of if, lookup, extract, run, env, ...
 struct YesNo {
   bool has_yes = false, has_no = false, fail = false;
+  bool fail_unclosed = false;  // "fail" not followed by '}': a syntax error
   Seq yes, no;
 };
 

@@ -25,6 +25,7 @@ std::unique_ptr<LookupType> make_lsearch();
 std::unique_ptr<LookupType> make_wildlsearch(KeyExpander expander, bool expand_keys);
 std::unique_ptr<LookupType> make_iplsearch();
 std::unique_ptr<LookupType> make_dsearch();
+std::unique_ptr<LookupType> make_passwd();
 
 // Exim's string_open_failed text: "failed to open <what>: <strerror>", with
 // " (euid=N egid=N)" after a permission failure.

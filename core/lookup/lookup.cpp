@@ -24,6 +24,7 @@ Registry Registry::with_core_types(std::function<Result<std::string>(std::string
   (void)r.add(make_wildlsearch({}, false));
   (void)r.add(make_iplsearch());
   (void)r.add(make_dsearch());
+  (void)r.add(make_passwd());
   return r;
 }
 

@@ -87,7 +87,7 @@ class LookupType {
 // All lookup types known to one configuration generation.
 class Registry {
  public:
-  // The core's file lookups: lsearch wildlsearch nwildlsearch iplsearch dsearch.
+  // The core's lookups: lsearch wildlsearch nwildlsearch iplsearch dsearch passwd.
   static Registry with_core_types();
   // Same, with wildlsearch keys expanded by `expand_key` before matching
   // (Exim expands them; nwildlsearch does not). A forced failure makes the

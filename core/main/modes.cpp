@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
+#include <cstdlib>
 #include <string>
 
 #include "core/main/command_line.hpp"
@@ -39,23 +39,39 @@ void print_expansion(Runtime& rt, std::string_view input) {
 // in a backslash continues on the next.
 int run_expand(Runtime& rt, const CommandLine& cl) {
   if (!cl.args.empty()) {
-    for (const auto& a : cl.args) print_expansion(rt, rt.substitute_macros(a));
-    return 0;
-  }
-  std::string line;
-  for (;;) {
-    std::fputs("> ", stdout);
-    std::string logical;
-    bool got = false;
-    while (std::getline(std::cin, line)) {
-      got = true;
-      if (!line.empty() && line.back() == '\\') {
-        line.pop_back();
-        logical += line;
+    // Macros are substituted first; an argument that then starts with an
+    // upper-case letter is a macro definition (Exim's -be), and a malformed
+    // one is reported on stderr and prints nothing.
+    for (const auto& arg : cl.args) {
+      std::string a = rt.substitute_macros(arg), name;
+      if (!a.empty() && a[0] >= 'A' && a[0] <= 'Z') {
+        if (rt.define_macro(a, &name)) std::printf("Defined macro '%s'\n", name.c_str());
+        else std::fprintf(stderr, "tern: -be: malformed macro definition: %s\n", a.c_str());
         continue;
       }
+      print_expansion(rt, a);
+    }
+    return 0;
+  }
+  // Output is flushed before each read only when a person is typing: piped
+  // input (the benchmark, scripts) gets fully buffered output.
+  const bool interactive = isatty(STDIN_FILENO);
+  char* buf = nullptr;
+  size_t cap = 0;
+  for (;;) {
+    std::fputs("> ", stdout);
+    if (interactive) std::fflush(stdout);
+    std::string logical;
+    bool got = false;
+    ssize_t n;
+    while ((n = getline(&buf, &cap, stdin)) >= 0) {
+      got = true;
+      std::string_view line(buf, static_cast<size_t>(n));
+      if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+      bool continued = !line.empty() && line.back() == '\\';
+      if (continued) line.remove_suffix(1);
       logical += line;
-      break;
+      if (!continued) break;
     }
     if (!got) break;
     std::string name;
@@ -65,6 +81,7 @@ int run_expand(Runtime& rt, const CommandLine& cl) {
     }
     print_expansion(rt, rt.substitute_macros(logical));
   }
+  std::free(buf);
   std::fputc('\n', stdout);
   return 0;
 }

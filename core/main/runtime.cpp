@@ -6,10 +6,17 @@
 // expansion context with the variables the configuration determines.
 #include "core/main/runtime.hpp"
 
+#include <pwd.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+
+#include "core/lookup/match.hpp"
+#include "core/text/list.hpp"
+
+extern char** environ;
 
 namespace tern::cli {
 namespace {
@@ -40,6 +47,21 @@ std::string node_name() {
   return u.nodename;
 }
 
+// Macros that say what this build of the core has (Exim's _HAVE_* style).
+// Modules add their own (_HAVE_DANE, ...) when they are loaded.
+const std::pair<std::string, std::string> kFeatureMacros[] = {
+    {"_HAVE_TLS", "y"},          {"_HAVE_TLS1_3", "y"},           {"_HAVE_IPV6", "y"},
+    {"_HAVE_CRYPTEQ", "y"},      {"_CRYPTO_HASH_SHA3", "y"},      {"_CRYPTO_SIGN_ED25519", "y"},
+    {"_HAVE_LOOKUP_LSEARCH", "y"}, {"_HAVE_LOOKUP_DSEARCH", "y"}, {"_HAVE_LOOKUP_PASSWD", "y"},
+    {"_HAVE_TRANSPORT_APPEND_MAILDIR", "y"},
+};
+
+// The login name of the calling user ($authenticated_id for local callers).
+std::string login_name() {
+  if (const struct passwd* pw = getpwuid(getuid())) return pw->pw_name;
+  return std::to_string(getuid());
+}
+
 std::string self_path() {
   std::error_code ec;
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -57,6 +79,7 @@ Result<std::unique_ptr<Runtime>> Runtime::load(const CommandLine& cl) {
   req.path = cl.config_file.empty() ? kDefaultConfigFile : cl.config_file;
   req.defines = cl.macros;
   req.registry = &rt->options_;
+  req.builtin_macros.assign(std::begin(kFeatureMacros), std::end(kFeatureMacros));
   auto loaded = config::load(req);
   if (!loaded) return loaded.take_error();
   rt->config_ = std::move(loaded).value();
@@ -93,6 +116,12 @@ void Runtime::make_context() {
   variables_.set("originator_gid", std::to_string(getgid()));
   std::error_code ec;
   variables_.set("initial_cwd", std::filesystem::current_path(ec).string());
+  // A local caller, as for `exim -be`: the sender is the caller's login at
+  // the qualify domain, and local callers count as authenticated.
+  std::string login = login_name();
+  variables_.set("sender_address", login + "@" + qualify);
+  variables_.set("authenticated_id", login);
+  variables_.set("authenticated_sender", login + "@" + qualify);
 
   context_.variables = &variables_;
   context_.registry = lookups_.get();
@@ -111,6 +140,34 @@ void Runtime::make_context() {
     return l ? &l->value : nullptr;
   };
   (void)to_lookup_kind;
+  make_environment();
+  context_.getenv = [this](std::string_view name) -> std::optional<std::string> {
+    auto it = environment_.find(std::string(name));
+    if (it == environment_.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+// Exim's environment rules: only the variables keep_environment names
+// survive (all are purged when it is unset), then add_environment's
+// NAME=value items are added.
+void Runtime::make_environment() {
+  const auto& main = config_.main;
+  std::string keep = main.get_string("keep_environment");
+  lookup::MatchEnv env;
+  env.searcher = searcher_.get();
+  env.registry = lookups_.get();
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view entry(*e);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos || keep.empty()) continue;
+    auto m = lookup::match_list(entry.substr(0, eq), keep, lookup::ListKind::kString, env);
+    if (m && m->matched()) environment_[std::string(entry.substr(0, eq))] = entry.substr(eq + 1);
+  }
+  for (const auto& item : text::list_items(main.get_string("add_environment"))) {
+    auto eq = item.find('=');
+    if (eq != std::string::npos) environment_[item.substr(0, eq)] = item.substr(eq + 1);
+  }
 }
 
 std::string Runtime::substitute_macros(std::string_view line) const {

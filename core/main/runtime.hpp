@@ -6,6 +6,7 @@
 // come from the configuration ($primary_hostname, $qualify_domain, ...).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,7 @@ class Runtime {
  private:
   Runtime() = default;
   void make_context();
+  void make_environment();
 
   config::OptionRegistry options_;
   config::Config config_;
@@ -44,6 +46,7 @@ class Runtime {
   std::unique_ptr<lookup::Searcher> searcher_;
   expand::MapVariables variables_;
   expand::Context context_;
+  std::map<std::string, std::string> environment_;  // what ${env} sees
 };
 
 }  // namespace tern::cli

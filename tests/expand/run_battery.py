@@ -42,6 +42,27 @@ def load(path):
     return cases
 
 
+DIFFERENCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tern_differences.json")
+
+
+def apply_differences(cases, path):
+    """tern's own expectations where it differs from Exim on purpose, and the
+    cases that wait for a later piece of tern (each with the reason). A
+    pending case must still fail: one that passes is reported, so the list
+    only ever shrinks."""
+    with open(path, encoding="utf-8") as f:
+        diffs = json.load(f)
+    pending = diffs.get("pending", {})
+    for case in cases:
+        d = diffs.get("deliberate", {}).get(case["id"])
+        if d:
+            case.pop("match", None)
+            case["output"], case["exit"] = d["output"], d.get("exit", 0)
+        if case["id"] in pending:
+            case["pending"] = pending[case["id"]]
+    return cases
+
+
 def run_case(prog, case, timeout):
     argv = [bc.encode_arg(a) for a in bc.command(prog, case["input"])]
     try:
@@ -99,14 +120,21 @@ def main():
 
     prog = bc.exim_prog() if args.exim else [os.path.abspath(args.tern)]
     cases = load(args.battery)
+    if not args.exim:
+        cases = apply_differences(cases, DIFFERENCES)
     if args.only:
         cases = [c for c in cases if any(c["id"].startswith(p) for p in args.only)]
     with ThreadPoolExecutor(max(1, args.jobs)) as ex:
         results = list(ex.map(lambda c: run_case(prog, c, args.timeout), cases))
 
-    passed = failed = 0
+    passed = failed = skipped = 0
     for case, res in zip(cases, results):
         msg = check(case, res)
+        if "pending" in case:
+            if msg is not None:
+                skipped += 1
+                continue
+            msg = f"  pending ({case['pending']}) but passes now: remove it from tern_differences.json\n"
         if msg is None:
             passed += 1
             continue
@@ -115,7 +143,7 @@ def main():
             print(case["id"])
         else:
             print(f"FAIL {case['id']}\n  input: {case['input']!r}\n{msg}", end="")
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 1 if failed else 0
 
 
