@@ -14,6 +14,10 @@ packages=(
   libhiredis-dev libmariadb-dev libpq-dev libunbound-dev
   # tests and sanitizers
   libgtest-dev libgmock-dev clang libclang-rt-14-dev
+  # IDNA for the utf8_* expansion operators (core/text/idna.cpp)
+  libidn2-dev libidn-dev
+  # the ABI guard (tests/abi: abidw, abidiff)
+  abigail-tools
 )
 
 missing=()

@@ -323,6 +323,13 @@ class Loader {
  public:
   Loader(const LoadRequest& req, Config& cfg) : req_(req), cfg_(cfg), lines_(macros_) {}
 
+  // Scan mode (scan_main_settings): only macro lines and the main options
+  // in `names` are interpreted; the first "begin" ends the scan.
+  void scan_only(const std::vector<std::string>& names, std::map<std::string, EarlySetting>& out) {
+    scan_names_ = &names;
+    scan_out_ = &out;
+  }
+
   Status run() {
     const OptionRegistry& reg = *req_.registry;
     for (const auto& [n, v] : req_.builtin_macros) macros_.list.push_back({n, v, true, false});
@@ -339,8 +346,13 @@ class Loader {
       auto more = lines_.next(line);
       if (!more) return more.take_error();
       if (!*more) break;
+      if (scan_names_ != nullptr) {
+        if (!scan(line)) break;
+        continue;
+      }
       if (Status st = handle(line); !st) return st;
     }
+    if (scan_names_ != nullptr) return scan_status_;
     if (Status st = finish_driver(); !st) return st;
     cfg_.macros = macros_.list;
     cfg_.macro_starts = Macros::start_pairs(cfg_.macros);
@@ -363,6 +375,26 @@ class Loader {
           if (!d->driver.empty()) add(std::string("_OPT_") + word + "_" + upper(drv->name) + "_" + upper(d->name));
       }
     }
+  }
+
+  // One line in scan mode; false when the main section has ended (or a
+  // macro line was wrong: scan_status_ says why).
+  bool scan(const SourceLine& line) {
+    std::string_view t = trim(line.text);
+    if (!t.empty() && is_upper(t[0])) {
+      scan_status_ = define_macro(line, t);
+      return scan_status_.ok();
+    }
+    if (first_word(t) == "begin") return false;
+    size_t i = 0;
+    while (i < t.size() && is_name_char(t[i])) ++i;
+    std::string name(t.substr(0, i));
+    for (const auto& wanted : *scan_names_) {
+      if (name != wanted) continue;
+      std::string_view rest = trim(t.substr(i));
+      if (!rest.empty() && rest[0] == '=') (*scan_out_)[name] = {std::string(trim(rest.substr(1))), line.where};
+    }
+    return true;
   }
 
   Status handle(const SourceLine& line) {
@@ -700,6 +732,9 @@ class Loader {
   std::set<std::string> seen_sections_;
   DriverInstance* current_ = nullptr;
   Scope current_scope_ = Scope::kRouter;
+  const std::vector<std::string>* scan_names_ = nullptr;
+  std::map<std::string, EarlySetting>* scan_out_ = nullptr;
+  Status scan_status_;
 };
 
 }  // namespace
@@ -766,6 +801,19 @@ Result<Config> load(const LoadRequest& request) {
   Loader loader(request, cfg);
   if (Status st = loader.run(); !st) return st.take_error();
   return cfg;
+}
+
+Result<std::map<std::string, EarlySetting>> scan_main_settings(const LoadRequest& request,
+                                                               const std::vector<std::string>& names) {
+  if (request.registry == nullptr) return Error::failed(request.path + ": no option registry given");
+  Config cfg;
+  cfg.file = request.path;
+  cfg.registry = request.registry;
+  std::map<std::string, EarlySetting> out;
+  Loader loader(request, cfg);
+  loader.scan_only(names, out);
+  if (Status st = loader.run(); !st) return st.take_error();
+  return out;
 }
 
 std::string format_main_options(const Config& c) {

@@ -141,6 +141,21 @@ struct Config {
 
 Result<Config> load(const LoadRequest& request);
 
+// A main option read before the configuration is interpreted: its value as
+// written (macros substituted, white space trimmed) and where it was set.
+struct EarlySetting {
+  std::string value;
+  Location where;
+};
+
+// The main-section settings of `names` (e.g. "modules", "module_path",
+// "exim_user"), read with the same line rules as load() (macros, -D,
+// .include, .ifdef) but without checking any other line: the modules they
+// name must be loaded before the other options can be checked. Errors are
+// load()'s (a missing file, an unterminated .ifdef, a bad macro line).
+Result<std::map<std::string, EarlySetting>> scan_main_settings(const LoadRequest& request,
+                                                               const std::vector<std::string>& names);
+
 // -bP: the text exim prints (lines end in '\n').
 //   `-bP all` / `-bP` with no name: every main option.
 std::string format_main_options(const Config& c);

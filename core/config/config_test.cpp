@@ -340,5 +340,42 @@ TEST(Registry, MissingFile) {
   EXPECT_EQ(c.error().message, "/nonexistent/tern.conf: failed to open configuration file: No such file or directory");
 }
 
+// The pre-scan for `modules` and friends: same line rules, nothing else checked.
+TEST(Config, ScanMainSettings) {
+  struct Case {
+    std::string name, text;
+    std::vector<std::pair<std::string, std::string>> defines;
+    std::string want_modules;  // "<unset>" when not set
+    int want_line;
+  } cases[] = {
+      {"plain", "modules = a : b\nunknown_option_of_a_module = 1\n", {}, "a : b", 1},
+      {"macro", "MODS = x : y\nmodules = MODS\n", {}, "x : y", 2},
+      {"ifdef", ".ifdef WITH\nmodules = on\n.else\nmodules = off\n.endif\n", {{"WITH", "1"}}, "on", 2},
+      {"ifdef-not", ".ifdef WITH\nmodules = on\n.else\nmodules = off\n.endif\n", {}, "off", 4},
+      {"after-begin", "begin routers\nmodules = no\n", {}, "<unset>", 0},
+      {"continued", "modules = a : \\\n  b\n", {}, "a : b", 1},
+  };
+  for (const auto& c : cases) {
+    std::string path = scratch_path();
+    std::ofstream(path) << c.text;
+    LoadRequest req;
+    req.path = path;
+    req.defines = c.defines;
+    req.registry = &registry();
+    auto r = scan_main_settings(req, {"modules", "module_path"});
+    ASSERT_TRUE(r.ok()) << c.name << ": " << r.error().message;
+    auto it = r->find("modules");
+    EXPECT_EQ(it == r->end() ? "<unset>" : it->second.value, c.want_modules) << c.name;
+    if (it != r->end()) {
+      EXPECT_EQ(it->second.where.line, c.want_line) << c.name;
+    }
+    EXPECT_EQ(r->count("module_path"), 0u) << c.name;
+  }
+  auto missing = scan_main_settings({"/nonexistent/tern.conf", {}, &registry(), {}}, {"modules"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message,
+            "/nonexistent/tern.conf: failed to open configuration file: No such file or directory");
+}
+
 }  // namespace
 }  // namespace tern::config

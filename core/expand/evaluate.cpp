@@ -23,7 +23,7 @@
 #include <string_view>
 
 #include "core/expand/tree.hpp"
-#include "core/lookup/ip.hpp"
+#include "core/text/ipaddr.hpp"
 #include "core/lookup/match.hpp"
 #include "core/text/list.hpp"
 #include "core/text/strfuncs.hpp"
@@ -35,14 +35,15 @@ namespace {
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+// Exim's strcmpic, quirk included: when `a` is a proper prefix of `b` the
+// result is b's next character, so "" sorts after "a" (lti{}{a} is false).
 int strcmpic(std::string_view a, std::string_view b) {
-  size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < a.size(); ++i) {
     int ca = std::tolower(static_cast<unsigned char>(a[i]));
-    int cb = std::tolower(static_cast<unsigned char>(b[i]));
+    int cb = i < b.size() ? std::tolower(static_cast<unsigned char>(b[i])) : 0;
     if (ca != cb) return ca - cb;
   }
-  return a.size() < b.size() ? -1 : a.size() > b.size() ? 1 : 0;
+  return a.size() < b.size() ? static_cast<unsigned char>(b[a.size()]) : 0;
 }
 int strcmpb(std::string_view a, std::string_view b) {
   int c = a.compare(b);
@@ -502,7 +503,7 @@ class Evaluator final : public OperatorEnv {
 
   // OperatorEnv
   Result<std::string> expand(std::string_view s) override {
-    Expansion e = compile(s);
+    Expansion e = compile(s, ctx_.extensions);
     return run_sub(e);
   }
   const std::string* named_list(std::string_view kind, std::string_view name) override {
@@ -521,7 +522,16 @@ class Evaluator final : public OperatorEnv {
   }
   Result<std::string> quote_for_lookup(std::string_view type, std::string_view opts, std::string_view s) override {
     const lookup::LookupType* t = ctx_.registry ? ctx_.registry->find(type) : nullptr;
-    if (!t) return Error::failed("unknown lookup type \"" + std::string(type) + "\"");
+    if (!t) {
+      // ${quote_mysql:..} without mysql: name the module that brings it.
+      if (ctx_.extensions) {
+        std::string op = "quote_" + std::string(type);
+        auto module = ctx_.extensions->unloaded_owner(ExtensionKind::kOperator, op);
+        if (!module) module = ctx_.extensions->unloaded_owner(ExtensionKind::kLookup, type);
+        if (module) return Error::failed(not_loaded_text("operator", op, *module));
+      }
+      return Error::failed("unknown lookup type \"" + std::string(type) + "\"");
+    }
     auto q = t->quote(s, opts);
     return q ? *q : std::string(s);
   }
@@ -537,6 +547,23 @@ class Evaluator final : public OperatorEnv {
 
   std::chrono::system_clock::time_point clock() {
     return ctx_.clock ? ctx_.clock() : std::chrono::system_clock::now();
+  }
+
+  // An `unknown lookup type "NAME"` error becomes the "not loaded" text when
+  // NAME belongs to a module that is not loaded; others pass unchanged.
+  Error lookup_type_error(Error e) const {
+    static constexpr std::string_view kUnknown = "unknown lookup type \"";
+    if (!ctx_.extensions || e.message.rfind(kUnknown, 0) != 0 || e.message.back() != '"') return e;
+    std::string name = e.message.substr(kUnknown.size(), e.message.size() - kUnknown.size() - 1);
+    if (auto module = ctx_.extensions->unloaded_owner(ExtensionKind::kLookup, name))
+      e.message = not_loaded_text("lookup type", name, *module);
+    return e;
+  }
+  Result<lookup::LookupSpec> lookup_spec(const std::string& written) {
+    if (!ctx_.registry) return lookup_type_error(Error::failed("unknown lookup type \"" + written + "\""));
+    auto spec = lookup::parse_lookup_name(*ctx_.registry, written);
+    if (!spec) return lookup_type_error(spec.take_error());
+    return spec;
   }
 
   Error syntax_error() {
@@ -565,9 +592,18 @@ class Evaluator final : public OperatorEnv {
   }
   Status lookup_item(const Node& n, std::string& out, bool skip);
   Status lookup_find(const Node& n, bool skip);
+  Status listextract_find(const Node& n, bool skip);
+  Status extract_find(const Node& n, bool& numbered_out, size_t& need_out);
   // The syntax error of a yes/no part; "fail" without its brace is worded
   // differently unless the failure was actually wanted.
   Error yesno_syntax_error(const Node& n, bool yes, bool skip) {
+    // The strings read before the error were expanded as process_yesno
+    // does: only the chosen one for real.
+    if (n.yn) {
+      Status st = seq(n.yn->yes, scratch_, skip || !yes);
+      if (st && n.yn->has_no) st = seq(n.yn->no, scratch_, skip || yes);
+      if (!st) return st.take_error();
+    }
     Error e = syntax_error();
     if (n.yn && n.yn->fail_unclosed && (skip || yes)) {
       const std::string tag = " after forcedfail";
@@ -619,10 +655,37 @@ Status Evaluator::partial(const Node& n, bool skip) {
     if (!r) return r.take_error();
     return syntax_error();
   }
-  if (n.item == Item::kIf && n.cond && n.yn && n.yn->fail_unclosed) {
+  if (n.item == Item::kIf && n.cond && n.yn) {
     auto c = cond(*n.cond, skip);
     if (!c) return c.take_error();
     return yesno_syntax_error(n, *c, skip);
+  }
+  if (n.item == Item::kMap || n.item == Item::kFilter || n.item == Item::kReduce || n.item == Item::kSort) {
+    // The list (and reduce's start value) are expanded; the body was only
+    // scanned when Exim found the error.
+    size_t real = n.item == Item::kReduce ? 2 : 1;
+    for (size_t i = 0; i < n.args.size(); ++i) {
+      Status st = seq(n.args[i], scratch_, skip || i >= real);
+      if (!st) return st;
+    }
+    if (n.cond) {
+      auto r = cond(*n.cond, true);
+      if (!r) return r.take_error();
+    }
+    return syntax_error();
+  }
+  if (n.item == Item::kListextract && !n.args.empty()) {
+    Status st = listextract_find(n, skip);
+    if (!st) return st;
+    return syntax_error();
+  }
+  if (n.item == Item::kExtract && n.num > 0 && static_cast<int>(n.args.size()) == n.num && !skip) {
+    // Only the yes/no part is wrong: Exim has extracted by then.
+    bool numbered;
+    size_t need;
+    Status st = extract_find(n, numbered, need);
+    if (!st) return st;
+    return syntax_error();
   }
   if (n.item == Item::kLookup && n.yn) {
     // The yes/no part is wrong: Exim has done the lookup by then.
@@ -636,8 +699,7 @@ Status Evaluator::partial(const Node& n, bool skip) {
       Status st = seq(n.args[0], scratch_, skip);
       if (!st) return st;
     }
-    if (!ctx_.registry) return Error::failed("unknown lookup type \"" + n.text + "\"");
-    auto spec = lookup::parse_lookup_name(*ctx_.registry, n.text);
+    auto spec = lookup_spec(n.text);
     if (!spec) return spec.take_error();
   }
   if (n.cond) {
@@ -704,6 +766,31 @@ Status Evaluator::node(const Node& n, std::string& out, bool skip) {
       auto r = n.op->fn(OperatorCall{*arg, n.op->args, *this});
       if (!r) return r.take_error();
       out += *r;
+      return {};
+    }
+    case NodeKind::kExtOperator: {
+      auto arg = value_of(n.args[0], skip);
+      if (!arg) return arg.take_error();
+      if (skip) return {};
+      auto r = n.ext_op->apply(*arg, ctx_);
+      if (!r) return r.take_error();
+      out += *r;
+      return {};
+    }
+    case NodeKind::kExtItem: {
+      auto args = args_of(n, skip);
+      if (!args) return args.take_error();
+      if (skip) return {};
+      auto r = n.ext_item->apply(*args, ctx_);
+      if (!r) return r.take_error();
+      out += *r;
+      return {};
+    }
+    case NodeKind::kExtVar: {
+      if (skip) return {};
+      auto r = n.ext_var->get(ctx_);
+      if (!r) return r.take_error();
+      if (*r) out += **r;
       return {};
     }
     case NodeKind::kMarker:
@@ -798,25 +885,8 @@ Status Evaluator::item(const Node& n, std::string& out, bool skip) {
     case Item::kListextract: {
       auto saved_num = ctx_.numeric;
       auto saved = ctx_.value;
-      auto a0 = value_of(n.args[0], skip);
-      if (!a0) return a0.take_error();
-      std::string f = trim(skip ? skip_value(n.args[0]) : *a0);
-      if (f.empty() && !skip) return Error::failed("first argument of \"listextract\" must not be empty");
-      int sign = 1, x = 0;
-      size_t i = 0;
-      if (i < f.size() && f[i] == '-') {
-        sign = -1;
-        ++i;
-      }
-      while (i < f.size() && is_digit(f[i])) x = x * 10 + (f[i++] - '0');
-      if (i < f.size()) return Error::failed("first argument of \"listextract\" must be numeric");
-      auto list = value_of(n.args[1], skip);
-      if (!list) return list.take_error();
-      if (skip) {
-        ctx_.value.reset();
-      } else {
-        ctx_.value = getlistele(sign * x, *list);
-      }
+      Status found = listextract_find(n, skip);
+      if (!found) return found;
       Status st = yesno(n, ctx_.value.has_value(), std::move(saved), "listextract", out, skip);
       if (!st) return st;
       ctx_.numeric = std::move(saved_num);
@@ -1046,6 +1116,32 @@ Status Evaluator::lookup_item(const Node& n, std::string& out, bool skip) {
   return {};
 }
 
+// ${listextract}'s arguments and extraction into $value. Works on a
+// partial node too (as far as its arguments go).
+Status Evaluator::listextract_find(const Node& n, bool skip) {
+  auto a0 = value_of(n.args[0], skip);
+  if (!a0) return a0.take_error();
+  std::string f = trim(skip ? skip_value(n.args[0]) : *a0);
+  if (f.empty() && !skip) return Error::failed("first argument of \"listextract\" must not be empty");
+  int sign = 1, x = 0;
+  size_t i = 0;
+  if (i < f.size() && f[i] == '-') {
+    sign = -1;
+    ++i;
+  }
+  while (i < f.size() && is_digit(f[i])) x = x * 10 + (f[i++] - '0');
+  if (i < f.size()) return Error::failed("first argument of \"listextract\" must be numeric");
+  if (n.args.size() < 2) return {};
+  auto list = value_of(n.args[1], skip);
+  if (!list) return list.take_error();
+  if (skip) {
+    ctx_.value.reset();
+  } else {
+    ctx_.value = getlistele(sign * x, *list);
+  }
+  return {};
+}
+
 // The lookup itself: sets $value (and $1.. for partial- matches).
 Status Evaluator::lookup_find(const Node& n, bool skip) {
   if (ctx_.forbid_lookups) return Error::failed("lookup expansions are not permitted");
@@ -1056,8 +1152,7 @@ Status Evaluator::lookup_find(const Node& n, bool skip) {
     if (!k) return k.take_error();
     key = std::move(*k);
   }
-  if (!ctx_.registry) return Error::failed("unknown lookup type \"" + n.text + "\"");
-  auto spec = lookup::parse_lookup_name(*ctx_.registry, n.text);
+  auto spec = lookup_spec(n.text);
   if (!spec) return spec.take_error();
   bool single = spec->type->style() == lookup::Style::kSingleKey;
   if (single && !has_key) return Error::failed("missing {key} for single-key \"" + n.text + "\" lookup");
@@ -1119,6 +1214,25 @@ Status Evaluator::extract_item(const Node& n, std::string& out, bool skip) {
     ctx_.value = saved_value;
     return {};
   }
+  bool numbered = false;
+  size_t need = 2;
+  Status found = extract_find(n, numbered, need);
+  if (!found) return found;
+  Status st;
+  if (n.num > 0) {
+    st = yesno(n, ctx_.value.has_value(), std::move(saved_value), "extract", out, false);
+  } else {
+    const Seq* yes = n.args.size() > need ? &n.args[need] : nullptr;
+    const Seq* no = n.args.size() > need + 1 ? &n.args[need + 1] : nullptr;
+    st = yesno(yes, no, n.yn && n.yn->fail, ctx_.value.has_value(), std::move(saved_value), "extract", out, false);
+  }
+  if (!st) return st;
+  ctx_.numeric = std::move(saved_num);
+  return {};
+}
+
+// ${extract}'s arguments and extraction into $value (not the yes/no part).
+Status Evaluator::extract_find(const Node& n, bool& numbered_out, size_t& need_out) {
   std::vector<std::string> a;
   int field = 1;
   bool numbered = false;
@@ -1186,16 +1300,8 @@ Status Evaluator::extract_item(const Node& n, std::string& out, bool skip) {
       ctx_.value = std::move(*d);
     }
   }
-  Status st;
-  if (n.num > 0) {
-    st = yesno(n, ctx_.value.has_value(), std::move(saved_value), "extract", out, false);
-  } else {
-    const Seq* yes = n.args.size() > need ? &n.args[need] : nullptr;
-    const Seq* no = n.args.size() > need + 1 ? &n.args[need + 1] : nullptr;
-    st = yesno(yes, no, n.yn && n.yn->fail, ctx_.value.has_value(), std::move(saved_value), "extract", out, false);
-  }
-  if (!st) return st;
-  ctx_.numeric = std::move(saved_num);
+  numbered_out = numbered;
+  need_out = need;
   return {};
 }
 
@@ -1359,7 +1465,7 @@ Status Evaluator::sg_item(const Node& n, std::string& out, bool skip) {
   std::optional<Expansion> rep_local;
   const Expansion* rep = n.replacement.get();
   if (!rep) {
-    rep_local = compile(a[2]);
+    rep_local = compile(a[2], ctx_.extensions);
     rep = &*rep_local;
   }
   const std::string& subject = a[0];
@@ -1554,7 +1660,7 @@ Result<bool> Evaluator::match_cond(const Cond& c, const std::string& a, const st
     case CondType::kMatchDomain: r = lookup::match_list(a, b, lookup::ListKind::kDomain, env, true); break;
     case CondType::kMatchLocalPart: r = lookup::match_list(a, b, lookup::ListKind::kLocalPart, env, true); break;
     default:
-      if (!a.empty() && lookup::ip_version(a) == 0) return Error::failed("\"" + a + "\" is not an IP address");
+      if (!a.empty() && text::ip_version(a) == 0) return Error::failed("\"" + a + "\" is not an IP address");
       r = lookup::match_ip(a, b, env);
       break;
   }
@@ -1562,18 +1668,29 @@ Result<bool> Evaluator::match_cond(const Cond& c, const std::string& a, const st
   // message of its own.
   if (expand_failed && (!r || r->outcome == lookup::MatchResult::Outcome::kDefer))
     return Error::failed("unable to complete match against \"" + b + "\": NULL");
-  if (!r) return r.take_error();
+  if (!r) return lookup_type_error(r.take_error());
   if (r->outcome == lookup::MatchResult::Outcome::kDefer)
     return Error::failed("unable to complete match against \"" + b + "\": " + r->error);
-  if (r->matched()) ctx_.value = r->data;
+  // $value: match_isinlist (domain, local part, address lists) unsets it
+  // first; then the item that matched, negated or not, sets it (the list
+  // item as written, or a lookup's data). match_ip leaves it alone unless
+  // an item gave data.
+  if (c.type != CondType::kMatchIp) ctx_.value.reset();
+  if (!r->data.empty()) ctx_.value = r->data;
   return r->matched();
 }
 
 Result<bool> Evaluator::cond(const Cond& c, bool skip) {
   if (c.partial) {
+    bool numeric = !c.name.empty() && !std::isalpha(static_cast<unsigned char>(c.name[0]));
     for (const auto& a : c.args) {
-      Status st = seq(a, scratch_, skip);
-      if (!st) return st.take_error();
+      auto v = value_of(a, skip);
+      if (!v) return v.take_error();
+      // Numeric comparisons convert each argument as soon as it is read.
+      if (numeric && !skip && !v->empty()) {
+        auto n = text::parse_int(*v);
+        if (!n) return n.take_error();
+      }
     }
     for (const auto& s : c.subs) {
       auto r = cond(s, skip);
@@ -1592,6 +1709,7 @@ Result<bool> Evaluator::cond(const Cond& c, bool skip) {
       }
       std::string v;
       Status st = node(c.def, v, false);
+      if (!st && c.def.kind == NodeKind::kExtVar) return st.take_error();  // the module's own failure
       if (!st) {
         std::string full = c.def.kind == NodeKind::kAclVar      ? "acl_" + c.def.text
                            : c.def.kind == NodeKind::kRouterVar ? "r_" + c.def.text
@@ -1616,9 +1734,9 @@ Result<bool> Evaluator::cond(const Cond& c, bool skip) {
           struct stat st;
           return (::stat(a->c_str(), &st) == 0) == testfor;
         }
-        case CondType::kIsip: return (lookup::ip_version(*a) != 0) == testfor;
-        case CondType::kIsip4: return (lookup::ip_version(*a) == 4) == testfor;
-        case CondType::kIsip6: return (lookup::ip_version(*a) == 6) == testfor;
+        case CondType::kIsip: return (text::ip_version(*a) != 0) == testfor;
+        case CondType::kIsip4: return (text::ip_version(*a) == 4) == testfor;
+        case CondType::kIsip6: return (text::ip_version(*a) == 6) == testfor;
         default: return Error::failed("support for \"" + c.name + "\" not compiled");
       }
     }
@@ -1901,7 +2019,7 @@ Result<std::string> evaluate(const Expansion& e, Context& ctx) {
   return out;
 }
 
-Result<std::string> expand(std::string_view s, Context& ctx) { return evaluate(compile(s), ctx); }
+Result<std::string> expand(std::string_view s, Context& ctx) { return evaluate(compile(s, ctx.extensions), ctx); }
 
 Result<bool> check_condition(const Expansion& e, Context& ctx) {
   auto r = evaluate(e, ctx);

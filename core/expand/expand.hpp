@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/base/result.hpp"
+#include "core/expand/extensions.hpp"
 #include "core/lookup/lookup.hpp"
 #include "core/lookup/match.hpp"
 
@@ -96,6 +97,11 @@ struct Context {
   std::function<std::optional<std::string>(std::string_view name)> getenv;
   std::string primary_hostname;                  // `@` in domain lists
   std::vector<std::string> interface_addresses;  // `@[]` in lists
+  // Operators, items and variables that modules bring, and who owns the
+  // names of modules that are not loaded. Used by the strings this
+  // evaluation compiles itself (${expand:..}, a non-literal sg replacement,
+  // expand()); a compiled Expansion carries what it was compiled with.
+  const Extensions* extensions = nullptr;
   bool strict_acl_vars = false;
   bool filter_running = false;  // $n0..$n9, $sn0..$sn9 exist only then
   bool first_delivery = false;  // the first_delivery condition
@@ -118,10 +124,6 @@ struct Context {
   std::optional<std::string> prvscheck_address, prvscheck_keynum, prvscheck_result;
 };
 
-namespace detail {
-struct Seq;
-}
-
 // A compiled expansion string. Cheap to copy (shared, immutable).
 class Expansion {
  public:
@@ -134,20 +136,29 @@ class Expansion {
   const std::optional<Error>& syntax_error() const;
 
  private:
-  friend Expansion compile(std::string_view);
+  friend Expansion compile(std::string_view, const Extensions*);
   friend Status evaluate_into(const Expansion&, Context&, std::string&);
   struct Impl;
   std::shared_ptr<const Impl> impl_;
 };
 
-// Compile `s`; never fails (see the top of this file).
-Expansion compile(std::string_view s);
+// Compile `s`; never fails (see the top of this file). Operator, item and
+// variable names are resolved here: built-in names first, then
+// `extensions` (may be null: no modules). A name that is neither fails
+// (when evaluation reaches it) with Exim's text, or, when
+// extensions->unloaded_owner() names its module, with not_loaded_text():
+//   operator "quote_mysql" belongs to module "mysql", which is not loaded: add it to "modules"
+// The Expansion keeps pointers into `extensions`: it must not outlive them
+// (both belong to one configuration generation).
+Expansion compile(std::string_view s, const Extensions* extensions = nullptr);
 // Compile `s`, failing with Exim's text on a syntax error.
-Result<Expansion> parse(std::string_view s);
+Result<Expansion> parse(std::string_view s, const Extensions* extensions = nullptr);
 // Evaluate; errors are kFailed, kForcedFail (`fail`, forced failures) or
-// kDefer (a lookup deferred).
+// kDefer (a lookup deferred). The result ends at an escaped NUL (`\x00`),
+// as Exim's C strings do.
 Result<std::string> evaluate(const Expansion& e, Context& ctx);
-// As evaluate, appending to `out` (its contents on failure are unspecified).
+// As evaluate, appending to `out` without the NUL cut (its contents on
+// failure are unspecified). The allocation-light form for hot paths.
 Status evaluate_into(const Expansion& e, Context& ctx, std::string& out);
 // compile + evaluate: what `exim -be` does with one string.
 Result<std::string> expand(std::string_view s, Context& ctx);
@@ -162,5 +173,20 @@ Result<bool> check_acl_condition(const Expansion& e, Context& ctx);
 
 // The Exim names of all expansion variables known to this build (sorted).
 std::vector<std::string_view> variable_names();
+
+// Whether a name is the core's, so that a module may not register it (the
+// loader refuses such a module; the expansion would never reach the
+// module's definition, as built-in names are resolved first).
+// - is_builtin_operator: every name Exim's operator syntax accepts: the
+//   operators themselves and their suffixed forms (`lc_x` is `lc` with an
+//   argument, `quote_NAME` is lookup NAME's quoting: a module brings that
+//   through its lookup definition, not as an operator).
+// - is_builtin_item: the core's items (`if`, `lookup`, `sg`, ...).
+// - is_builtin_variable: the variable table, and the families the core
+//   reads by prefix: `acl_*`, `r_*`, `auth1`.., `regex1`.., and header
+//   names (`h_`, `header_`, `rh_`, `bh_`, `lh_`, ...).
+bool is_builtin_operator(std::string_view name);
+bool is_builtin_item(std::string_view name);
+bool is_builtin_variable(std::string_view name);
 
 }  // namespace tern::expand

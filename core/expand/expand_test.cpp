@@ -142,8 +142,12 @@ TEST_F(ExpandTest, Conditions) {
       {"numeric inside and", "${if and{{={x}{1}}}}", "Failed: integer expected but \"x\" found inside \"and{...}\" condition"},
       {"empty is zero", "${if ={}{0}{y}{n}}", "y"},
       {"eqi", "${if eqi{AbC}{aBc}{y}{n}}", "y"},
+      {"lti prefix quirk", "${if lti{}{a}{y}{n}}${if gti{}{a}{y}{n}}${if lti{a}{ab}{y}{n}}", "nyn"},
+      {"lt prefix", "${if lt{}{a}{y}{n}}", "y"},
       {"match sets $1", "${if match{abc}{(b)}{$1}}", "b"},
       {"match vars restored", "${if match{abc}{(b)}{}}[$1]", "[]"},
+      {"list match unsets $value", "${extract{a}{a=1}{${if match_domain{x}{y}{Y}{[$value]}}}}", "[]"},
+      {"match_ip keeps $value", "${extract{a}{a=1}{${if match_ip{1.2.3.4}{1.2.3.0/24}{[$value]}}}}", "[1]"},
       {"and or", "${if or{{eq{a}{b}}{and{{eq{1}{1}}{!eq{1}{2}}}}}{y}{n}}", "y"},
       {"inlist", "${if inlist{b}{a:b:c}{$value}{n}}", "b"},
       {"inlisti", "${if inlisti{B}{a:b:c}{y}{n}}", "y"},
@@ -219,6 +223,21 @@ TEST_F(ExpandTest, Items) {
        "Failed: first argument of \"listextract\" must be numeric"},
       {"skipped lookup type", "${if eq{a}{b}{${lookup{x}nosuch{y}}}}", "Failed: unknown lookup type \"nosuch\""},
       {"skipped run", "${if eq{a}{b}{${run{/nonexist}}}{z}}[$runrc]", "z[0]"},
+      // Where Exim finds a syntax error only after doing some of the work.
+      {"late run arg", "${if eq{a}{b}{${run{/bin/echo $nosuch}}}{y}}", "y"},
+      {"late run arg used", "${run{/bin/echo $nosuch}}",
+       "Failed: Expansion of \"$nosuch\" from command \"/bin/echo $nosuch\" in ${run} expansion failed: unknown "
+       "variable name \"nosuch\""},
+      {"numeric before 2nd arg", "${if ={-}", "Failed: integer expected but \"-\" found"},
+      {"listextract before brace", "[${listextract{2{a::b}}]", "Failed: first argument of \"listextract\" must be numeric"},
+      {"reduce body only scanned", "${reduce{<; 1;2;3}{0}{${eval:$value+$item}}",
+       "Failed: missing } at end of \"reduce\""},
+      {"no branch only scanned", "${if eq{a}{a}{yes}{${eval:1/0}}",
+       "Failed: curly-bracket problem in conditional yes/no parsing: did not close with '}'\n remaining string is ''"},
+      {"forcedfail wording", "${if eq{a}{b}{x} fail x}",
+       "Failed: curly-bracket problem in conditional yes/no parsing: did not close with '}' after forcedfail\n "
+       "remaining string is 'x}'"},
+      {"cert name unclosed", "${md5:$tls_in_peer", "Failed: missing } at end of string"},
   });
 }
 
@@ -293,6 +312,175 @@ TEST_F(ExpandTest, AclHook) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.error().is_forced());
   EXPECT_EQ(r.error().message, "DEFER from acl \"defer\"");
+}
+
+// What modules bring, as core/module_host would present it: module "fake"
+// is loaded; "gone" and "gonedb" are known but not loaded. It also claims
+// built-in names, which must never reach it.
+class FakeExtensions final : public Extensions {
+ public:
+  FakeExtensions() {
+    rev_ = {"tern_rev", "fake", [this](std::string_view arg, Context&) -> Result<std::string> {
+              ++calls;
+              return std::string(arg.rbegin(), arg.rend());
+            }};
+    down_ = {"tern_down", "fake",
+             [](std::string_view, Context&) -> Result<std::string> { return Error::defer("fake: server down"); }};
+    lc_ = {"lc", "fake", [](std::string_view, Context&) -> Result<std::string> { return std::string("shadowed"); }};
+    join_ = {"tern_join", "fake", 2, 3, [this](const std::vector<std::string>& args, Context&) -> Result<std::string> {
+               ++calls;
+               std::string out;
+               for (const auto& a : args) out += (out.empty() ? "" : "+") + a;
+               return out;
+             }};
+    if_ = {"if", "fake", 1, 1,
+           [](const std::vector<std::string>&, Context&) -> Result<std::string> { return std::string("shadowed"); }};
+    var_ = {"tern_var", "fake", [this](Context&) -> Result<std::optional<std::string>> {
+              ++calls;
+              return std::optional<std::string>("v1");
+            }};
+    unset_ = {"tern_unset", "fake",
+              [](Context&) -> Result<std::optional<std::string>> { return std::optional<std::string>(); }};
+    host_ = {"primary_hostname", "fake", [](Context&) -> Result<std::optional<std::string>> {
+               return std::optional<std::string>("shadowed");
+             }};
+  }
+  const ExtensionOperator* find_operator(std::string_view name) const override {
+    ++finds;
+    return name == "tern_rev" ? &rev_ : name == "tern_down" ? &down_ : name == "lc" ? &lc_ : nullptr;
+  }
+  const ExtensionItem* find_item(std::string_view name) const override {
+    ++finds;
+    return name == "tern_join" ? &join_ : name == "if" ? &if_ : nullptr;
+  }
+  const ExtensionVariable* find_variable(std::string_view name) const override {
+    ++finds;
+    return name == "tern_var" ? &var_ : name == "tern_unset" ? &unset_ : name == "primary_hostname" ? &host_ : nullptr;
+  }
+  std::optional<std::string> unloaded_owner(ExtensionKind kind, std::string_view name) const override {
+    switch (kind) {
+      case ExtensionKind::kOperator: if (name == "gone_op") return "gone"; break;
+      case ExtensionKind::kItem: if (name == "gone_item") return "gone"; break;
+      case ExtensionKind::kVariable: if (name == "gone_var") return "gone"; break;
+      case ExtensionKind::kCondition: if (name == "gone_cond") return "gone"; break;
+      case ExtensionKind::kLookup: if (name == "gonedb") return "gonedb"; break;
+    }
+    return std::nullopt;
+  }
+
+  mutable int finds = 0;  // name resolutions asked for
+  int calls = 0;          // module functions run
+
+ private:
+  ExtensionOperator rev_, down_, lc_;
+  ExtensionItem join_, if_;
+  ExtensionVariable var_, unset_, host_;
+};
+
+class ExtensionsTest : public ExpandTest {
+ protected:
+  ExtensionsTest() { ctx_.extensions = &ext_; }
+  FakeExtensions ext_;
+};
+
+TEST_F(ExtensionsTest, ModuleNamesWork) {
+  check({
+      {"operator", "${tern_rev:abc}", "cba"},
+      {"operator gets the expanded argument", "${tern_rev:$primary_hostname}", "elpmaxe.tset"},
+      {"nested", "${uc:${tern_rev:ab}}", "BA"},
+      {"item, min args", "${tern_join{a}{b}}", "a+b"},
+      {"item, max args", "${tern_join {a} {$qualify_domain} {c} }", "a+test.example+c"},
+      {"variable", "$tern_var ${tern_var}", "v1 v1"},
+      {"unset variable is empty", "[$tern_unset]", "[]"},
+      {"def", "${if def:tern_var{y}{n}}${if def:tern_unset{y}{n}}", "yn"},
+      {"re-expanded with the context's extensions", "${expand:\\${tern_rev:xy\\}}", "yx"},
+      {"built-in operator wins", "${lc:AB}", "ab"},
+      {"built-in item wins", "${if eq{a}{a}{y}{n}}", "y"},
+      {"built-in variable wins", "$primary_hostname", "test.example"},
+  });
+}
+
+TEST_F(ExtensionsTest, ErrorTexts) {
+  check({
+      {"too few", "${tern_join{a}}", "Failed: Not enough arguments for 'tern_join' (min is 2)"},
+      {"too many", "${tern_join{a}{b}{c}{d}}", "Failed: Too many arguments for 'tern_join' (max is 3)"},
+      {"item unclosed", "${tern_join{a}{b}", "Failed: missing '}' after 'tern_join'"},
+      {"operator unclosed", "${tern_rev:abc", "Failed: missing } at end of string"},
+      {"unloaded operator", "${gone_op:x}",
+       "Failed: operator \"gone_op\" belongs to module \"gone\", which is not loaded: add it to \"modules\""},
+      {"unloaded item", "${gone_item{x}}",
+       "Failed: item \"gone_item\" belongs to module \"gone\", which is not loaded: add it to \"modules\""},
+      {"unloaded variable", "$gone_var",
+       "Failed: variable \"gone_var\" belongs to module \"gone\", which is not loaded: add it to \"modules\""},
+      {"unloaded variable, braced", "${gone_var}",
+       "Failed: variable \"gone_var\" belongs to module \"gone\", which is not loaded: add it to \"modules\""},
+      {"unloaded variable, def", "${if def:gone_var{y}{n}}",
+       "Failed: variable \"gone_var\" belongs to module \"gone\", which is not loaded: add it to \"modules\""},
+      {"unloaded condition", "${if gone_cond{x}{y}{n}}",
+       "Failed: condition \"gone_cond\" belongs to module \"gone\", which is not loaded: add it to \"modules\""},
+      {"unloaded lookup", "${lookup{k}gonedb{/f}}",
+       "Failed: lookup type \"gonedb\" belongs to module \"gonedb\", which is not loaded: add it to \"modules\""},
+      {"unloaded lookup, affixed", "${lookup partial-gonedb*,ret=key{q}}",
+       "Failed: lookup type \"gonedb\" belongs to module \"gonedb\", which is not loaded: add it to \"modules\""},
+      {"unloaded lookup in a list", "${if match_domain{a.b}{gonedb;/f}{y}{n}}",
+       "Failed: lookup type \"gonedb\" belongs to module \"gonedb\", which is not loaded: add it to \"modules\""},
+      {"unloaded lookup's quote", "${quote_gonedb:x}",
+       "Failed: operator \"quote_gonedb\" belongs to module \"gonedb\", which is not loaded: add it to \"modules\""},
+      {"skipped, still reported", "${if eq{a}{b}{${gone_op:x}}{n}}",
+       "Failed: operator \"gone_op\" belongs to module \"gone\", which is not loaded: add it to \"modules\""},
+      // Names nobody owns keep Exim's texts.
+      {"unknown operator", "${nosuch:x}", "Failed: unknown expansion operator \"nosuch\""},
+      {"unknown item", "${nosuch{x}}",
+       "Failed: \"${nosuch\" is not a known operator (or a } is missing in a variable reference)"},
+      {"unknown variable", "$nosuch", "Failed: unknown variable name \"nosuch\""},
+      {"unknown braced variable", "${nosuch}", "Failed: unknown variable in \"${nosuch}\""},
+      {"unknown def", "${if def:nosuch{y}{n}}", "Failed: unknown variable \"nosuch\" after \"def:\""},
+      {"unknown condition", "${if nosuch{x}{y}{n}}", "Failed: unknown condition \"nosuch\""},
+      {"unknown lookup", "${lookup{k}nosuchdb{/f}}", "Failed: unknown lookup type \"nosuchdb\""},
+      {"unknown quote", "${quote_nosuchdb:x}", "Failed: unknown lookup type \"nosuchdb\""},
+  });
+}
+
+TEST_F(ExtensionsTest, ModuleFailuresKeepTheirKind) {
+  auto r = expand("${tern_down:x}", ctx_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.error().is_defer());
+  EXPECT_EQ(r.error().message, "fake: server down");
+}
+
+TEST_F(ExtensionsTest, SkippedBranchesDoNotCallModules) {
+  EXPECT_EQ(run("${if eq{a}{b}{${tern_rev:x}${tern_join{a}{b}}$tern_var}{n}}"), "n");
+  EXPECT_EQ(ext_.calls, 0);
+}
+
+TEST_F(ExtensionsTest, ResolvedWhenCompiled) {
+  Expansion e = compile("${tern_rev:ab}${tern_join{c}{d}}$tern_var", &ext_);
+  ASSERT_FALSE(e.syntax_error().has_value());
+  int finds = ext_.finds;
+  ctx_.extensions = nullptr;  // evaluation never looks names up again
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(*evaluate(e, ctx_), "bac+dv1");
+  EXPECT_EQ(ext_.finds, finds);
+  EXPECT_EQ(ext_.calls, 9);
+  // Compiled without extensions, the names are unknown.
+  auto p = parse("${tern_rev:ab}");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message, "unknown expansion operator \"tern_rev\"");
+  p = parse("x ${gone_item{a}}", &ext_);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message, not_loaded_text("item", "gone_item", "gone"));
+}
+
+TEST(ExpandBuiltins, NamesModulesMayNotTake) {
+  for (const char* op : {"lc", "uc", "lc_x", "quote_mysql", "sha3_512", "local_part", "expand", "base64d"})
+    EXPECT_TRUE(is_builtin_operator(op)) << op;
+  for (const char* op : {"tern_rev", "nosuch", ""}) EXPECT_FALSE(is_builtin_operator(op)) << op;
+  for (const char* item : {"if", "lookup", "sg", "srs_encode", "listquote"}) EXPECT_TRUE(is_builtin_item(item)) << item;
+  for (const char* item : {"tern_join", "iff", ""}) EXPECT_FALSE(is_builtin_item(item)) << item;
+  for (const char* var : {"primary_hostname", "domain", "acl_m_x", "acl_c0", "acl_foo", "r_x", "auth1", "auth01",
+                          "regex9", "h_subject", "header_to", "rh_x", "bh_x", "lheader_x", "value"})
+    EXPECT_TRUE(is_builtin_variable(var)) << var;
+  for (const char* var : {"tern_var", "auth4", "regex10", "bmi_deliver", "hx", ""})
+    EXPECT_FALSE(is_builtin_variable(var)) << var;
 }
 
 TEST(ExpandVariables, TableIsSortedAndComplete) {

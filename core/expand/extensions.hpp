@@ -6,6 +6,20 @@
 // when a string is compiled, so an unknown name, or one that belongs to a
 // module that is not loaded, is a compile-time error with a clear text:
 //   operator "quote_mysql" belongs to module "mysql", which is not loaded: add it to "modules"
+//
+// Built-in names win: the compiler looks a name up in the core's tables
+// first, so a module cannot shadow `lc`, `if` or `$domain`. The loader
+// refuses a module that registers such a name (expand::is_builtin_operator,
+// is_builtin_item, is_builtin_variable in expand.hpp say which), so the
+// rule never silently hides a module's definition. `${quote_NAME:..}` is
+// always the built-in operator: it calls lookup type NAME's quote function.
+//
+// Lifetime: a compiled Expansion points at the ExtensionOperator/Item/
+// Variable objects found here; they (and the module code behind them) must
+// outlive every Expansion compiled against them, which holds when both
+// belong to one configuration generation. Calls are made from the thread
+// evaluating the expansion; `apply`/`get` are called only when Exim would
+// run them (never in a skipped branch).
 #pragma once
 
 #include <functional>
@@ -24,14 +38,19 @@ struct ExtensionOperator {
   std::string name;
   std::string module;
   // The argument arrives expanded. Error kinds: kForcedFail for a forced
-  // failure, kDefer for a temporary one.
+  // failure, kDefer for a temporary one; the message is the expansion's
+  // failure text as it stands.
   std::function<Result<std::string>(std::string_view argument, Context& ctx)> apply;
 };
 
 struct ExtensionItem {
   std::string name;
   std::string module;
+  // ${name{a}{b}..}: fewer than min_args fails with `Not enough arguments
+  // for 'name' (min is N)`, more than max_args with `Too many arguments for
+  // 'name' (max is N)`, when the string is compiled. 1 <= min <= max.
   int min_args = 1, max_args = 1;
+  // The arguments arrive expanded; errors as for operators.
   std::function<Result<std::string>(const std::vector<std::string>& args, Context& ctx)> apply;
 };
 

@@ -13,9 +13,6 @@
 // that the tests were checked against.
 //
 // Not implemented, with the reason:
-//   utf8_domain_to_alabel, utf8_domain_from_alabel, utf8_localpart_to_alabel,
-//   utf8_localpart_from_alabel: need IDNA (libidn2), which tern_text does not
-//     link yet; they resolve, and fail with a clear message when run.
 //   md5/sha1/sha256/base64 of certificate variables ($tls_in_peercert):
 //     the evaluator has to spot those before calling here (no TLS yet).
 //   stat: no expand_forbid (RDO_EXISTS) check; the environment has none.
@@ -38,6 +35,7 @@
 #include <vector>
 
 #include "core/expand/operator_table.hpp"
+#include "core/text/idna.hpp"
 #include "core/text/ipaddr.hpp"
 #include "core/text/list.hpp"
 #include "core/text/strfuncs.hpp"
@@ -200,29 +198,7 @@ Out op_hexquote(const OperatorCall& c) {
 
 // ---------------------------------------------------------------- escaping
 
-// string_printing(): non-printing bytes as C escapes; tab passes in 4.96.
-Out op_escape(const OperatorCall& c) {
-  std::string out;
-  char buf[8];
-  for (unsigned char ch : cstr(c.input)) {
-    if (std::isprint(ch) || ch == '\t') {
-      out += static_cast<char>(ch);
-      continue;
-    }
-    out += '\\';
-    switch (ch) {
-      case '\n': out += 'n'; break;
-      case '\r': out += 'r'; break;
-      case '\b': out += 'b'; break;
-      case '\v': out += 'v'; break;
-      case '\f': out += 'f'; break;
-      default:
-        std::snprintf(buf, sizeof buf, "%03o", ch);
-        out += buf;
-    }
-  }
-  return out;
-}
+Out op_escape(const OperatorCall& c) { return text::string_printing(cstr(c.input)); }
 
 Out op_escape8bit(const OperatorCall& c) {
   std::string out;
@@ -521,42 +497,11 @@ Out op_ipv6denorm(const OperatorCall& c) {
   return text::format_full(*ip, -1, ':');
 }
 
-// host_aton() on the text after "::ffff:" when that is not an IPv4 address:
-// the groups given, with the missing ones (zeros) after the first, or where
-// "::" says.
-text::IpAddress mapped_tail_as_ipv6(std::string_view tail) {
-  std::vector<std::string> groups;
-  size_t gap = 1;
-  for (size_t i = 0; i <= tail.size();) {
-    size_t j = std::min(tail.find(':', i), tail.size());
-    if (j == i && i < tail.size()) gap = groups.size();
-    else groups.emplace_back(tail.substr(i, j - i));
-    i = j + 1;
-  }
-  std::vector<uint32_t> v(8, 0);
-  size_t n = std::min<size_t>(groups.size(), 8), at = std::min(gap, n);
-  for (size_t k = 0; k < n; ++k) {
-    size_t slot = k < at ? k : 8 - (n - k);
-    v[slot] = static_cast<uint32_t>(std::strtoul(groups[k].c_str(), nullptr, 16)) & 0xffff;
-  }
-  text::IpAddress ip;
-  ip.family = 6;
-  for (int k = 0; k < 4; ++k) ip.words[k] = (v[2 * k] << 16) | v[2 * k + 1];
-  return ip;
-}
-
 Out op_reverse_ip(const OperatorCall& c) {
   std::string_view in = cstr(c.input);
-  auto ip = text::parse_ip_address(in, true);
-  if (!ip) return Error::failed("reverse_ip() not given an IP address [" + std::string(in) + "]");
-  // Exim's invert_address() looks at the text: "::ffff:" (lower case) is
-  // dropped and what follows reversed on its own.
-  if (in.substr(0, 7) == "::ffff:") {
-    std::string_view tail = in.substr(7, ip->mask_offset ? *ip->mask_offset - 7 : std::string_view::npos);
-    if (auto v4 = text::parse_ip_address(tail, false); v4 && v4->family == 4) return text::reverse_ip(*v4);
-    return text::reverse_ip(mapped_tail_as_ipv6(tail));
-  }
-  return text::reverse_ip(*ip);
+  if (!text::parse_ip_address(in, true))
+    return Error::failed("reverse_ip() not given an IP address [" + std::string(in) + "]");
+  return text::reverse_ip(in);
 }
 
 // ---------------------------------------------------------------- addresses
@@ -1063,8 +1008,26 @@ Out op_utf8clean(const OperatorCall& c) {
   return out;
 }
 
-Out op_idna_unsupported(const OperatorCall&) {
-  return Error::failed("utf8 domain and local part conversion (IDNA) is not supported yet");
+// The IDNA conversions (core/text/idna). Exim's message quotes the input
+// through string_printing() and adds the library's text.
+Out idna(Result<std::string> r, const char* from, const char* to, std::string_view in) {
+  if (!r)
+    return Error::failed("error converting " + std::string(from) + " (" + text::string_printing(in) +
+                         ") to " + to + ": " + r.error().message);
+  return std::string(cstr(*r));
+}
+
+Out op_utf8_domain_to_alabel(const OperatorCall& c) {
+  return idna(text::domain_to_alabel(cstr(c.input)), "utf8", "alabel", cstr(c.input));
+}
+Out op_utf8_domain_from_alabel(const OperatorCall& c) {
+  return idna(text::domain_from_alabel(cstr(c.input)), "alabel", "utf8", cstr(c.input));
+}
+Out op_utf8_localpart_to_alabel(const OperatorCall& c) {
+  return idna(text::localpart_to_alabel(cstr(c.input)), "utf8", "alabel", cstr(c.input));
+}
+Out op_utf8_localpart_from_alabel(const OperatorCall& c) {
+  return idna(text::localpart_from_alabel(cstr(c.input)), "alabel", "utf8", cstr(c.input));
 }
 
 // ---------------------------------------------------------------- the rest
@@ -1128,10 +1091,10 @@ constexpr Entry kUnderscoreOps[] = {
     {"reverse_ip", op_reverse_ip, nullptr},
     {"time_eval", op_time_eval, nullptr},
     {"time_interval", op_time_interval, nullptr},
-    {"utf8_domain_from_alabel", op_idna_unsupported, nullptr},
-    {"utf8_domain_to_alabel", op_idna_unsupported, nullptr},
-    {"utf8_localpart_from_alabel", op_idna_unsupported, nullptr},
-    {"utf8_localpart_to_alabel", op_idna_unsupported, nullptr},
+    {"utf8_domain_from_alabel", op_utf8_domain_from_alabel, nullptr},
+    {"utf8_domain_to_alabel", op_utf8_domain_to_alabel, nullptr},
+    {"utf8_localpart_from_alabel", op_utf8_localpart_from_alabel, nullptr},
+    {"utf8_localpart_to_alabel", op_utf8_localpart_to_alabel, nullptr},
 };
 
 // The others; a suffix after '_' is passed as args[0].

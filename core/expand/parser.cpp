@@ -4,10 +4,15 @@
 // (what counts as a name, where white space is skipped, which argument is
 // read with `$` honoured) and its syntax error texts. The first syntax
 // error ends the parse; see tree.hpp for how evaluation keeps Exim's order.
+// Names are resolved here, once: the core's tables first, then what the
+// modules bring (Extensions); a name that belongs to a module that is not
+// loaded fails with not_loaded_text().
 #include <cctype>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/expand/tree.hpp"
 
@@ -150,13 +155,14 @@ bool node_walks(const Node& n) {
 
 class Parser {
  public:
-  explicit Parser(std::string_view s) : s_(s) {}
+  Parser(std::string_view s, const Extensions* ext) : s_(s), ext_(ext) {}
 
   Seq parse_top() { return parse_seq(false, true); }
   std::optional<std::string> error_;
 
  private:
   std::string_view s_;
+  const Extensions* ext_;  // module names; may be null
   size_t p_ = 0;
   bool malformed_header_ = false;
   size_t error_pos_ = 0;  // where the first syntax error was found
@@ -183,6 +189,17 @@ class Parser {
     } else {
       fail(msg.empty() ? "missing or misplaced { or }" : std::move(msg));
     }
+  }
+  // The failure text for `name`, which nothing loaded defines: the module
+  // that owns it when one does (asking for `kinds` in order, each with the
+  // word the text uses), else Exim's text.
+  std::string unknown_text(std::string_view name, std::string exim_text,
+                           std::initializer_list<std::pair<ExtensionKind, const char*>> kinds) const {
+    if (ext_) {
+      for (const auto& [kind, what] : kinds)
+        if (auto module = ext_->unloaded_owner(kind, name)) return not_loaded_text(what, name, *module);
+    }
+    return exim_text;
   }
   static Node marker() {
     Node n;
@@ -346,6 +363,8 @@ class Parser {
     return n;
   }
 
+  // Also used by is_builtin_variable.
+ public:
   static bool header_prefix(std::string_view name, size_t* prefix_len, HeaderForm* form) {
     size_t i = 0;
     HeaderForm f = HeaderForm::kDecoded;
@@ -367,6 +386,7 @@ class Parser {
     return true;
   }
 
+ private:
   // read_header_name: the rest of a header name up to (and eating) a colon.
   std::string read_header_rest(std::string_view name, size_t prefix_len) {
     std::string h(name.substr(prefix_len));
@@ -419,8 +439,18 @@ class Parser {
       n.var = def;
       return n;
     }
-    fail(check_variable_error_message(
-        braced ? "unknown variable in \"${" + name + "}\"" : "unknown variable name \"" + name + "\"", name));
+    if (ext_) {
+      if (const ExtensionVariable* v = ext_->find_variable(name)) {
+        n.kind = NodeKind::kExtVar;
+        n.ext_var = v;
+        return n;
+      }
+    }
+    fail(unknown_text(name,
+                      check_variable_error_message(braced ? "unknown variable in \"${" + name + "}\""
+                                                          : "unknown variable name \"" + name + "\"",
+                                                   name),
+                      {{ExtensionKind::kVariable, "variable"}}));
     return marker();
   }
 
@@ -443,11 +473,21 @@ class Parser {
     for (const auto& it : kItems) {
       if (it.name == name) return parse_item(it.item, name);
     }
+    if (ext_) {
+      // Like a built-in item, a module's is known by its name alone.
+      if (const ExtensionItem* it = ext_->find_item(name)) return parse_ext_item(*it, name);
+    }
     if (cur() == ':') {
       Node n;
       n.kind = NodeKind::kOperator;
       n.text = name;
       auto op = resolve_operator(name);
+      if (!op && ext_) {
+        if (const ExtensionOperator* eo = ext_->find_operator(name)) {
+          n.kind = NodeKind::kExtOperator;
+          n.ext_op = eo;
+        }
+      }
       ++p_;
       if ((name == "md5" || name == "sha1" || name == "sha256" || name == "base64") && cur() == '$') {
         // Exim first reads a certificate variable's name without expanding
@@ -455,7 +495,13 @@ class Parser {
         size_t save = p_;
         ++p_;
         Seq t = parse_seq(true, false);
-        if (!failed() && t.literal &&
+        if (failed()) {
+          // That first read failing (no closing brace) is the error.
+          n.args.push_back(std::move(t));
+          n.kind = NodeKind::kPartial;
+          return n;
+        }
+        if (t.literal &&
             (t.text == "tls_in_ourcert" || t.text == "tls_in_peercert" || t.text == "tls_out_ourcert" ||
              t.text == "tls_out_peercert")) {
           ++p_;
@@ -477,8 +523,11 @@ class Parser {
         return n;
       }
       ++p_;
+      if (n.kind == NodeKind::kExtOperator) return n;
       if (!op) {
-        fail(op.error().message);
+        // Exim expands the argument before it finds the name unknown.
+        fail(unknown_text(name, op.error().message,
+                          {{ExtensionKind::kOperator, "operator"}, {ExtensionKind::kItem, "item"}}));
         n.kind = NodeKind::kPartial;
         return n;
       }
@@ -490,8 +539,19 @@ class Parser {
       return variable_node(name, true);
     }
     ++p_;
-    fail("\"${" + name + "\" is not a known operator (or a } is missing in a variable reference)");
+    fail(unknown_text(name, "\"${" + name + "\" is not a known operator (or a } is missing in a variable reference)",
+                      {{ExtensionKind::kItem, "item"}, {ExtensionKind::kOperator, "operator"}}));
     return marker();
+  }
+
+  // ${name{arg}..{arg}} of a module: Exim's read_subs rules and texts.
+  Node parse_ext_item(const ExtensionItem& it, const std::string& name) {
+    Node n;
+    n.kind = NodeKind::kExtItem;
+    n.ext_item = &it;
+    n.text = name;
+    if (!read_subs(n, it.max_args, it.min_args, true, name)) return partial(std::move(n));
+    return n;
   }
 
   // read_subs. Returns false on failure (the node becomes partial).
@@ -667,7 +727,7 @@ class Parser {
         if (!read_subs(n, 3, 3, true, name)) return partial(std::move(n));
         if (item == Item::kSg) {
           if (n.args[1].literal) n.regex = text::Regex::compile(n.args[1].text);
-          if (n.args[2].literal) n.replacement = std::make_shared<Expansion>(compile(n.args[2].text));
+          if (n.args[2].literal) n.replacement = std::make_shared<Expansion>(compile(n.args[2].text, ext_));
         }
         return n;
       case Item::kListquote:
@@ -1065,7 +1125,8 @@ class Parser {
     const CondName* found = nullptr;
     for (const auto& cn : kConds)
       if (cn.name == name) found = &cn;
-    if (!found) return bad("unknown condition \"" + name + "\"");
+    if (!found)
+      return bad(unknown_text(name, "unknown condition \"" + name + "\"", {{ExtensionKind::kCondition, "condition"}}));
     c.type = found->type;
     auto curly_start = [&]() { return bad("missing { after \"" + name + "\""); };
     auto curly_end = [&]() { return bad("missing } at end of \"" + name + "\" condition"); };
@@ -1085,7 +1146,10 @@ class Parser {
         }
         Node vn = variable_node(v, false);
         if (vn.kind == NodeKind::kMarker) {
+          std::string why = std::move(*error_);
           error_.reset();
+          // A module's variable keeps its "not loaded" text.
+          if (why.rfind("variable \"", 0) == 0) return bad(std::move(why));
           return bad(check_variable_error_message(
               v.empty() ? "variable name omitted after \"def:\"" : "unknown variable \"" + v + "\" after \"def:\"",
               v));
@@ -1243,12 +1307,12 @@ bool Expansion::is_literal() const { return impl_->root.literal; }
 const std::string& Expansion::literal() const { return impl_->root.text; }
 const std::optional<Error>& Expansion::syntax_error() const { return impl_->syntax_error; }
 
-Expansion compile(std::string_view s) {
+Expansion compile(std::string_view s, const Extensions* extensions) {
   // Exim's strings end at a NUL.
   if (auto z = s.find('\0'); z != std::string_view::npos) s = s.substr(0, z);
   auto impl = std::make_shared<Expansion::Impl>();
   impl->source = std::string(s);
-  detail::Parser parser(impl->source);
+  detail::Parser parser(impl->source, extensions);
   impl->root = parser.parse_top();
   if (parser.error_) impl->syntax_error = Error::failed(*parser.error_);
   Expansion e;
@@ -1256,10 +1320,39 @@ Expansion compile(std::string_view s) {
   return e;
 }
 
-Result<Expansion> parse(std::string_view s) {
-  Expansion e = compile(s);
+Result<Expansion> parse(std::string_view s, const Extensions* extensions) {
+  Expansion e = compile(s, extensions);
   if (e.syntax_error()) return *e.syntax_error();
   return e;
+}
+
+bool is_builtin_operator(std::string_view name) { return resolve_operator(name).ok(); }
+
+bool is_builtin_item(std::string_view name) {
+  for (const auto& it : detail::kItems)
+    if (it.name == name) return true;
+  return false;
+}
+
+bool is_builtin_variable(std::string_view name) {
+  if (find_variable_def(name)) return true;
+  // Families the parser reads by prefix before it consults any table.
+  if (name.substr(0, 4) == "acl_" || name.substr(0, 2) == "r_") return true;
+  // $auth1..$auth3, $regex1..$regex9 (leading zeros allowed, as there).
+  auto numbered = [&](std::string_view prefix, int max) {
+    if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) return false;
+    int v = 0;
+    for (char c : name.substr(prefix.size())) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+      if (v > 1000) return false;
+    }
+    return v >= 1 && v <= max;
+  };
+  if (numbered("auth", 3) || numbered("regex", 9)) return true;
+  size_t plen;
+  HeaderForm form;
+  return detail::Parser::header_prefix(name, &plen, &form);
 }
 
 }  // namespace tern::expand

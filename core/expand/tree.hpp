@@ -57,6 +57,9 @@ enum class NodeKind {
   kItem,       // item, args, cond, yn, ...
   kMarker,     // the syntax error of the whole expansion
   kPartial,    // args / cond evaluated, then the marker fails
+  kExtOperator,  // ext_op, args[0]: a module's operator
+  kExtItem,      // ext_item, args: a module's item
+  kExtVar,       // ext_var: a module's variable
 };
 
 struct Node {
@@ -71,6 +74,11 @@ struct Node {
   std::unique_ptr<Cond> cond;
   std::unique_ptr<YesNo> yn;
   std::unique_ptr<ResolvedOperator> op;
+  // Module definitions, owned by the Extensions the string was compiled
+  // against (see extensions.hpp for the lifetime).
+  const ExtensionOperator* ext_op = nullptr;
+  const ExtensionItem* ext_item = nullptr;
+  const ExtensionVariable* ext_var = nullptr;
   std::optional<Result<text::Regex>> regex;      // precompiled pattern (literal)
   std::shared_ptr<const Expansion> replacement;  // sg: literal 3rd argument, compiled
   int mode = 0;        // item-specific: extract json mode, run preexpand, sort comparator

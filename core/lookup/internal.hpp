@@ -38,6 +38,11 @@ std::string open_failed_text(int err, std::string_view what);
 Result<bool> match_simple_pattern(std::string_view subject, std::string_view pattern,
                                   bool caseless, std::vector<std::string>* captures);
 
+// Takes the leading `!`s of a list item off `item` (spaces may follow each,
+// as Exim's match_check_list allows) and says whether their number was odd,
+// i.e. whether the item is negative.
+bool strip_negation(std::string_view& item);
+
 // ASCII lower case, as Exim's strcmpic/lc functions.
 std::string lower(std::string_view s);
 bool equal_caseless(std::string_view a, std::string_view b);

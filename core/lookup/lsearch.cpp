@@ -24,7 +24,7 @@
 #include <unordered_map>
 
 #include "core/lookup/internal.hpp"
-#include "core/lookup/ip.hpp"
+#include "core/text/ipaddr.hpp"
 #include "core/text/regex.hpp"
 
 namespace tern::lookup {
@@ -96,8 +96,8 @@ struct Entry {
   // nwildlsearch: the compiled `^` key; iplsearch: key classification.
   std::shared_ptr<text::Regex> regex;
   std::string regex_error;
-  int ip = 0;
-  size_t mask_offset = 0;
+  int ip = 0;                         // iplsearch: the key's family, 0 if not an address
+  std::optional<size_t> mask_offset;  // and where its '/' is
 };
 
 // One parsed file, the handle of all four lsearch types.
@@ -188,7 +188,12 @@ Found parse_into(LsearchFile& f, std::string_view filename, const std::string& c
       else
         e.regex_error = rx.error().message;
     }
-    if (kind == Kind::kIp && e.key != "*") e.ip = ip_version(e.key, &e.mask_offset);
+    if (kind == Kind::kIp && e.key != "*") {
+      if (auto net = text::parse_ip_address(e.key, true)) {
+        e.ip = net->family;
+        e.mask_offset = net->mask_offset;
+      }
+    }
     if (kind == Kind::kPlain) f.index.emplace(lower(e.key), f.entries.size());
     f.entries.push_back(std::move(e));
   }
@@ -270,7 +275,7 @@ class LsearchType final : public LookupType {
 
   Found find_ip(LsearchFile& f, std::string_view key) {
     bool key_star = key == "*";
-    if (!key_star && ip_version(key) == 0)
+    if (!key_star && text::ip_version(key) == 0)
       return Found::defer("\"" + std::string(key) +
                           "\" is not a valid iplsearch key (an IP address, with optional CIDR mask, "
                           "is wanted): in a host list, use net-iplsearch as the search type");
@@ -279,7 +284,7 @@ class LsearchType final : public LookupType {
         if (!key_star) continue;
       } else if (key_star) {
         continue;
-      } else if (e.ip == 0 || !host_is_in_net(key, e.key, e.mask_offset)) {
+      } else if (e.ip == 0 || !text::host_is_in_net(key, e.key, e.mask_offset)) {
         continue;
       }
       return Found::found(e.data);
@@ -304,13 +309,8 @@ class LsearchType final : public LookupType {
       }
       // A leading `!` (possibly repeated, spaces allowed after it) negates;
       // a one-item list whose only item is negative matches everything else.
-      bool negate = false;
       std::string_view p(pattern);
-      while (!p.empty() && p[0] == '!') {
-        negate = !negate;
-        p.remove_prefix(1);
-        while (!p.empty() && is_space(p[0])) p.remove_prefix(1);
-      }
+      bool negate = strip_negation(p);
       bool hit;
       if (!expanded && !negate && e.regex) {
         hit = e.regex->search(key);

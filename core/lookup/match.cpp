@@ -12,7 +12,7 @@
 #include <cctype>
 
 #include "core/lookup/internal.hpp"
-#include "core/lookup/ip.hpp"
+#include "core/text/ipaddr.hpp"
 #include "core/text/list.hpp"
 #include "core/text/regex.hpp"
 
@@ -36,6 +36,16 @@ Result<bool> match_simple_pattern(std::string_view subject, std::string_view pat
     return hit;
   }
   return caseless ? equal_caseless(subject, pattern) : subject == pattern;
+}
+
+bool strip_negation(std::string_view& item) {
+  bool negative = false;
+  while (!item.empty() && item[0] == '!') {
+    negative = !negative;
+    item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item[0]))) item.remove_prefix(1);
+  }
+  return negative;
 }
 
 namespace {
@@ -168,12 +178,7 @@ Result<ItemResult> check_address(std::string_view subject, std::string_view patt
     // The data is a list of local parts for the domain.
     for (const auto& raw : text::list_items(r->data)) {
       std::string_view it(raw);
-      bool negate = false;
-      while (!it.empty() && it[0] == '!') {
-        negate = !negate;
-        it.remove_prefix(1);
-        while (!it.empty() && is_space(it[0])) it.remove_prefix(1);
-      }
+      bool negate = strip_negation(it);
       auto m = match_simple_pattern(local, it, ctx.caseless, nullptr);
       if (!m.ok()) return m.take_error();
       if (m.value()) {
@@ -244,9 +249,8 @@ Result<ItemResult> check_host(std::string_view ip, std::string_view ss, Ctx& ctx
       return fail_item();
     }
   }
-  size_t mask_offset = 0;
-  if (ip_version(pattern, &mask_offset) != 0)
-    return host_is_in_net(ip, pattern, mask_offset) ? ok_item() : fail_item();
+  if (auto net = text::parse_ip_address(pattern, true))
+    return text::host_is_in_net(ip, pattern, net->mask_offset) ? ok_item() : fail_item();
   {
     size_t t = 0;
     while (t < pattern.size() && (std::isdigit(static_cast<unsigned char>(pattern[t])) || pattern[t] == '.')) ++t;
@@ -277,7 +281,9 @@ Result<ItemResult> check_host(std::string_view ip, std::string_view ss, Ctx& ctx
       f = ctx.env.searcher->query(spec, pattern.substr(semi + 1));
     } else {
       char sep = type->name() == "iplsearch" ? ':' : '.';
-      std::string key = masked_address(ip, mlen, sep);
+      text::IpAddress a = text::host_aton(ip);
+      if (mlen >= 0) text::apply_mask(a, mlen);
+      std::string key = text::format_full(a, mlen, sep);
       f = ctx.env.searcher->find(spec, pattern.substr(semi + 1), key);
     }
     if (f.open_failed) return Error::failed(f.error);
@@ -301,7 +307,7 @@ Result<ItemResult> check_host(std::string_view ip, std::string_view ss, Ctx& ctx
         return ItemResult{Item::kError, {}, {}, "failed to find IP address for " + pattern};
       }
       for (const auto& a : addrs.value())
-        if (host_is_in_net(a, ip, 0)) return ok_item();
+        if (text::host_is_in_net(a, ip, std::nullopt)) return ok_item();
       return fail_item();
     }
     return ItemResult{Item::kError, {}, {}, "failed to find IP address for " + pattern};
@@ -351,12 +357,7 @@ Result<MatchResult> check_list(std::string_view subject, std::string_view list, 
       if (item == "+exclude_defer") { include_defer = false; ignore_defer = false; continue; }
       if (item == "+ignore_defer") { ignore_defer = true; include_defer = false; continue; }
     }
-    bool positive = true;
-    while (!item.empty() && item[0] == '!') {
-      positive = !positive;
-      item.remove_prefix(1);
-      while (!item.empty() && is_space(item[0])) item.remove_prefix(1);
-    }
+    bool positive = !strip_negation(item);
     last_negative = !positive;
     const auto yes = positive ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
 
@@ -439,13 +440,8 @@ Result<MatchResult> match_list(std::string_view subject, std::string_view list, 
     std::string item;
     bool last_negative = false;
     while (reader.next(item)) {
-      bool positive = true;
       std::string_view it(item);
-      while (!it.empty() && it[0] == '!') {
-        positive = !positive;
-        it.remove_prefix(1);
-        while (!it.empty() && is_space(it[0])) it.remove_prefix(1);
-      }
+      bool positive = !strip_negation(it);
       last_negative = !positive;
       if (it.empty()) {
         out.outcome = positive ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
@@ -461,7 +457,7 @@ Result<MatchResult> match_list(std::string_view subject, std::string_view list, 
 }
 
 Result<MatchResult> match_ip(std::string_view ip, std::string_view list, MatchEnv& env) {
-  if (!ip.empty() && ip_version(ip) == 0) return Error::failed("\"" + std::string(ip) + "\" is not an IP address");
+  if (!ip.empty() && text::ip_version(ip) == 0) return Error::failed("\"" + std::string(ip) + "\" is not an IP address");
   std::vector<std::string> log;
   Ctx ctx{ListKind::kHost, env, false, {}, true, 0, &log};
   auto r = check_list(ip, list, ctx);

@@ -1,6 +1,6 @@
 // core/main/modes.cpp: the command-line modes that exist today.
 //
-// -bV (version and build facts), -be (expansion test), -bP (print options).
+// -bV (version, build facts and the loaded modules), -be (expansion test), -bP (print options).
 // Modes of later issues (-bd, -bs, -bh, -bt, -bp, -q, -M...) are parsed but
 // answered with a one-line "not in this build" error rather than pretending.
 #include "core/main/modes.hpp"
@@ -13,6 +13,7 @@
 
 #include "core/main/command_line.hpp"
 #include "core/main/runtime.hpp"
+#include "tern/module.h"
 
 namespace tern::cli {
 namespace {
@@ -121,11 +122,15 @@ int run_print_options(Runtime& rt, const CommandLine& cl) {
 
 int run_version(Runtime& rt) {
   std::printf("tern version %s (reads Exim 4.96 configuration and expansion)\n", TERN_VERSION);
-  std::printf("Module ABI: 1.0\n");
+  std::printf("Module ABI: %d.%d\n", TERN_ABI_MAJOR, TERN_ABI_MINOR);
   std::printf("Support for: OpenSSL PCRE2 IPv6 crypteq\n");
   std::printf("Lookups (built-in): lsearch wildlsearch nwildlsearch iplsearch dsearch\n");
-  std::printf("Module path: %s\n", TERN_MODULE_DIR);
-  std::printf("Modules loaded: none\n");
+  std::printf("Module path: %s\n", rt.config().main.get_string("module_path").c_str());
+  const auto& modules = rt.modules().modules();
+  if (modules.empty()) std::printf("Modules loaded: none\n");
+  for (const auto& m : modules)
+    std::printf("Module %s: version %s, ABI %u.%u, %s\n", m->name.c_str(), m->version.c_str(), m->abi_major,
+                m->abi_minor, m->path.c_str());
   std::printf("Configuration file is %s\n", rt.config().file.c_str());
   return 0;
 }

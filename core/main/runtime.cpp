@@ -1,9 +1,10 @@
 // core/main/runtime.cpp: a configuration loaded and made ready to use.
 //
-// Builds, in order: the option registry (the core's options, plus the
-// options of first-party modules that are not loaded, so that using one
-// names its module), the configuration, the lookup registry, and the
-// expansion context with the variables the configuration determines.
+// Builds, in order: the option registry (the core's options), the modules
+// (core/module_host: pre-scan of `modules`, load, discovery of those not
+// loaded so that using one of their names names the module), the
+// configuration, the lookup registry, and the expansion context with the
+// variables the configuration determines and the modules' extensions.
 #include "core/main/runtime.hpp"
 
 #include <pwd.h>
@@ -14,6 +15,8 @@
 #include <map>
 
 #include "core/lookup/match.hpp"
+#include "core/module_host/lookup_adapter.hpp"
+#include "core/module_host/setup.hpp"
 #include "core/text/list.hpp"
 
 extern char** environ;
@@ -73,25 +76,37 @@ std::string self_path() {
 Result<std::unique_ptr<Runtime>> Runtime::load(const CommandLine& cl) {
   std::unique_ptr<Runtime> rt(new Runtime());
   if (auto s = config::register_exim_options(rt->options_); !s) return s.take_error();
-  for (auto& u : config::first_party_module_options()) rt->options_.add_unloaded(std::move(u));
+  if (auto s = module_host::register_module_options(rt->options_); !s) return s.take_error();
 
   config::LoadRequest req;
   req.path = cl.config_file.empty() ? kDefaultConfigFile : cl.config_file;
   req.defines = cl.macros;
   req.registry = &rt->options_;
   req.builtin_macros.assign(std::begin(kFeatureMacros), std::end(kFeatureMacros));
+  auto modules = module_host::setup_modules(req, rt->options_);
+  if (!modules) return modules.take_error();
+  rt->generation_ = modules->generation;
   auto loaded = config::load(req);
   if (!loaded) return loaded.take_error();
   rt->config_ = std::move(loaded).value();
-  rt->make_context();
+  if (auto s = rt->make_context(std::move(modules->unloaded)); !s) return s.take_error();
   return rt;
 }
 
-void Runtime::make_context() {
+Status Runtime::make_context(module_host::UnloadedNames unloaded) {
+  // What every module call gets: the options and the event bus.
+  module_host::CallEnv base;
+  base.options = &options_;
+  base.main = &config_.main;
+  base.events = &generation_->events();
+
   // wildlsearch keys are expanded in the runtime's own context.
   lookups_ = std::make_unique<lookup::Registry>(lookup::Registry::with_core_types(
       [this](std::string_view key) { return expand::expand(key, context_); }));
+  for (auto& type : module_host::make_lookup_types(generation_, base))
+    if (Status st = lookups_->add(std::move(type)); !st) return st;
   searcher_ = std::make_unique<lookup::Searcher>(*lookups_);
+  extensions_ = std::make_unique<module_host::ModuleExtensions>(generation_, std::move(unloaded), base);
 
   const auto& main = config_.main;
   std::string primary = main.get_string("primary_hostname");
@@ -126,6 +141,7 @@ void Runtime::make_context() {
   context_.variables = &variables_;
   context_.registry = lookups_.get();
   context_.searcher = searcher_.get();
+  context_.extensions = extensions_.get();
   context_.primary_hostname = primary;
   context_.named_list = [this](lookup::ListKind kind, std::string_view name) -> const std::string* {
     const config::NamedList* l = nullptr;
@@ -146,6 +162,7 @@ void Runtime::make_context() {
     if (it == environment_.end()) return std::nullopt;
     return it->second;
   };
+  return {};
 }
 
 // Exim's environment rules: only the variables keep_environment names

@@ -1,9 +1,12 @@
 // core/main/runtime.hpp: a configuration loaded and made ready to use.
 //
 // The command-line modes share this: the option registry filled with the
-// core's options, the configuration read from -C (or the default), the
-// lookup registry and searcher, and an expansion Context whose variables
-// come from the configuration ($primary_hostname, $qualify_domain, ...).
+// core's options, the modules the configuration names (loaded before the
+// rest of it is read, so that their options are known), the configuration
+// read from -C (or the default), the lookup registry and searcher (with the
+// modules' lookup types), and an expansion Context whose variables come
+// from the configuration ($primary_hostname, $qualify_domain, ...) and
+// whose extensions are the modules' operators, items and variables.
 #pragma once
 
 #include <map>
@@ -16,6 +19,9 @@
 #include "core/expand/expand.hpp"
 #include "core/lookup/lookup.hpp"
 #include "core/main/command_line.hpp"
+#include "core/module_host/discovery.hpp"
+#include "core/module_host/extensions_adapter.hpp"
+#include "core/module_host/generation.hpp"
 
 namespace tern::cli {
 
@@ -29,6 +35,7 @@ class Runtime {
   static Result<std::unique_ptr<Runtime>> load(const CommandLine& cl);
 
   const config::Config& config() const { return config_; }
+  const module_host::Generation& modules() const { return *generation_; }
   expand::Context& context() { return context_; }
   // Substitute the configuration's macros into `line` (-be input lines).
   std::string substitute_macros(std::string_view line) const;
@@ -37,10 +44,12 @@ class Runtime {
 
  private:
   Runtime() = default;
-  void make_context();
+  Status make_context(module_host::UnloadedNames unloaded);
   void make_environment();
 
   config::OptionRegistry options_;
+  module_host::GenerationRef generation_;
+  std::unique_ptr<module_host::ModuleExtensions> extensions_;
   config::Config config_;
   std::unique_ptr<lookup::Registry> lookups_;
   std::unique_ptr<lookup::Searcher> searcher_;

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 namespace tern::text {
 namespace {
@@ -372,22 +373,40 @@ Result<std::string> nhash_values(std::string_view s, int n, int m) {
          std::to_string(total % static_cast<unsigned>(m));
 }
 
-Result<std::string> substr_item(std::string_view s, std::string_view offset,
-                                std::optional<std::string_view> length) {
-  auto v1 = item_number(offset, false, "substr");
+namespace {
+
+// The numbers of ${substr}, ${hash} and ${nhash}: the first as written, the
+// second (-1 when not given) not negative; errors name the item.
+Result<std::pair<int, int>> item_numbers(std::string_view first,
+                                         std::optional<std::string_view> second,
+                                         std::string_view item) {
+  auto v1 = item_number(first, false, item);
   if (!v1) return v1.take_error();
   int v2 = -1;
-  if (length) {
-    auto r = item_number(*length, true, "substr");
+  if (second) {
+    auto r = item_number(*second, true, item);
     if (!r) return r.take_error();
     v2 = *r;
   }
-  return substr_values(s, *v1, v2);
+  return std::pair<int, int>{*v1, v2};
+}
+
+// The operator-style callers pass "" for an argument not given.
+std::optional<std::string_view> given(std::string_view arg) {
+  return arg.empty() ? std::nullopt : std::optional<std::string_view>(arg);
+}
+
+}  // namespace
+
+Result<std::string> substr_item(std::string_view s, std::string_view offset,
+                                std::optional<std::string_view> length) {
+  auto v = item_numbers(offset, length, "substr");
+  if (!v) return v.take_error();
+  return substr_values(s, v->first, v->second);
 }
 
 Result<std::string> substr(std::string_view s, std::string_view offset, std::string_view length) {
-  return substr_item(s, offset,
-                     length.empty() ? std::nullopt : std::optional<std::string_view>(length));
+  return substr_item(s, offset, given(length));
 }
 
 Result<std::string> length(std::string_view s, std::string_view n) {
@@ -398,36 +417,24 @@ Result<std::string> length(std::string_view s, std::string_view n) {
 
 Result<std::string> hash_item(std::string_view s, std::string_view limit,
                               std::optional<std::string_view> prime) {
-  auto v1 = item_number(limit, false, "hash");
-  if (!v1) return v1.take_error();
-  int v2 = -1;
-  if (prime) {
-    auto r = item_number(*prime, true, "hash");
-    if (!r) return r.take_error();
-    v2 = *r;
-  }
-  return hash_values(s, *v1, v2);
+  auto v = item_numbers(limit, prime, "hash");
+  if (!v) return v.take_error();
+  return hash_values(s, v->first, v->second);
 }
 
 Result<std::string> hash(std::string_view s, std::string_view limit, std::string_view prime) {
-  return hash_item(s, limit, prime.empty() ? std::nullopt : std::optional<std::string_view>(prime));
+  return hash_item(s, limit, given(prime));
 }
 
 Result<std::string> nhash_item(std::string_view s, std::string_view n,
                                std::optional<std::string_view> m) {
-  auto v1 = item_number(n, false, "nhash");
-  if (!v1) return v1.take_error();
-  int v2 = -1;
-  if (m) {
-    auto r = item_number(*m, true, "nhash");
-    if (!r) return r.take_error();
-    v2 = *r;
-  }
-  return nhash_values(s, *v1, v2);
+  auto v = item_numbers(n, m, "nhash");
+  if (!v) return v.take_error();
+  return nhash_values(s, v->first, v->second);
 }
 
 Result<std::string> nhash(std::string_view s, std::string_view n, std::string_view m) {
-  return nhash_item(s, n, m.empty() ? std::nullopt : std::optional<std::string_view>(m));
+  return nhash_item(s, n, given(m));
 }
 
 Result<std::string> hmac(std::string_view algorithm, std::string_view key, std::string_view s) {
@@ -558,6 +565,29 @@ Result<bool> crypteq(std::string_view plain, std::string_view stored) {
   std::string coded = which == 2 ? crypt16(key, salt) : call_crypt(key, salt);
   // Fewer than two salt characters would match an empty crypt() result.
   return salt.size() >= 2 && coded == salt;
+}
+
+std::string string_printing(std::string_view s) {
+  std::string out;
+  char buf[8];
+  for (unsigned char ch : s) {
+    if (std::isprint(ch) || ch == '\t') {
+      out += static_cast<char>(ch);
+      continue;
+    }
+    out += '\\';
+    switch (ch) {
+      case '\n': out += 'n'; break;
+      case '\r': out += 'r'; break;
+      case '\b': out += 'b'; break;
+      case '\v': out += 'v'; break;
+      case '\f': out += 'f'; break;
+      default:
+        std::snprintf(buf, sizeof buf, "%03o", ch);
+        out += buf;
+    }
+  }
+  return out;
 }
 
 }  // namespace tern::text

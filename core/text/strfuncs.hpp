@@ -75,4 +75,9 @@ std::string to_hex(std::string_view bytes, bool upper = false);
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view code);
 
+// Exim's string_printing(): non-printing bytes (top-bit ones included) as C
+// escapes (\n, \r, \b, \v, \f, else \ooo octal); tab passes in 4.96. Used
+// by ${escape} and by error messages that quote their input.
+std::string string_printing(std::string_view s);
+
 }  // namespace tern::text

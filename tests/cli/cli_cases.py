@@ -20,7 +20,7 @@ CASES = [
 
     # --- -bV
     {"name": "version", "conf": OK_CONF, "args": ["-C", "{conf}", "-bV"], "rc": 0, "stderr": "",
-     "stdout_re": r"tern version \S+ .*\nModule ABI: 1\.0\n.*Lookups \(built-in\): lsearch wildlsearch "
+     "stdout_re": r"tern version \S+ .*\nModule ABI: 1\.\d+\n.*Lookups \(built-in\): lsearch wildlsearch "
                   r"nwildlsearch iplsearch dsearch\n.*Configuration file is {conf}\n"},
 
     # --- -be
@@ -86,3 +86,88 @@ CASES = [
     {"name": "continuation", "args": ["-C", "{conf}", "-bP", "primary_hostname"],
      "conf": "primary_hostname = a\\\n    .example\n", "rc": 0, "stdout": "primary_hostname = a.example\n"},
 ]
+
+
+# --- modules (core/module_host). The test modules (core/module_host/testdata)
+# are built next to the binary, in <build>/lib/tern/test-modules; the runner's
+# --tern argument says where the build is.
+def _test_module_dir():
+    import os
+    import sys
+    tern = None
+    for i, a in enumerate(sys.argv):
+        if a == "--tern" and i + 1 < len(sys.argv):
+            tern = sys.argv[i + 1]
+        elif a.startswith("--tern="):
+            tern = a[len("--tern="):]
+    if tern is None:
+        return "/nonexistent"
+    build = os.path.dirname(os.path.dirname(os.path.abspath(tern)))
+    return os.path.join(build, "lib", "tern", "test-modules")
+
+
+def _core_abi():
+    """The ABI version module.h declares: "1.1"."""
+    import os
+    import re
+    header = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sdk", "include", "tern",
+                          "module.h")
+    text = open(header).read()
+    major = re.search(r"#define TERN_ABI_MAJOR (\d+)", text).group(1)
+    minor = re.search(r"#define TERN_ABI_MINOR (\d+)", text).group(1)
+    return major + "." + minor
+
+
+def _module_cases():
+    import re
+    tm = _test_module_dir()
+    abi = _core_abi()
+    conf = "primary_hostname = a.example\nmodule_path = " + tm + "\n"
+
+    def refused(name, modules, reason, path=None):
+        path = path or tm + "/" + modules.split(":")[-1].strip() + ".so"
+        return {"name": "module-refused-" + name, "conf": conf + "modules = " + modules + "\n",
+                "args": ["-C", "{conf}", "-be", "${testop:x}"], "rc": 1, "stdout": "",
+                "stderr": path + ": " + reason + "\n"}
+
+    return [
+        {"name": "module-bv-lists-modules", "conf": conf + "modules = testop : testsecond\n",
+         "args": ["-C", "{conf}", "-bV"], "rc": 0, "stderr": "",
+         "stdout_re": r".*\nModule path: " + re.escape(tm) + r"\nModule testop: version 1\.2\.3, ABI 1\.\d+, "
+                      + re.escape(tm + "/testop.so") + r"\nModule testsecond: version 1\.2\.3, ABI 1\.\d+, "
+                      + re.escape(tm + "/testsecond.so") + r"\nConfiguration file is .*"},
+        {"name": "module-bv-none", "conf": conf, "args": ["-C", "{conf}", "-bV"], "rc": 0,
+         "stdout_re": r".*\nModules loaded: none\n.*"},
+        {"name": "module-be-extensions", "conf": conf + "modules = testop\n",
+         "args": ["-C", "{conf}", "-be", "${testop:x}", "${testop_item{a}{b}{c}}", "$testop_var",
+                  "${lookup testoplookup{k}}", "${quote_testoplookup:v}", "${testop:expand}"],
+         "rc": 0, "stderr": "",
+         "stdout": "testop(x)\na+b+c\nhello from testop\nfound:k\n'v'\ntestop(expand)A.EXAMPLE\n"},
+        {"name": "module-by-absolute-path", "conf": "modules = " + tm + "/testsecond.so\n",
+         "args": ["-C", "{conf}", "-be", "${testsecond:y}"], "rc": 0, "stdout": "testsecond(y)\n"},
+        {"name": "module-option", "conf": conf + "modules = testop\ntestop_greeting = hi\n",
+         "args": ["-C", "{conf}", "-bP", "testop_greeting", "modules"], "rc": 0,
+         "stdout": "testop_greeting = hi\nmodules = testop\n"},
+        {"name": "module-modules-from-macro", "conf": conf + "MODS = testop\n.ifdef MODS\nmodules = MODS\n.endif\n",
+         "args": ["-C", "{conf}", "-be", "${testop:m}"], "rc": 0, "stdout": "testop(m)\n"},
+        {"name": "module-option-not-loaded", "conf": conf + "testop_greeting = hi\n",
+         "args": ["-C", "{conf}", "-bV"], "rc": 1, "stdout": "",
+         "stderr": '{conf}:3: option "testop_greeting" belongs to module "testop", which is not loaded: '
+                   'add it to "modules"\n'},
+        {"name": "module-variable-not-loaded", "conf": conf, "args": ["-C", "{conf}", "-be", "$testop_var"],
+         "rc": 0, "stdout": 'Failed: variable "testop_var" belongs to module "testop", which is not loaded: '
+                            'add it to "modules"\n'},
+        refused("missing", "nosuch", "cannot load module: No such file or directory"),
+        refused("no-entry-point", "testop : noentry", "not a tern module (no tern_module_v1 entry point)"),
+        refused("bad-magic", "badmagic", "not a tern module (bad magic number)"),
+        refused("major", "major2", "built for ABI 2.0, tern provides " + abi + ": rebuild it"),
+        refused("minor", "minor99", "built for ABI 1.99, tern provides " + abi + ": upgrade tern or rebuild it"),
+        refused("name", "wrongname",
+                'module name "other" differs from the file name "wrongname": rename one of them'),
+        refused("init", "initfail", "init failed: cannot reach the scanner at 127.0.0.1:1"),
+        refused("duplicate", "testop : dupop",
+                'expansion operator "testop" is registered twice: by "testop" and by "dupop"'),
+    ]
+
+
+CASES += _module_cases()

@@ -350,7 +350,13 @@ typedef struct tern_module {
 
 /* The one exported symbol; the major is in its name:
  *   TERN_EXPORT const tern_module *tern_module_v1(void);
- * The descriptor and the strings it points to are static. */
+ * The descriptor and the strings it points to are static. A core that
+ * finds no tern_module_v<its major> looks for the other majors' entry
+ * points and reads only the four fields that never move, to name the
+ * module's ABI in its refusal ("built for ABI 2.0, tern provides 1.1"):
+ * every major keeps this signature and those four fields first.
+ * fini runs once for each init that returned TERN_OK (also in discovery
+ * mode), never after a failed init: init cleans up after itself. */
 typedef const tern_module *(*tern_module_entry_v1)(void);
 #define TERN_MODULE_ENTRY_V1 "tern_module_v1"
 

@@ -1,0 +1,41 @@
+// core/module_host/hooks.cpp: running the hooks of one point in order.
+#include "core/module_host/hooks.hpp"
+
+#include <algorithm>
+
+namespace tern::module_host {
+
+void HookRegistry::add(tern_hook_point point, Hook hook) { hooks_[point].push_back(std::move(hook)); }
+
+void HookRegistry::freeze() {
+  for (auto& list : hooks_) {
+    std::stable_sort(list.begin(), list.end(), [](const Hook& a, const Hook& b) {
+      return a.order != b.order ? a.order < b.order : a.priority < b.priority;
+    });
+  }
+}
+
+HookResult HookRegistry::run(tern_hook_point point, const CallEnv& env, void* arg,
+                             std::shared_ptr<void> keep_alive) const {
+  HookResult result;
+  if (!valid_point(point)) return result;
+  bool declined = false;
+  for (const Hook& h : hooks_[point]) {
+    Blocking b{(h.flags & TERN_MAY_BLOCK) != 0, h.timeout_ms, pool_, keep_alive};
+    Outcome o = invoke(env, b, [fn = h.run, ctx = h.ctx, arg](tern_call* call, tern_buf* verdict) {
+      return fn(ctx, call, arg, verdict);
+    });
+    if (result.verdict.empty() && !o.out.empty()) result.verdict = std::move(o.out);
+    if (o.status == TERN_DECLINE) declined = true;
+    if (o.status != TERN_OK && o.status != TERN_DECLINE) {
+      result.status = o.status;
+      result.error = std::move(o.error);
+      result.module = h.module;
+      return result;
+    }
+  }
+  result.status = declined ? TERN_DECLINE : TERN_OK;
+  return result;
+}
+
+}  // namespace tern::module_host

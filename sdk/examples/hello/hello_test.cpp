@@ -1,0 +1,118 @@
+// sdk/examples/hello/hello_test.cpp: the C++ module driven through the SDK's
+// fake host, one test per registration, plus the C++ layer's error path.
+#include <gtest/gtest.h>
+#include <tern/testing.hpp>
+
+extern "C" const tern_module* tern_module_v1(void);
+
+namespace {
+
+using tern::testing::FakeHost;
+
+class Hello : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(host_.init().status, TERN_OK); }
+  FakeHost host_{tern_module_v1()};
+};
+
+TEST_F(Hello, Descriptor) {
+  EXPECT_STREQ(tern_module_v1()->name, "hello");
+  EXPECT_STREQ(tern_module_v1()->version, "1.0.0");
+  EXPECT_EQ(tern_module_v1()->abi_minor, TERN_ABI_MINOR);
+  EXPECT_NE(host_.module_data(), nullptr);  // the Hello object
+}
+
+TEST_F(Hello, Operator) {
+  struct Case {
+    const char* in;
+    const char* want;
+  } cases[] = {{"abc", "cba"}, {"", ""}, {"ab cd", "dc ba"}};
+  for (auto& c : cases) EXPECT_EQ(host_.op("hello_rev", c.in).out, c.want) << c.in;
+}
+
+TEST_F(Hello, AnExceptionIsAnErrorWithItsText) {
+  auto r = host_.op("hello_fail", "x");
+  EXPECT_EQ(r.status, TERN_ERROR);
+  EXPECT_EQ(r.error, "hello_fail: asked to fail on \"x\"");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(Hello, Item) {
+  EXPECT_EQ(host_.item("hello_join", {"a", "b"}).out, "a-b");
+  EXPECT_EQ(host_.item("hello_join", {"a", "", "c"}).out, "a--c");
+}
+
+TEST_F(Hello, Variables) {
+  EXPECT_EQ(host_.variable("hello_greeting").out, "hello, world");
+  host_.set_option("hello_greeting_text", "hi");
+  EXPECT_EQ(host_.variable("hello_greeting").out, "hi");
+  EXPECT_EQ(host_.variable("hello_events").out, "0");
+}
+
+TEST_F(Hello, LookupAndQuote) {
+  EXPECT_EQ(host_.lookup("hello", "bob").out, "Bob Dobbs");
+  EXPECT_EQ(host_.lookup("hello", "carol").status, TERN_FAIL);
+  EXPECT_EQ(host_.quote("hello", "a\"b").out, "a\\\"b");
+  ASSERT_EQ(host_.lookups().size(), 1u);
+  EXPECT_EQ(host_.lookups()[0].def.flags, TERN_LOOKUP_QUERY);
+  EXPECT_EQ(host_.lookups()[0].def.open, nullptr);
+}
+
+TEST_F(Hello, Condition) {
+  EXPECT_EQ(host_.condition("hello_check", "hello").status, TERN_OK);
+  EXPECT_EQ(host_.condition("hello_check", "bye").status, TERN_DECLINE);
+}
+
+TEST_F(Hello, ListenerCountsMessageEvents) {
+  host_.event("msg:delivery", "");
+  host_.event("tls:cert", "");
+  host_.event("msg:complete", "");
+  EXPECT_EQ(host_.variable("hello_events").out, "2");
+  EXPECT_TRUE(host_.logged("hello: event msg:complete (2 so far)"));
+}
+
+TEST_F(Hello, AfterDataSetsRecipientData) {
+  tern_str rcpts[] = {{"a@x", 3}, {"b@x", 3}};
+  tern_message m{};
+  m.size = sizeof m;
+  m.recipients = rcpts;
+  m.recipient_count = 2;
+  m.data_fd = -1;
+  EXPECT_TRUE(host_.after_data(m).ok());
+  EXPECT_EQ(host_.recipient_value(0, "hello_rcpt"), "1/2");
+  EXPECT_EQ(host_.recipient_value(1, "hello_rcpt"), "2/2");
+}
+
+TEST(HelloLoad, DiscoveryRegistersTheSameNames) {
+  FakeHost host(tern_module_v1(), {.discovery = true});
+  ASSERT_TRUE(host.init().ok());
+  EXPECT_EQ(host.operators().size(), 2u);
+  EXPECT_EQ(host.variables().size(), 2u);
+}
+
+TEST(HelloLoad, ARefusedRegistrationFailsInitWithTheCoresText) {
+  FakeHost host(tern_module_v1());
+  host.reserve("lookup type", "hello", "other");
+  auto r = host.init();
+  EXPECT_EQ(r.status, TERN_ERROR);
+  EXPECT_EQ(r.error, "lookup type \"hello\" is registered twice: by \"other\" and by \"hello\"");
+  EXPECT_EQ(host.module_data(), nullptr);  // the object was deleted
+}
+
+// The fake host refuses what the core refuses, with the core's text.
+TEST(FakeHostChecks, RefusesABadLookupName) {
+  static const tern_lookup_def bad = {sizeof bad, "bad_name", TERN_LOOKUP_QUERY, 0, nullptr,
+                                      [](tern_ctx*, tern_call*, void*, tern_str, tern_str, tern_str,
+                                         tern_buf*, int*) { return TERN_FAIL; },
+                                      nullptr, nullptr};
+  static const tern_module m = {
+      TERN_MODULE_MAGIC, sizeof m, TERN_ABI_MAJOR, TERN_ABI_MINOR, "bad", "0",
+      [](const tern_host* h, tern_ctx* ctx) { return h->add_lookup(ctx, &bad); }, nullptr};
+  FakeHost host(&m);
+  auto r = host.init();
+  EXPECT_EQ(r.status, TERN_ERROR);
+  EXPECT_EQ(r.error,
+            "malformed lookup type definition \"bad_name\": a lookup type's name is letters and digits");
+}
+
+}  // namespace

@@ -1,0 +1,402 @@
+// tern/module.hpp: a header-only C++20 layer over the C ABI of tern/module.h.
+//
+// Compiled into the module, never into the core: nothing of it crosses the
+// boundary, which stays plain C. A module derives from tern::Module,
+// registers what it brings in init() through a tern::Registrar with lambdas,
+// and names itself with TERN_MODULE(Class, "name", "version"), which defines
+// the one exported symbol tern_module_v1.
+//
+//   class Hello final : public tern::Module {
+//    public:
+//     tern::Status init(tern::Registrar& r) override {
+//       r.op("hello_rev", [](tern::Call&, std::string_view s) {
+//         return std::string(s.rbegin(), s.rend());
+//       });
+//       return tern::ok();
+//     }
+//   };
+//   TERN_MODULE(Hello, "hello", "1.0.0")
+//
+// How it fits the C ABI:
+//  - The module object is created in the descriptor's init, hung off its
+//    tern_ctx with host->set_module_data, and deleted in fini: the module
+//    keeps no mutable static state, so two generations never share any.
+//  - The C definitions carry no user pointer, so each registration gets its
+//    own trampoline: a function template instantiated per slot (kMaxSlots
+//    per kind) that finds the module through its tern_ctx and calls the
+//    slot's callable. Trampolines are noexcept: an exception becomes
+//    TERN_ERROR (tern::Defer: TERN_DEFER, tern::ForcedFail: TERN_FAIL) with
+//    its message set through host->set_error.
+//  - The callbacks get a tern_ctx, not the host table, so the layer keeps the
+//    host pointer it was given at init in one atomic: the table is the
+//    core's, one per process, constant for its lifetime.
+//  - Strings handed to the Registrar are copied and kept until fini.
+#pragma once
+
+#include <tern/module.h>
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace tern {
+
+// ---- results and errors --------------------------------------------------
+
+enum class Status : int {
+  kOk = TERN_OK,
+  kDecline = TERN_DECLINE,
+  kFail = TERN_FAIL,
+  kDefer = TERN_DEFER,
+  kError = TERN_ERROR,
+};
+constexpr Status ok() noexcept { return Status::kOk; }
+constexpr Status decline() noexcept { return Status::kDecline; }
+constexpr Status fail() noexcept { return Status::kFail; }
+constexpr Status defer() noexcept { return Status::kDefer; }
+
+// Thrown from a callback: TERN_ERROR with the message.
+class Error : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// Thrown from a callback: TERN_DEFER (try again later) with the message.
+class Defer : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// Thrown from a callback: TERN_FAIL (forced failure, lookup not found);
+// the message, when not empty, is set as the error text.
+class ForcedFail : public std::runtime_error {
+ public:
+  ForcedFail() : std::runtime_error("") {}
+  using std::runtime_error::runtime_error;
+};
+
+// ---- small vocabulary ----------------------------------------------------
+
+inline std::string_view view(tern_str s) noexcept {
+  return s.ptr ? std::string_view(s.ptr, s.len) : std::string_view();
+}
+inline tern_str str(std::string_view s) noexcept { return tern_str{s.data(), s.size()}; }
+
+enum class LogLevel {
+  kMain = TERN_LOG_MAIN,
+  kReject = TERN_LOG_REJECT,
+  kPanic = TERN_LOG_PANIC,
+  kDebug = TERN_LOG_DEBUG,
+};
+
+enum class OptionType {
+  kBool = TERN_OPT_BOOL,
+  kInt = TERN_OPT_INT,
+  kTime = TERN_OPT_TIME,
+  kFixed = TERN_OPT_FIXED,
+  kString = TERN_OPT_STRING,
+  kStringList = TERN_OPT_STRING_LIST,
+  kHostList = TERN_OPT_HOST_LIST,
+  kUid = TERN_OPT_UID,
+  kGid = TERN_OPT_GID,
+};
+
+// Option scopes and ACL sets are bit sets: combine with |.
+namespace scope {
+inline constexpr uint32_t kMain = TERN_SCOPE_MAIN;
+inline constexpr uint32_t kRouter = TERN_SCOPE_ROUTER;
+inline constexpr uint32_t kTransport = TERN_SCOPE_TRANSPORT;
+}  // namespace scope
+
+namespace acl {
+inline constexpr uint32_t kConnect = TERN_ACL_CONNECT;
+inline constexpr uint32_t kHelo = TERN_ACL_HELO;
+inline constexpr uint32_t kMail = TERN_ACL_MAIL;
+inline constexpr uint32_t kRcpt = TERN_ACL_RCPT;
+inline constexpr uint32_t kPredata = TERN_ACL_PREDATA;
+inline constexpr uint32_t kData = TERN_ACL_DATA;
+inline constexpr uint32_t kMime = TERN_ACL_MIME;
+inline constexpr uint32_t kQuit = TERN_ACL_QUIT;
+inline constexpr uint32_t kNotquit = TERN_ACL_NOTQUIT;
+inline constexpr uint32_t kVrfy = TERN_ACL_VRFY;
+inline constexpr uint32_t kExpn = TERN_ACL_EXPN;
+inline constexpr uint32_t kStarttls = TERN_ACL_STARTTLS;
+inline constexpr uint32_t kAll = TERN_ACL_ALL;
+}  // namespace acl
+
+enum class Hook {
+  kPreBanner = TERN_HOOK_PRE_BANNER,
+  kTlsServerCtx = TERN_HOOK_TLS_SERVER_CTX,
+  kTlsServerSsl = TERN_HOOK_TLS_SERVER_SSL,
+  kTlsClientBefore = TERN_HOOK_TLS_CLIENT_BEFORE,
+  kTlsClientAfter = TERN_HOOK_TLS_CLIENT_AFTER,
+  kAfterData = TERN_HOOK_AFTER_DATA,
+  kRouterPrecondition = TERN_HOOK_ROUTER_PRECONDITION,
+};
+
+// How a call may behave: TERN_MAY_BLOCK runs it off the I/O thread with a
+// deadline (timeout_ms; 0 is the core's default). Overrun is TERN_DEFER.
+struct Blocking {
+  bool may_block = false;
+  uint32_t timeout_ms = 0;
+  uint32_t flags() const noexcept { return may_block ? TERN_MAY_BLOCK : 0u; }
+};
+inline constexpr Blocking kMayBlock{true, 0};
+
+namespace detail {
+// The host table of this process (see the top of the file).
+inline std::atomic<const tern_host*>& host_slot() noexcept {
+  static std::atomic<const tern_host*> host{nullptr};
+  return host;
+}
+inline const tern_host* host() noexcept { return host_slot().load(std::memory_order_acquire); }
+inline Status status(tern_status s) noexcept { return static_cast<Status>(s); }
+}  // namespace detail
+
+// ---- what a callback gets --------------------------------------------------
+
+// A host-owned output buffer (the result of an operator, a verdict, ...).
+// Valid during the callback that gets it.
+class Out {
+ public:
+  Out(const tern_host* host, tern_buf* buf) noexcept : host_(host), buf_(buf) {}
+  Out& append(std::string_view s) {
+    if (!s.empty()) host_->buf_append(buf_, str(s));
+    return *this;
+  }
+  Out& operator<<(std::string_view s) { return append(s); }
+  tern_buf* raw() const noexcept { return buf_; }
+
+ private:
+  const tern_host* host_;
+  tern_buf* buf_;
+};
+
+// One DNS answer, copied out of the host's (which lives for the call only).
+struct DnsAnswer {
+  int rcode = 0;
+  bool secure = false;
+  std::vector<std::string> rdata;
+};
+
+// A call's surroundings: a session, a message, a delivery attempt or an
+// expansion. Valid during the callback that gets it. The host writes text
+// results into host buffers, so the *_to calls append to an Out.
+class Call {
+ public:
+  Call(const tern_host* host, tern_ctx* ctx, tern_call* call) noexcept
+      : host_(host), ctx_(ctx), call_(call) {}
+
+  void log(LogLevel level, std::string_view text) const {
+    host_->log(ctx_, static_cast<tern_log_level>(level), "%.*s", static_cast<int>(text.size()),
+               text.data());
+  }
+  // Appends the expansion of `text`; kFail is a forced failure.
+  Status expand_to(Out& out, std::string_view text) const {
+    return detail::status(host_->expand(call_, str(text), out.raw()));
+  }
+  // Appends $name; kDecline when the variable is unknown.
+  Status variable_to(Out& out, const std::string& name) const {
+    return detail::status(host_->get_variable(call_, name.c_str(), out.raw()));
+  }
+  // Appends an option's text (the call's router or transport first, then
+  // main); kDecline when unset.
+  Status option_to(Out& out, const std::string& name) const {
+    return detail::status(host_->get_option(call_, name.c_str(), out.raw()));
+  }
+  // A numeric option: booleans 0/1, times in seconds, fixed * 1000.
+  // nullopt when unset; throws Error on another failure.
+  std::optional<int64_t> option_int(const std::string& name) const {
+    int64_t v = 0;
+    tern_status s = host_->get_option_int(call_, name.c_str(), &v);
+    if (s == TERN_OK) return v;
+    if (s == TERN_DECLINE) return std::nullopt;
+    throw Error("option \"" + name + "\": not a number");
+  }
+  Status raise_event(std::string_view event, std::string_view data, Out& verdict) const {
+    return detail::status(host_->raise_event(call_, str(event), str(data), verdict.raw()));
+  }
+  // A DNS query through the core's resolver. Non-OK: the resolver failed.
+  Status dns_query(std::string_view name, uint16_t rrtype, DnsAnswer& answer) const {
+    tern_dns_answer a{};
+    a.size = sizeof a;
+    tern_status s = host_->dns_query(call_, str(name), rrtype, &a);
+    answer = DnsAnswer{a.rcode, a.secure != 0, {}};
+    for (size_t i = 0; i < a.count && a.rdata; ++i) answer.rdata.emplace_back(view(a.rdata[i]));
+    return detail::status(s);
+  }
+  Status set_recipient_data(size_t recipient, std::string_view key, std::string_view value) const {
+    return detail::status(host_->set_recipient_data(call_, recipient, str(key), str(value)));
+  }
+  Status recipient_data_to(Out& out, std::string_view key) const {
+    return detail::status(host_->recipient_data(call_, str(key), out.raw()));
+  }
+  // Per-session state (ABI 1.1): owned by the session from here on and
+  // deleted when it ends. Throws Error on a core older than 1.1.
+  template <class T>
+  void set_session_data(std::unique_ptr<T> data) const {
+    if (!TERN_HOST_HAS(host_, set_session_data)) throw Error("session data needs tern ABI 1.1");
+    host_->set_session_data(call_, ctx_, data.release(),
+                            [](void* p) { delete static_cast<T*>(p); });
+  }
+  // This module's session state, or nullptr (also on a core older than 1.1).
+  template <class T>
+  T* session_data() const {
+    if (!TERN_HOST_HAS(host_, session_data)) return nullptr;
+    return static_cast<T*>(host_->session_data(call_, ctx_));
+  }
+
+  const tern_host* host() const noexcept { return host_; }
+  tern_ctx* ctx() const noexcept { return ctx_; }
+  tern_call* raw() const noexcept { return call_; }
+
+ private:
+  const tern_host* host_;
+  tern_ctx* ctx_;
+  tern_call* call_;
+};
+
+// The raw connection at the pre-banner hook (ABI 1.1 entries).
+class Connection {
+ public:
+  Connection(const Call& call, tern_conn* conn) noexcept : call_(call), conn_(conn) {}
+  // Reads at most len bytes; 0 at end of input. Throws Defer on the hook's
+  // deadline, Error on a failure or a core older than 1.1.
+  size_t read(void* dst, size_t len) const {
+    const tern_host* h = call_.host();
+    if (!TERN_HOST_HAS(h, conn_read)) throw Error("conn_read needs tern ABI 1.1");
+    size_t got = 0;
+    tern_status s = h->conn_read(conn_, dst, len, &got);
+    if (s == TERN_DEFER) throw Defer("timed out reading the connection");
+    if (s != TERN_OK) throw Error("reading the connection failed");
+    return got;
+  }
+  // Replaces the session's client and local addresses.
+  void set_addresses(std::string_view client_ip, uint16_t client_port, std::string_view local_ip,
+                     uint16_t local_port) const {
+    const tern_host* h = call_.host();
+    if (!TERN_HOST_HAS(h, conn_set_addresses)) throw Error("conn_set_addresses needs tern ABI 1.1");
+    if (h->conn_set_addresses(conn_, str(client_ip), client_port, str(local_ip), local_port) !=
+        TERN_OK)
+      throw Error("the core refused the addresses");
+  }
+  const Call& call() const noexcept { return call_; }
+  tern_conn* raw() const noexcept { return conn_; }
+
+ private:
+  const Call& call_;
+  tern_conn* conn_;
+};
+
+// The message at the after-DATA hook; fields its size does not cover read
+// as empty.
+class Message {
+ public:
+  explicit Message(const tern_message* m) noexcept : m_(m) {}
+  std::string_view id() const noexcept { return has(offsetof(tern_message, id)) ? view(m_->id) : ""; }
+  std::string_view sender() const noexcept {
+    return has(offsetof(tern_message, sender)) ? view(m_->sender) : "";
+  }
+  std::vector<std::string_view> recipients() const {
+    std::vector<std::string_view> r;
+    if (has(offsetof(tern_message, recipient_count)) && m_->recipients)
+      for (size_t i = 0; i < m_->recipient_count; ++i) r.push_back(view(m_->recipients[i]));
+    return r;
+  }
+  int data_fd() const noexcept { return has(offsetof(tern_message, data_fd)) ? m_->data_fd : -1; }
+  std::string_view headers() const noexcept {
+    return has(offsetof(tern_message, headers)) ? view(m_->headers) : "";
+  }
+  const tern_message* raw() const noexcept { return m_; }
+
+ private:
+  bool has(size_t offset) const noexcept { return m_ && m_->size > offset; }
+  const tern_message* m_;
+};
+
+// A lookup type. find returns the data, or nullopt for "not found"; throw
+// Defer to try later. open/close (single-key types: the file) and quote
+// (${quote_<name>:...}) are optional.
+struct LookupRequest {
+  void* handle = nullptr;       // what open returned
+  std::string_view filename;    // single-key: the file; query: empty
+  std::string_view key;         // the key or the query
+  std::string_view options;     // the text after "<type>," in the lookup
+  bool no_cache = false;        // set: the core must not cache this answer
+};
+struct LookupSpec {
+  bool query = true;  // ${lookup type{query}}; false: ${lookup{key}type{file}}
+  Blocking blocking{};
+  std::function<std::optional<std::string>(Call&, LookupRequest&)> find{};
+  std::function<void*(std::string_view filename)> open{};
+  std::function<void(void*)> close{};
+  std::function<std::string(std::string_view in, std::string_view options)> quote{};
+};
+
+class Registrar;
+
+// ---- the module ------------------------------------------------------------
+
+namespace detail {
+using OpFn = std::function<Status(Call&, std::string_view, Out&)>;
+using ItemFn = std::function<Status(Call&, std::span<const std::string_view>, Out&)>;
+using CondFn = std::function<Status(Call&, std::string_view, Out&)>;
+using VarFn = std::function<Status(Call&, Out&)>;
+using EventFn = std::function<Status(Call&, std::string_view, std::string_view, Out&)>;
+using HookFn = std::function<Status(Call&, void*, Out&)>;
+
+// Everything registered, by slot; owned by the module object.
+struct Tables {
+  std::vector<OpFn> ops;
+  std::vector<ItemFn> items;
+  std::vector<CondFn> conds;
+  std::vector<VarFn> vars;
+  std::vector<EventFn> events;
+  std::vector<HookFn> hooks;
+  std::vector<LookupSpec> lookups;
+  std::deque<std::string> strings;  // names handed to the core, kept until fini
+};
+struct Access;
+}  // namespace detail
+
+class Module {
+ public:
+  Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+  virtual ~Module() = default;
+
+  // Registers what the module brings. In discovery mode
+  // (registrar.discovery()) register only: no connection, no work.
+  virtual Status init(Registrar& registrar) = 0;
+  // Runs before the object is deleted, when the generation goes away.
+  virtual void fini() {}
+
+  // Logs on behalf of the module outside a call (init, fini).
+  void log(LogLevel level, std::string_view text) const {
+    host_->log(ctx_, static_cast<tern_log_level>(level), "%.*s", static_cast<int>(text.size()),
+               text.data());
+  }
+  const tern_host* host() const noexcept { return host_; }
+  tern_ctx* ctx() const noexcept { return ctx_; }
+
+ private:
+  friend struct detail::Access;
+  friend class Registrar;
+  const tern_host* host_ = nullptr;
+  tern_ctx* ctx_ = nullptr;
+  detail::Tables tables_;
+};
+
+}  // namespace tern
+
+#include <tern/detail/trampolines.hpp>
+#include <tern/registrar.hpp>

@@ -1,0 +1,207 @@
+/* tests/abi/abi_layout_v1_0.c: the layout of tests/abi/module_v1_0.h, which
+ * must stay the 1.0 prefix of tern/module.h (abi_layout.c pins the same
+ * numbers for the current header). Generated from abi_layout.c: only the
+ * tern_host entries of 1.1 are gone and the sizes follow.
+ * A failure here means someone edited history: module_v1_0.h must not change.
+ */
+#include "module_v1_0.h"
+
+#include <assert.h>
+#include <stddef.h>
+
+#if !defined(__x86_64__)
+#error "tests/abi/abi_layout.c pins the x86_64 layout"
+#endif
+
+#define TERN_PIN(type, field, off) \
+  static_assert(offsetof(type, field) == (off), #type "." #field " moved")
+#define TERN_SIZE(type, n) static_assert(sizeof(type) == (n), "sizeof(" #type ") changed")
+#define TERN_VALUE(name, v) static_assert((name) == (v), #name " changed")
+
+/* The four fields that never move, in any major. */
+TERN_PIN(tern_module, magic, 0);
+TERN_PIN(tern_module, size, 4);
+TERN_PIN(tern_module, abi_major, 8);
+TERN_PIN(tern_module, abi_minor, 10);
+TERN_VALUE(TERN_MODULE_MAGIC, 0x4d4e5254u);
+TERN_VALUE(TERN_ABI_MAJOR, 1);
+TERN_VALUE(TERN_ABI_MINOR, 0);
+
+/* tern_str */
+TERN_PIN(tern_str, ptr, 0);
+TERN_PIN(tern_str, len, 8);
+TERN_SIZE(tern_str, 16);
+
+/* tern_option_def */
+TERN_PIN(tern_option_def, size, 0);
+TERN_PIN(tern_option_def, name, 8);
+TERN_PIN(tern_option_def, type, 16);
+TERN_PIN(tern_option_def, scopes, 20);
+TERN_PIN(tern_option_def, drivers, 24);
+TERN_PIN(tern_option_def, default_value, 32);
+TERN_SIZE(tern_option_def, 40);
+
+/* tern_acl_condition_def */
+TERN_PIN(tern_acl_condition_def, size, 0);
+TERN_PIN(tern_acl_condition_def, name, 8);
+TERN_PIN(tern_acl_condition_def, where, 16);
+TERN_PIN(tern_acl_condition_def, flags, 20);
+TERN_PIN(tern_acl_condition_def, timeout_ms, 24);
+TERN_PIN(tern_acl_condition_def, check, 32);
+TERN_SIZE(tern_acl_condition_def, 40);
+
+/* tern_operator_def */
+TERN_PIN(tern_operator_def, size, 0);
+TERN_PIN(tern_operator_def, name, 8);
+TERN_PIN(tern_operator_def, flags, 16);
+TERN_PIN(tern_operator_def, timeout_ms, 20);
+TERN_PIN(tern_operator_def, apply, 24);
+TERN_SIZE(tern_operator_def, 32);
+
+/* tern_item_def */
+TERN_PIN(tern_item_def, size, 0);
+TERN_PIN(tern_item_def, name, 8);
+TERN_PIN(tern_item_def, min_args, 16);
+TERN_PIN(tern_item_def, max_args, 20);
+TERN_PIN(tern_item_def, flags, 24);
+TERN_PIN(tern_item_def, timeout_ms, 28);
+TERN_PIN(tern_item_def, apply, 32);
+TERN_SIZE(tern_item_def, 40);
+
+/* tern_lookup_def */
+TERN_PIN(tern_lookup_def, size, 0);
+TERN_PIN(tern_lookup_def, name, 8);
+TERN_PIN(tern_lookup_def, flags, 16);
+TERN_PIN(tern_lookup_def, timeout_ms, 20);
+TERN_PIN(tern_lookup_def, open, 24);
+TERN_PIN(tern_lookup_def, find, 32);
+TERN_PIN(tern_lookup_def, close, 40);
+TERN_PIN(tern_lookup_def, quote, 48);
+TERN_SIZE(tern_lookup_def, 56);
+
+/* tern_variable_def */
+TERN_PIN(tern_variable_def, size, 0);
+TERN_PIN(tern_variable_def, name, 8);
+TERN_PIN(tern_variable_def, get, 16);
+TERN_SIZE(tern_variable_def, 24);
+
+/* tern_event_listener_def */
+TERN_PIN(tern_event_listener_def, size, 0);
+TERN_PIN(tern_event_listener_def, events, 8);
+TERN_PIN(tern_event_listener_def, priority, 16);
+TERN_PIN(tern_event_listener_def, on_event, 24);
+TERN_SIZE(tern_event_listener_def, 32);
+
+/* tern_hook_def */
+TERN_PIN(tern_hook_def, size, 0);
+TERN_PIN(tern_hook_def, point, 4);
+TERN_PIN(tern_hook_def, priority, 8);
+TERN_PIN(tern_hook_def, flags, 12);
+TERN_PIN(tern_hook_def, timeout_ms, 16);
+TERN_PIN(tern_hook_def, run, 24);
+TERN_SIZE(tern_hook_def, 32);
+
+/* tern_message */
+TERN_PIN(tern_message, size, 0);
+TERN_PIN(tern_message, id, 8);
+TERN_PIN(tern_message, sender, 24);
+TERN_PIN(tern_message, recipients, 40);
+TERN_PIN(tern_message, recipient_count, 48);
+TERN_PIN(tern_message, data_fd, 56);
+TERN_PIN(tern_message, headers, 64);
+TERN_SIZE(tern_message, 80);
+
+/* tern_dns_answer */
+TERN_PIN(tern_dns_answer, size, 0);
+TERN_PIN(tern_dns_answer, rcode, 4);
+TERN_PIN(tern_dns_answer, secure, 8);
+TERN_PIN(tern_dns_answer, count, 16);
+TERN_PIN(tern_dns_answer, rdata, 24);
+TERN_SIZE(tern_dns_answer, 32);
+
+/* tern_host */
+TERN_PIN(tern_host, size, 0);
+TERN_PIN(tern_host, abi_major, 4);
+TERN_PIN(tern_host, abi_minor, 6);
+TERN_PIN(tern_host, discovery, 8);
+TERN_PIN(tern_host, log, 16);
+TERN_PIN(tern_host, set_error, 24);
+TERN_PIN(tern_host, buf_append, 32);
+TERN_PIN(tern_host, add_option, 40);
+TERN_PIN(tern_host, add_acl_condition, 48);
+TERN_PIN(tern_host, add_operator, 56);
+TERN_PIN(tern_host, add_item, 64);
+TERN_PIN(tern_host, add_lookup, 72);
+TERN_PIN(tern_host, add_variable, 80);
+TERN_PIN(tern_host, add_event_listener, 88);
+TERN_PIN(tern_host, add_hook, 96);
+TERN_PIN(tern_host, set_module_data, 104);
+TERN_PIN(tern_host, module_data, 112);
+TERN_PIN(tern_host, expand, 120);
+TERN_PIN(tern_host, get_variable, 128);
+TERN_PIN(tern_host, get_option, 136);
+TERN_PIN(tern_host, get_option_int, 144);
+TERN_PIN(tern_host, raise_event, 152);
+TERN_PIN(tern_host, dns_query, 160);
+TERN_PIN(tern_host, set_recipient_data, 168);
+TERN_PIN(tern_host, recipient_data, 176);
+TERN_SIZE(tern_host, 184);
+
+/* tern_module */
+TERN_PIN(tern_module, magic, 0);
+TERN_PIN(tern_module, size, 4);
+TERN_PIN(tern_module, abi_major, 8);
+TERN_PIN(tern_module, abi_minor, 10);
+TERN_PIN(tern_module, name, 16);
+TERN_PIN(tern_module, version, 24);
+TERN_PIN(tern_module, init, 32);
+TERN_PIN(tern_module, fini, 40);
+TERN_SIZE(tern_module, 48);
+
+/* Constants a module compiles in. */
+TERN_VALUE(TERN_OK, 0);
+TERN_VALUE(TERN_DECLINE, 1);
+TERN_VALUE(TERN_FAIL, 2);
+TERN_VALUE(TERN_DEFER, 3);
+TERN_VALUE(TERN_ERROR, 4);
+TERN_VALUE(TERN_LOG_MAIN, 1);
+TERN_VALUE(TERN_LOG_REJECT, 2);
+TERN_VALUE(TERN_LOG_PANIC, 4);
+TERN_VALUE(TERN_LOG_DEBUG, 8);
+TERN_VALUE(TERN_MAY_BLOCK, 0x1u);
+TERN_VALUE(TERN_ACL_MODIFIER, 0x2u);
+TERN_VALUE(TERN_ACL_CONTROL, 0x4u);
+TERN_VALUE(TERN_LOOKUP_QUERY, 0x8u);
+TERN_VALUE(TERN_LOOKUP_SINGLE_KEY, 0x10u);
+TERN_VALUE(TERN_OPT_BOOL, 1);
+TERN_VALUE(TERN_OPT_INT, 2);
+TERN_VALUE(TERN_OPT_TIME, 3);
+TERN_VALUE(TERN_OPT_FIXED, 4);
+TERN_VALUE(TERN_OPT_STRING, 5);
+TERN_VALUE(TERN_OPT_STRING_LIST, 6);
+TERN_VALUE(TERN_OPT_HOST_LIST, 7);
+TERN_VALUE(TERN_OPT_UID, 8);
+TERN_VALUE(TERN_OPT_GID, 9);
+TERN_VALUE(TERN_SCOPE_MAIN, 1);
+TERN_VALUE(TERN_SCOPE_ROUTER, 2);
+TERN_VALUE(TERN_SCOPE_TRANSPORT, 4);
+TERN_VALUE(TERN_ACL_CONNECT, 1u << 0);
+TERN_VALUE(TERN_ACL_HELO, 1u << 1);
+TERN_VALUE(TERN_ACL_MAIL, 1u << 2);
+TERN_VALUE(TERN_ACL_RCPT, 1u << 3);
+TERN_VALUE(TERN_ACL_PREDATA, 1u << 4);
+TERN_VALUE(TERN_ACL_DATA, 1u << 5);
+TERN_VALUE(TERN_ACL_MIME, 1u << 6);
+TERN_VALUE(TERN_ACL_QUIT, 1u << 7);
+TERN_VALUE(TERN_ACL_NOTQUIT, 1u << 8);
+TERN_VALUE(TERN_ACL_VRFY, 1u << 9);
+TERN_VALUE(TERN_ACL_EXPN, 1u << 10);
+TERN_VALUE(TERN_ACL_STARTTLS, 1u << 11);
+TERN_VALUE(TERN_ACL_ALL, 0xfffu);
+TERN_VALUE(TERN_HOOK_PRE_BANNER, 1);
+TERN_VALUE(TERN_HOOK_TLS_SERVER_CTX, 2);
+TERN_VALUE(TERN_HOOK_TLS_SERVER_SSL, 3);
+TERN_VALUE(TERN_HOOK_TLS_CLIENT_BEFORE, 4);
+TERN_VALUE(TERN_HOOK_TLS_CLIENT_AFTER, 5);
+TERN_VALUE(TERN_HOOK_AFTER_DATA, 6);
+TERN_VALUE(TERN_HOOK_ROUTER_PRECONDITION, 7);

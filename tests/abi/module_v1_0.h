@@ -1,0 +1,351 @@
+/* tests/abi/module_v1_0.h: tern/module.h as it was at ABI 1.0, kept so that
+ * tests/abi builds a module against the older minor and loads it into the
+ * current core. Do not edit: it is history. (Below, the header as it was.)
+ *
+ * tern/module.h: the whole contract between the tern core and a module.
+ *
+ * Plain C11 (also valid C++20), no header but <stddef.h> and <stdint.h>.
+ * A module is a shared object exporting one symbol, tern_module_v1, that
+ * returns a tern_module descriptor. The core checks it, then calls init with
+ * the host table: what the core offers (logging, expansion, variables,
+ * options, DNS, buffers) and the registration calls through which the module
+ * says what it brings (options, ACL conditions and controls, expansion
+ * operators and items, lookup types, variables, event listeners, hooks).
+ *
+ * Rules that keep the ABI stable:
+ *  - tern_host only grows at its end; entries added in minor N sit below a
+ *    "1.N" marker. A module checks that an entry exists with TERN_HOST_HAS
+ *    before calling it when it may run on an older core.
+ *  - Every struct that crosses the boundary starts with uint32_t size; the
+ *    reader uses only the fields the size covers and treats the rest as 0.
+ *    New fields are appended, never inserted.
+ *  - Reordering, removing, or changing a signature or a meaning is a new
+ *    major: a new entry point tern_module_v2.
+ *  - Strings are tern_str (pointer + length, borrowed: valid during the call
+ *    that passes them, unless stated). Results go into host-owned tern_buf
+ *    output buffers. Definitions passed to add_* are copied by the core.
+ *  - OpenSSL objects cross as void*, documented as OpenSSL's own types: core
+ *    and modules share the process's libssl.
+ *
+ * Lifetimes:
+ *  - tern_ctx: one loaded module, from init to fini. init may also run in
+ *    discovery mode (host->discovery != 0): the core only records what the
+ *    module registers (to name it in configuration errors) and calls fini at
+ *    once, so init must register and allocate, never connect or start work.
+ *  - tern_call: one call's surroundings (a session, a message, a delivery
+ *    attempt, an expansion); valid only during the callback that gets it.
+ *  - tern_buf: valid during the callback that gets it.
+ *
+ * ABI history:
+ *   1.0  descriptor, registrations, expansion, variables, options, events,
+ *        DNS, per-recipient data.
+ */
+#ifndef TERN_MODULE_H
+#define TERN_MODULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TERN_ABI_MAJOR 1
+#define TERN_ABI_MINOR 0
+#define TERN_MODULE_MAGIC 0x4d4e5254u /* the bytes "TRNM" on little-endian */
+
+#if defined(__GNUC__)
+#define TERN_EXPORT __attribute__((visibility("default")))
+#else
+#define TERN_EXPORT
+#endif
+
+/* ---- basic types ------------------------------------------------------ */
+
+/* A borrowed string; not NUL-terminated unless said so. */
+typedef struct tern_str {
+  const char *ptr;
+  size_t len;
+} tern_str;
+
+typedef enum tern_status {
+  TERN_OK = 0,      /* done; for conditions: true */
+  TERN_DECLINE = 1, /* not mine, or false, or unset: go on */
+  TERN_FAIL = 2,    /* permanent failure; lookups: not found; expand: forced fail */
+  TERN_DEFER = 3,   /* temporary failure: try again later */
+  TERN_ERROR = 4    /* an error; its text was set with host->set_error */
+} tern_status;
+
+typedef enum tern_log_level {
+  TERN_LOG_MAIN = 1,
+  TERN_LOG_REJECT = 2,
+  TERN_LOG_PANIC = 4,
+  TERN_LOG_DEBUG = 8
+} tern_log_level;
+
+/* Opaque handles, owned by the core (see "Lifetimes" above). */
+typedef struct tern_ctx tern_ctx;
+typedef struct tern_call tern_call;
+typedef struct tern_buf tern_buf;
+typedef struct tern_conn tern_conn; /* a raw accepted connection (pre-banner hook) */
+
+/* Flags shared by the definitions below. */
+#define TERN_MAY_BLOCK 0x1u         /* runs off the I/O thread, with a deadline */
+#define TERN_ACL_MODIFIER 0x2u      /* ACL: a modifier (always true), not a condition */
+#define TERN_ACL_CONTROL 0x4u       /* ACL: a `control = name` value, not a condition */
+#define TERN_LOOKUP_QUERY 0x8u      /* ${lookup type{query}} */
+#define TERN_LOOKUP_SINGLE_KEY 0x10u /* ${lookup{key}type{file}} */
+
+/* ---- what a module registers ------------------------------------------ */
+
+typedef enum tern_option_type {
+  TERN_OPT_BOOL = 1,
+  TERN_OPT_INT = 2,    /* K, M, G suffixes, octal, hex */
+  TERN_OPT_TIME = 3,   /* 1h30m; get_option_int gives seconds */
+  TERN_OPT_FIXED = 4,  /* three decimals; get_option_int gives value * 1000 */
+  TERN_OPT_STRING = 5, /* the module expands it with host->expand when used */
+  TERN_OPT_STRING_LIST = 6,
+  TERN_OPT_HOST_LIST = 7,
+  TERN_OPT_UID = 8,
+  TERN_OPT_GID = 9
+} tern_option_type;
+
+typedef enum tern_option_scope {
+  TERN_SCOPE_MAIN = 1,
+  TERN_SCOPE_ROUTER = 2,
+  TERN_SCOPE_TRANSPORT = 4
+} tern_option_scope;
+
+typedef struct tern_option_def {
+  uint32_t size;
+  const char *name;          /* Exim's name, e.g. "hosts_try_dane" */
+  tern_option_type type;
+  uint32_t scopes;           /* tern_option_scope bits */
+  const char *drivers;       /* router/transport drivers it applies to, colon
+                                list ("smtp"); NULL: every driver */
+  const char *default_value; /* as a configuration would write it; NULL: unset */
+} tern_option_def;
+
+/* Which ACLs a condition may appear in (bits). */
+typedef enum tern_acl_where {
+  TERN_ACL_CONNECT = 1u << 0,
+  TERN_ACL_HELO = 1u << 1,
+  TERN_ACL_MAIL = 1u << 2,
+  TERN_ACL_RCPT = 1u << 3,
+  TERN_ACL_PREDATA = 1u << 4,
+  TERN_ACL_DATA = 1u << 5,
+  TERN_ACL_MIME = 1u << 6,
+  TERN_ACL_QUIT = 1u << 7,
+  TERN_ACL_NOTQUIT = 1u << 8,
+  TERN_ACL_VRFY = 1u << 9,
+  TERN_ACL_EXPN = 1u << 10,
+  TERN_ACL_STARTTLS = 1u << 11,
+  TERN_ACL_ALL = 0xfffu
+} tern_acl_where;
+
+/* `name = value` in an ACL statement, or with TERN_ACL_CONTROL the value
+ * `name` of `control =`. `value` arrives expanded. Returns TERN_OK (true),
+ * TERN_DECLINE (false), TERN_DEFER or TERN_ERROR. `message` may receive a
+ * text for the SMTP reply or the log. */
+typedef struct tern_acl_condition_def {
+  uint32_t size;
+  const char *name;
+  uint32_t where;      /* tern_acl_where bits */
+  uint32_t flags;      /* TERN_MAY_BLOCK, TERN_ACL_MODIFIER, TERN_ACL_CONTROL */
+  uint32_t timeout_ms; /* TERN_MAY_BLOCK: deadline; 0: the core's default */
+  tern_status (*check)(tern_ctx *ctx, tern_call *call, tern_str value, tern_buf *message);
+} tern_acl_condition_def;
+
+/* ${name:argument}; the argument arrives expanded. TERN_FAIL is a forced
+ * failure; TERN_ERROR an expansion failure with the text set. */
+typedef struct tern_operator_def {
+  uint32_t size;
+  const char *name;
+  uint32_t flags;
+  uint32_t timeout_ms;
+  tern_status (*apply)(tern_ctx *ctx, tern_call *call, tern_str argument, tern_buf *out);
+} tern_operator_def;
+
+/* ${name{arg1}{arg2}...}; the arguments arrive expanded. */
+typedef struct tern_item_def {
+  uint32_t size;
+  const char *name;
+  uint32_t min_args, max_args; /* 1..9 */
+  uint32_t flags;
+  uint32_t timeout_ms;
+  tern_status (*apply)(tern_ctx *ctx, tern_call *call, const tern_str *args, size_t nargs,
+                       tern_buf *out);
+} tern_item_def;
+
+/* A lookup type. find: TERN_OK found (data in out), TERN_FAIL not found,
+ * TERN_DEFER try later (reason with host->set_error). Set *no_cache to 1
+ * when the answer must not be cached. open and close are optional (NULL):
+ * single-key types open the file there; query types get an empty filename.
+ * quote (optional) implements ${quote_<name>:...}; `options` is the text
+ * after "quote_<name>_" (empty when none). */
+typedef struct tern_lookup_def {
+  uint32_t size;
+  const char *name;
+  uint32_t flags; /* TERN_LOOKUP_QUERY or TERN_LOOKUP_SINGLE_KEY; TERN_MAY_BLOCK */
+  uint32_t timeout_ms;
+  tern_status (*open)(tern_ctx *ctx, tern_str filename, void **handle);
+  tern_status (*find)(tern_ctx *ctx, tern_call *call, void *handle, tern_str filename,
+                      tern_str key, tern_str options, tern_buf *out, int *no_cache);
+  void (*close)(tern_ctx *ctx, void *handle);
+  tern_status (*quote)(tern_ctx *ctx, tern_str in, tern_str options, tern_buf *out);
+} tern_lookup_def;
+
+/* $name. TERN_OK with the value in out; TERN_DECLINE: unset (empty). */
+typedef struct tern_variable_def {
+  uint32_t size;
+  const char *name;
+  tern_status (*get)(tern_ctx *ctx, tern_call *call, tern_buf *out);
+} tern_variable_def;
+
+/* A listener on the event bus. `events` lists names, or prefixes ending in
+ * '*' ("msg:*"), separated by white space or commas (event names contain
+ * colons, so a colon list would be ambiguous); NULL for every event. A non-empty
+ * `verdict` asks the core to act as Exim does on a non-empty event_action
+ * result (tcp:connect: do not connect; tls:cert: refuse the certificate;
+ * smtp:connect: close). Listeners run in `modules =` order, then by
+ * priority (-100 first, 100 last); the first non-empty verdict wins. */
+typedef struct tern_event_listener_def {
+  uint32_t size;
+  const char *events;
+  int32_t priority;
+  tern_status (*on_event)(tern_ctx *ctx, tern_call *call, tern_str event, tern_str data,
+                          tern_buf *verdict);
+} tern_event_listener_def;
+
+/* ---- hook points ------------------------------------------------------- */
+
+typedef enum tern_hook_point {
+  /* arg: tern_conn*. Before TLS-on-connect and the banner; may read the raw
+   * connection (conn_read) and replace the addresses. A non-OK result fails
+   * the negotiation: the session continues but refuses every command. */
+  TERN_HOOK_PRE_BANNER = 1,
+  /* arg: SSL_CTX* of the server, once per configuration and certificate. */
+  TERN_HOOK_TLS_SERVER_CTX = 2,
+  /* arg: SSL* of an inbound connection, before its handshake. */
+  TERN_HOOK_TLS_SERVER_SSL = 3,
+  /* arg: SSL* of an outbound connection, before its handshake. Non-OK:
+   * do not use this host (TERN_DEFER: try later; TERN_FAIL: permanently). */
+  TERN_HOOK_TLS_CLIENT_BEFORE = 4,
+  /* arg: SSL* after the handshake. Non-OK refuses the connection; text in
+   * verdict goes to the log (e.g. "dane" for CV=dane). */
+  TERN_HOOK_TLS_CLIENT_AFTER = 5,
+  /* arg: const tern_message*, after DATA and before the 250. */
+  TERN_HOOK_AFTER_DATA = 6,
+  /* arg: const tern_str* router name, per address. TERN_DECLINE skips the
+   * router for this address, as a failed precondition does. */
+  TERN_HOOK_ROUTER_PRECONDITION = 7
+} tern_hook_point;
+
+typedef struct tern_hook_def {
+  uint32_t size;
+  tern_hook_point point;
+  int32_t priority;
+  uint32_t flags; /* TERN_MAY_BLOCK */
+  uint32_t timeout_ms;
+  tern_status (*run)(tern_ctx *ctx, tern_call *call, void *arg, tern_buf *verdict);
+} tern_hook_def;
+
+/* The message at TERN_HOOK_AFTER_DATA. */
+typedef struct tern_message {
+  uint32_t size;
+  tern_str id;      /* Exim-format message id */
+  tern_str sender;
+  const tern_str *recipients;
+  size_t recipient_count;
+  int data_fd;      /* the spooled data, read-only, positioned at 0 */
+  tern_str headers; /* the header section as received */
+} tern_message;
+
+/* One DNS answer, valid until the callback returns. */
+typedef struct tern_dns_answer {
+  uint32_t size;
+  int rcode;                /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
+  int secure;               /* 1 when DNSSEC-validated (AD trusted) */
+  size_t count;
+  const tern_str *rdata;    /* each record's RDATA, wire format */
+} tern_dns_answer;
+
+/* ---- the host table ------------------------------------------------------ */
+
+typedef struct tern_host {
+  uint32_t size; /* sizeof(tern_host) in the core */
+  uint16_t abi_major, abi_minor;
+  /* 1.0 */
+  int discovery; /* non-zero: init only records registrations (see top) */
+
+  void (*log)(tern_ctx *ctx, tern_log_level level, const char *fmt, ...);
+  /* The text of the error that a callback returns with TERN_ERROR or
+   * TERN_DEFER (copied). `call` may be NULL in init. */
+  void (*set_error)(tern_ctx *ctx, tern_call *call, tern_str text);
+  void (*buf_append)(tern_buf *buf, tern_str s);
+
+  /* Registration, in init only. TERN_ERROR when a name is taken (the
+   * error names both owners) or a definition is malformed. */
+  tern_status (*add_option)(tern_ctx *ctx, const tern_option_def *def);
+  tern_status (*add_acl_condition)(tern_ctx *ctx, const tern_acl_condition_def *def);
+  tern_status (*add_operator)(tern_ctx *ctx, const tern_operator_def *def);
+  tern_status (*add_item)(tern_ctx *ctx, const tern_item_def *def);
+  tern_status (*add_lookup)(tern_ctx *ctx, const tern_lookup_def *def);
+  tern_status (*add_variable)(tern_ctx *ctx, const tern_variable_def *def);
+  tern_status (*add_event_listener)(tern_ctx *ctx, const tern_event_listener_def *def);
+  tern_status (*add_hook)(tern_ctx *ctx, const tern_hook_def *def);
+
+  /* The module's own state: set in init, freed by the module in fini. */
+  void (*set_module_data)(tern_ctx *ctx, void *data);
+  void *(*module_data)(tern_ctx *ctx);
+
+  /* Expand `in` in the call's context. TERN_FAIL: forced failure. */
+  tern_status (*expand)(tern_call *call, tern_str in, tern_buf *out);
+  /* A variable's value in the call's context ("sender_host_address");
+   * TERN_DECLINE when unknown. */
+  tern_status (*get_variable)(tern_call *call, const char *name, tern_buf *out);
+  /* An option of the call's router or transport when it has one of that
+   * name, else the main option: as text (get_option) or as a number
+   * (get_option_int: booleans 0/1, times in seconds, fixed * 1000).
+   * TERN_DECLINE when the option is unset. */
+  tern_status (*get_option)(tern_call *call, const char *name, tern_buf *out);
+  tern_status (*get_option_int)(tern_call *call, const char *name, int64_t *out);
+  /* Raise an event on the bus (the dane module raises dane:fail). */
+  tern_status (*raise_event)(tern_call *call, tern_str event, tern_str data, tern_buf *verdict);
+  /* A DNS query through the core's resolver, with its DNSSEC status. */
+  tern_status (*dns_query)(tern_call *call, tern_str name, uint16_t rrtype,
+                           tern_dns_answer *answer);
+  /* Per-recipient data kept in the spool with the message (set at
+   * TERN_HOOK_AFTER_DATA by index; read while routing that recipient). */
+  tern_status (*set_recipient_data)(tern_call *call, size_t recipient, tern_str key,
+                                    tern_str value);
+  tern_status (*recipient_data)(tern_call *call, tern_str key, tern_buf *out);
+
+  /* 1.1: new entries go below this line, never above */
+} tern_host;
+
+#define TERN_HOST_HAS(h, f) \
+  ((h)->size >= offsetof(tern_host, f) + sizeof((h)->f) && (h)->f != NULL)
+
+/* ---- the module descriptor ------------------------------------------------ */
+
+typedef struct tern_module {
+  uint32_t magic, size;          /* TERN_MODULE_MAGIC, sizeof(tern_module) */
+  uint16_t abi_major, abi_minor; /* these four never move, in any major */
+  const char *name;              /* "dane": the file's base name */
+  const char *version;           /* the module's own, "1.0.3" */
+  tern_status (*init)(const tern_host *host, tern_ctx *ctx);
+  void (*fini)(tern_ctx *ctx);
+} tern_module;
+
+/* The one exported symbol; the major is in its name:
+ *   TERN_EXPORT const tern_module *tern_module_v1(void);
+ * The descriptor and the strings it points to are static. */
+typedef const tern_module *(*tern_module_entry_v1)(void);
+#define TERN_MODULE_ENTRY_V1 "tern_module_v1"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TERN_MODULE_H */
