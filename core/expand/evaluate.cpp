@@ -1167,7 +1167,8 @@ Status Evaluator::lookup_find(const Node& n, bool skip) {
     if (!ctx_.searcher) return Error::failed("lookups are not available");
     std::string matched;
     lookup::Found f =
-        single ? ctx_.searcher->find(*spec, *file, key, &matched) : ctx_.searcher->query(*spec, *file);
+        single ? ctx_.searcher->find(*spec, *file, key, &matched, nullptr, &ctx_)
+               : ctx_.searcher->query(*spec, *file, &ctx_);
     if (f.status == lookup::Found::Status::kDefer) {
       // An open failure is reported as it is; a deferred find as Exim's DEFER.
       if (f.error.rfind("failed to open", 0) == 0 || f.error.find("requires an absolute") != std::string::npos ||

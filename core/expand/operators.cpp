@@ -16,7 +16,8 @@
 //   md5/sha1/sha256/base64 of certificate variables ($tls_in_peercert):
 //     the evaluator has to spot those before calling here (no TLS yet).
 //   stat: no expand_forbid (RDO_EXISTS) check; the environment has none.
-//   rfc2047d: charset errors are not reported (undecodable text is kept).
+//   rfc2047d: only an unknown charset is an error (Exim's iconv_open text);
+//     text iconv cannot convert is kept as it is.
 // Not operators in 4.96, so unknown here too: headerwrap, xtextd, bless,
 // exim_version.
 #include <sys/stat.h>
@@ -856,11 +857,20 @@ Out op_rfc2047(const OperatorCall& c) {
   return coded ? out : std::string(in);
 }
 
-// Convert `s` from `charset` to the headers charset; unchanged on failure.
-std::string to_headers_charset(const std::string& s, const std::string& charset) {
+// Convert `s` from `charset` to the headers charset; unchanged when iconv
+// fails on the text. A charset iconv does not know sets `*error` to Exim's
+// message (rfc2047.c), which fails the expansion.
+std::string to_headers_charset(const std::string& s, const std::string& charset, std::string* error) {
   if (strcasecmp(charset.c_str(), kHeadersCharset) == 0) return s;
   iconv_t cd = iconv_open(kHeadersCharset, charset.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return s;
+  if (cd == reinterpret_cast<iconv_t>(-1)) {
+    int err = errno;
+    if (error && error->empty()) {
+      *error = std::string("iconv_open(\"") + kHeadersCharset + "\", \"" + charset + "\") failed: " +
+               std::strerror(err) + (err == EINVAL ? " (maybe unsupported conversion)" : "");
+    }
+    return s;
+  }
   std::string out(s.size() * 4 + 16, '\0');
   char* inp = const_cast<char*>(s.data());
   size_t inleft = s.size(), outleft = out.size();
@@ -873,7 +883,9 @@ std::string to_headers_charset(const std::string& s, const std::string& charset)
 }
 
 // One encoded word at `i` ("=?charset?q?text?="): its decoded text and end.
-std::optional<std::pair<std::string, size_t>> decode_word(std::string_view s, size_t i) {
+// `error` (may be null): see to_headers_charset.
+std::optional<std::pair<std::string, size_t>> decode_word(std::string_view s, size_t i,
+                                                          std::string* error = nullptr) {
   if (s.compare(i, 2, "=?") != 0) return std::nullopt;
   size_t q1 = s.find('?', i + 2);
   if (q1 == std::string_view::npos || q1 + 2 >= s.size() || s[q1 + 2] != '?') return std::nullopt;
@@ -898,7 +910,7 @@ std::optional<std::pair<std::string, size_t>> decode_word(std::string_view s, si
       } else raw += data[k];
     }
   }
-  return std::make_pair(to_headers_charset(raw, charset), end + 2);
+  return std::make_pair(to_headers_charset(raw, charset, error), end + 2);
 }
 
 Out op_rfc2047d(const OperatorCall& c) {
@@ -906,8 +918,10 @@ Out op_rfc2047d(const OperatorCall& c) {
   std::string out;
   size_t i = 0;
   bool after_word = false;
+  std::string error;
   while (i < in.size()) {
-    auto w = decode_word(in, i);
+    auto w = decode_word(in, i, &error);
+    if (!error.empty()) return Error::failed(error);
     if (w) {
       out += w->first;
       i = w->second;

@@ -5,6 +5,11 @@
 // no ARC, DMARC, DCC or Brightmail). Defaults are what `exim -be` prints when
 // nothing set the variable; the process-specific ones (exim_path,
 // config_file, compile_date, ...) come from the lead's VariableSource.
+// Variables that a first-party module brings ($event_*: events, $proxy_*:
+// proxy, $tls_out_dane and $tls_out_tlsa_usage: dane, $tls_in_ocsp and
+// $tls_out_ocsp: ocsp, $bmi_*: bmi) are not here: they exist only while
+// their module is loaded (core/module_host/first_party.cpp names the owner
+// in the error when it is not).
 #include "core/expand/variables.hpp"
 
 #include <sys/statvfs.h>
@@ -81,9 +86,6 @@ constexpr VarDef kTable[] = {
     {"dnslist_value", VarKind::kSource, "", ""},
     {"domain", VarKind::kSource, "", ""},
     {"domain_data", VarKind::kSource, "", ""},
-    {"event_data", VarKind::kSource, "", ""},
-    {"event_defer_errno", VarKind::kSource, "0", ""},
-    {"event_name", VarKind::kSource, "", ""},
     {"exim_gid", VarKind::kSource, "0", ""},
     {"exim_path", VarKind::kEximPath, "", ""},
     {"exim_uid", VarKind::kSource, "0", ""},
@@ -165,11 +167,6 @@ constexpr VarDef kTable[] = {
     {"pid", VarKind::kPid, "", ""},
     {"prdr_requested", VarKind::kSource, "no", ""},
     {"primary_hostname", VarKind::kSource, "", ""},
-    {"proxy_external_address", VarKind::kSource, "", ""},
-    {"proxy_external_port", VarKind::kSource, "0", ""},
-    {"proxy_local_address", VarKind::kSource, "", ""},
-    {"proxy_local_port", VarKind::kSource, "0", ""},
-    {"proxy_session", VarKind::kSource, "no", ""},
     {"prvscheck_address", VarKind::kPrvsAddress, "", ""},
     {"prvscheck_keynum", VarKind::kPrvsKeynum, "", ""},
     {"prvscheck_result", VarKind::kPrvsResult, "", ""},
@@ -257,7 +254,6 @@ constexpr VarDef kTable[] = {
     {"tls_in_certificate_verified", VarKind::kSource, "0", ""},
     {"tls_in_cipher", VarKind::kSource, "", ""},
     {"tls_in_cipher_std", VarKind::kSource, "", ""},
-    {"tls_in_ocsp", VarKind::kSource, "0", ""},
     {"tls_in_ourcert", VarKind::kSource, "", ""},
     {"tls_in_peercert", VarKind::kSource, "", ""},
     {"tls_in_peerdn", VarKind::kSource, "", ""},
@@ -268,14 +264,11 @@ constexpr VarDef kTable[] = {
     {"tls_out_certificate_verified", VarKind::kSource, "0", ""},
     {"tls_out_cipher", VarKind::kSource, "", ""},
     {"tls_out_cipher_std", VarKind::kSource, "", ""},
-    {"tls_out_dane", VarKind::kSource, "no", ""},
-    {"tls_out_ocsp", VarKind::kSource, "0", ""},
     {"tls_out_ourcert", VarKind::kSource, "", ""},
     {"tls_out_peercert", VarKind::kSource, "", ""},
     {"tls_out_peerdn", VarKind::kSource, "", ""},
     {"tls_out_resumption", VarKind::kSource, "0", ""},
     {"tls_out_sni", VarKind::kSource, "", ""},
-    {"tls_out_tlsa_usage", VarKind::kSource, "0", ""},
     {"tls_out_ver", VarKind::kSource, "", ""},
     {"tls_peerdn", VarKind::kSource, "", ""},
     {"tls_sni", VarKind::kSource, "", ""},

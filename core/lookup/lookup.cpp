@@ -142,20 +142,21 @@ Result<Handle*> Searcher::handle_for(LookupType& type, std::string_view filename
 }
 
 Found Searcher::cached_find(LookupType& type, Handle& handle, std::string_view filename,
-                            std::string_view key, std::string_view opts, bool read_cache) {
+                            std::string_view key, std::string_view opts, bool read_cache,
+                            expand::Context* caller) {
   if (key.empty()) return Found::not_found();
   std::string id = join_key(join_key(join_key(type.name(), filename), opts), key);
   if (read_cache) {
     auto it = cache_.find(id);
     if (it != cache_.end()) return it->second;
   }
-  Found f = type.find(handle, filename, key, opts);
+  Found f = type.find(handle, filename, key, opts, caller);
   if (f.status != Found::Status::kDefer && f.cacheable) cache_[id] = f;
   return f;
 }
 
 Found Searcher::find(const LookupSpec& spec, std::string_view filename, std::string_view key,
-                     std::string* matched_key, PartialVars* vars) {
+                     std::string* matched_key, PartialVars* vars, expand::Context* caller) {
   if (!spec.type) return Found::defer("no lookup type");
   LookupType& type = *spec.type;
   auto h = handle_for(type, filename);
@@ -167,7 +168,7 @@ Found Searcher::find(const LookupSpec& spec, std::string_view filename, std::str
   Handle& handle = *h.value();
   const bool read_cache = !has_opt(spec.opts, "cache=no_rd");
   auto one = [&](std::string_view k) {
-    return cached_find(type, handle, filename, k, spec.opts, read_cache);
+    return cached_find(type, handle, filename, k, spec.opts, read_cache, caller);
   };
   auto done = [&](Found f, std::string_view k) {
     if (f.status == Found::Status::kFound) {
@@ -256,7 +257,7 @@ Found Searcher::find(const LookupSpec& spec, std::string_view filename, std::str
   return r;
 }
 
-Found Searcher::query(const LookupSpec& spec, std::string_view query) {
+Found Searcher::query(const LookupSpec& spec, std::string_view query, expand::Context* caller) {
   if (!spec.type) return Found::defer("no lookup type");
   auto h = handle_for(*spec.type, {});
   if (!h.ok()) {
@@ -265,7 +266,7 @@ Found Searcher::query(const LookupSpec& spec, std::string_view query) {
     return f;
   }
   Found f = cached_find(*spec.type, *h.value(), {}, query, spec.opts,
-                        !has_opt(spec.opts, "cache=no_rd"));
+                        !has_opt(spec.opts, "cache=no_rd"), caller);
   if (f.status == Found::Status::kFound && has_opt(spec.opts, "ret=key")) f.data = std::string(query);
   return f;
 }

@@ -19,6 +19,10 @@
 
 #include "core/base/result.hpp"
 
+namespace tern::expand {
+struct Context;
+}
+
 namespace tern::lookup {
 
 enum class Style {
@@ -75,6 +79,15 @@ class LookupType {
   // type name that the Searcher does not consume itself (e.g. servers=...).
   virtual Found find(Handle& handle, std::string_view filename, std::string_view key,
                      std::string_view opts) = 0;
+  // The same, knowing the caller: the expansion evaluating ${lookup} (null
+  // when the caller has none, as a match list outside an expansion). Types
+  // that expand strings of their own in the caller's context (modules'
+  // lookups: host->expand) override this one; the others need not.
+  virtual Found find(Handle& handle, std::string_view filename, std::string_view key,
+                     std::string_view opts, expand::Context* caller) {
+    (void)caller;
+    return find(handle, filename, key, opts);
+  }
   // `${quote_<name>:s}`; nullopt when this type has no quoting function
   // (then Exim leaves the string unchanged).
   virtual std::optional<std::string> quote(std::string_view s, std::string_view opts) const {
@@ -140,10 +153,12 @@ class Searcher {
   // null, and `vars` to $1/$2 of a partial/default match.
   // ret=key (in spec.opts) returns `key` itself; cache=no_rd skips the
   // result cache for reading (the new result is still cached).
+  // `caller`: the expansion asking, handed to LookupType::find (null: none).
   Found find(const LookupSpec& spec, std::string_view filename, std::string_view key,
-             std::string* matched_key = nullptr, PartialVars* vars = nullptr);
+             std::string* matched_key = nullptr, PartialVars* vars = nullptr,
+             expand::Context* caller = nullptr);
   // Query style.
-  Found query(const LookupSpec& spec, std::string_view query);
+  Found query(const LookupSpec& spec, std::string_view query, expand::Context* caller = nullptr);
   // Forget cached results and close handles (Exim's search_tidyup).
   void tidyup();
 
@@ -152,7 +167,8 @@ class Searcher {
   Result<Handle*> handle_for(LookupType& type, std::string_view filename);
   // One find through the result cache (Exim's internal_search_find).
   Found cached_find(LookupType& type, Handle& handle, std::string_view filename,
-                    std::string_view key, std::string_view opts, bool read_cache);
+                    std::string_view key, std::string_view opts, bool read_cache,
+                    expand::Context* caller);
 
   Registry& registry_;
   std::map<std::string, std::unique_ptr<Handle>, std::less<>> open_;

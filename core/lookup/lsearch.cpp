@@ -9,7 +9,10 @@
 // lsearch.c: comments and blank lines, keys ended by colon or white space,
 // quoted keys with backslash escapes, an optional colon after the key,
 // continuation lines (leading white space becomes one space) up to the first
-// blank or comment line. One difference: Exim reads lines in 4096-byte
+// blank or comment line. With the ret=full option (Exim 4.96) the whole entry
+// is returned instead of its data: the key as read (a quoted key unquoted,
+// its escapes interpreted), what followed it on the line, and the joined
+// continuation lines. One difference: Exim reads lines in 4096-byte
 // pieces, and its handling of longer physical lines is not reproduced.
 #include <dirent.h>
 #include <sys/stat.h>
@@ -58,6 +61,17 @@ namespace {
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
+// Whether the comma-separated lookup options `opts` include `word`.
+bool has_word(std::string_view opts, std::string_view word) {
+  while (!opts.empty()) {
+    size_t comma = opts.find(',');
+    if (opts.substr(0, comma) == word) return true;
+    if (comma == std::string_view::npos) break;
+    opts.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 // Exim's string_interpret_escape: `s[i]` is the backslash; returns the
 // character and leaves `i` on the last character consumed.
 char interpret_escape(std::string_view s, size_t& i) {
@@ -93,6 +107,7 @@ enum class Kind { kPlain, kWild, kNWild, kIp };
 struct Entry {
   std::string key;
   std::string data;
+  std::string full;  // ret=full: key, the rest of its line, continuations
   // nwildlsearch: the compiled `^` key; iplsearch: key classification.
   std::shared_ptr<text::Regex> regex;
   std::string regex_error;
@@ -164,6 +179,8 @@ Found parse_into(LsearchFile& f, std::string_view filename, const std::string& c
       while (s < line.size() && line[s] != ':' && !is_space(line[s])) ++s;
       e.key = std::string(line.substr(0, s));
     }
+    e.full = e.key;
+    e.full += line.substr(s);
     while (s < line.size() && is_space(line[s])) ++s;
     if (s < line.size() && line[s] == ':') {
       ++s;
@@ -180,6 +197,8 @@ Found parse_into(LsearchFile& f, std::string_view filename, const std::string& c
       while (k < c.size() && is_space(c[k])) ++k;
       e.data += ' ';
       e.data += c.substr(k);
+      e.full += ' ';
+      e.full += c.substr(k);
     }
     if ((kind == Kind::kNWild || kind == Kind::kWild) && !e.key.empty() && e.key[0] == '^') {
       auto rx = text::Regex::compile(e.key, true);
@@ -228,8 +247,8 @@ class LsearchType final : public LookupType {
 
   Found find(Handle& handle, std::string_view filename, std::string_view key,
              std::string_view opts) override {
-    (void)opts;
     auto& f = static_cast<LsearchFile&>(handle);
+    const bool full = has_word(opts, "ret=full");
     // Re-read the file when it changed since it was parsed.
     LsearchFile::Identity now;
     bool regular = true;
@@ -240,11 +259,12 @@ class LsearchType final : public LookupType {
       case Kind::kPlain: {
         auto it = f.index.find(lower(key));
         if (it == f.index.end()) return Found::not_found();
-        return Found::found(f.entries[it->second].data);
+        const Entry& e = f.entries[it->second];
+        return Found::found(full ? e.full : e.data);
       }
-      case Kind::kIp: return find_ip(f, key);
+      case Kind::kIp: return find_ip(f, key, full);
       case Kind::kWild:
-      case Kind::kNWild: return find_wild(f, key);
+      case Kind::kNWild: return find_wild(f, key, full);
     }
     return Found::not_found();
   }
@@ -273,7 +293,7 @@ class LsearchType final : public LookupType {
     return {};
   }
 
-  Found find_ip(LsearchFile& f, std::string_view key) {
+  Found find_ip(LsearchFile& f, std::string_view key, bool full) {
     bool key_star = key == "*";
     if (!key_star && text::ip_version(key) == 0)
       return Found::defer("\"" + std::string(key) +
@@ -287,12 +307,12 @@ class LsearchType final : public LookupType {
       } else if (e.ip == 0 || !text::host_is_in_net(key, e.key, e.mask_offset)) {
         continue;
       }
-      return Found::found(e.data);
+      return Found::found(full ? e.full : e.data);
     }
     return Found::not_found();
   }
 
-  Found find_wild(LsearchFile& f, std::string_view key) {
+  Found find_wild(LsearchFile& f, std::string_view key, bool full) {
     for (const Entry& e : f.entries) {
       std::string pattern = e.key;
       bool expanded = false;
@@ -321,7 +341,7 @@ class LsearchType final : public LookupType {
         if (!m.ok()) return Found::defer(m.error().message);
         hit = m.value();
       }
-      if (hit != negate) return Found::found(e.data);
+      if (hit != negate) return Found::found(full ? e.full : e.data);
     }
     return Found::not_found();
   }

@@ -7,6 +7,10 @@
 // parts use the string test (`^regex`, `*suffix`, lookups, literal; `@` and
 // `@[]` for domains), addresses split into local part and domain, hosts
 // compare IP addresses, networks, net-lookups and (with a name) names.
+//
+// The data of a match is what Exim puts in $value for ${if match_*}: a
+// lookup's data, otherwise the item as written (negated or not), which for
+// addresses Exim assembles in its own odd way (see address_value).
 #include "core/lookup/match.hpp"
 
 #include <cctype>
@@ -131,19 +135,30 @@ Result<ItemResult> lookup_item(std::string_view item, std::string_view key, Ctx&
   return r;
 }
 
-// Exim's check_string: one domain / local part / string pattern.
+ItemResult ok_item(std::string_view data) {
+  ItemResult r = ok_item();
+  r.data = std::string(data);
+  return r;
+}
+
+// Exim's check_string: one domain / local part / string pattern. A match by
+// anything but a lookup gives the pattern as its data (`@`: the primary
+// host name it stands for).
 Result<ItemResult> check_string(std::string_view s, std::string_view pattern, Ctx& ctx, ListKind kind,
                                 bool caseless) {
   if (kind == ListKind::kDomain) {
     caseless = true;
-    if (pattern == "@") return equal_caseless(s, ctx.env.primary_hostname) ? ok_item() : fail_item();
+    if (pattern == "@") {
+      const std::string& me = ctx.env.primary_hostname;
+      return equal_caseless(s, me) ? ok_item(me) : fail_item();
+    }
     if (pattern == "@[]") {
       // A domain literal naming one of our interfaces.
       if (s.size() > 2 && s.front() == '[' && s.back() == ']') {
         std::string_view a = s.substr(1, s.size() - 2);
         if (a.substr(0, 5) == "IPv6:" || a.substr(0, 5) == "ipv6:") a.remove_prefix(5);
         for (const auto& ip : ctx.env.interface_addresses)
-          if (ip == a) return ok_item();
+          if (ip == a) return ok_item(pattern);
       }
       return fail_item();
     }
@@ -157,6 +172,7 @@ Result<ItemResult> check_string(std::string_view s, std::string_view pattern, Ct
     if (!m.ok()) return m.take_error();
     if (!m.value()) return fail_item();
     r.outcome = Item::kOk;
+    r.data = std::string(pattern);
     return r;
   }
   if (pattern.empty()) return s.empty() ? ok_item() : fail_item();
@@ -165,9 +181,28 @@ Result<ItemResult> check_string(std::string_view s, std::string_view pattern, Ct
 
 Result<MatchResult> check_list(std::string_view subject, std::string_view list, Ctx& ctx);
 
+// The data of a local@domain (or bare domain) address item that matched,
+// as Exim 4.96 builds it: as many bytes of the pattern as the subject's
+// local part has (none for a bare domain), `@`, then the domain part's own
+// data. For a literal local part that is the pattern's local part, but for
+// `*suffix` it is not: bob@x against `*@x` gives `*@x@x`, against `*b@x`
+// gives `*b@@x`.
+std::string address_value(std::string_view pattern, size_t subject_local_len, bool has_local,
+                          std::string_view domain_data) {
+  std::string v(has_local ? pattern.substr(0, subject_local_len) : std::string_view());
+  v += '@';
+  v += domain_data;
+  return v;
+}
+
 // Exim's check_address: `subject` is local@domain.
 Result<ItemResult> check_address(std::string_view subject, std::string_view pattern, Ctx& ctx) {
-  if (!pattern.empty() && pattern[0] == '^') return check_string(subject, pattern, ctx, ListKind::kString, ctx.caseless);
+  if (!pattern.empty() && pattern[0] == '^') {
+    // A regex on the whole address gives no data.
+    auto r = check_string(subject, pattern, ctx, ListKind::kString, ctx.caseless);
+    if (r.ok()) r->data.clear();
+    return r;
+  }
   size_t semi = pattern.find(';');
   if (pattern.substr(0, 2) == "@@") {
     size_t at = subject.rfind('@');
@@ -183,9 +218,7 @@ Result<ItemResult> check_address(std::string_view subject, std::string_view patt
       if (!m.ok()) return m.take_error();
       if (m.value()) {
         if (negate) return fail_item();
-        ItemResult ok = ok_item();
-        ok.data = r->data;
-        return ok;
+        return ok_item(it);  // the entry that matched, not the whole list
       }
     }
     return fail_item();
@@ -207,7 +240,11 @@ Result<ItemResult> check_address(std::string_view subject, std::string_view patt
   }
   std::string_view slocal = subject.substr(0, sat), sdomain = subject.substr(sat + 1);
   size_t pat = pattern.find('@');
-  if (pat == pattern.npos) return check_string(sdomain, pattern, ctx, ListKind::kDomain, true);
+  if (pat == pattern.npos) {
+    auto r = check_string(sdomain, pattern, ctx, ListKind::kDomain, true);
+    if (r.ok() && r->outcome == Item::kOk) r->data = address_value(pattern, 0, false, r->data);
+    return r;
+  }
   std::string_view plocal = pattern.substr(0, pat), pdomain = pattern.substr(pat + 1);
   if (!plocal.empty() && plocal[0] == '*') {
     std::string_view suffix = plocal.substr(1);
@@ -217,7 +254,7 @@ Result<ItemResult> check_address(std::string_view subject, std::string_view patt
   } else if (!(ctx.caseless ? equal_caseless(slocal, plocal) : slocal == plocal)) {
     return fail_item();
   }
-  if (pdomain.empty()) return sdomain.empty() ? ok_item() : fail_item();
+  if (pdomain.empty()) return fail_item();  // Exim 4.96: `bob@` matches not even `bob@`
   if (pdomain[0] == '+') {
     Ctx sub = ctx;
     sub.kind = ListKind::kDomain;
@@ -226,11 +263,13 @@ Result<ItemResult> check_address(std::string_view subject, std::string_view patt
     ItemResult r;
     r.outcome = m->outcome == MatchResult::Outcome::kMatch ? Item::kOk
                 : m->outcome == MatchResult::Outcome::kDefer ? Item::kDefer : Item::kFail;
-    r.data = m->data;
+    r.data = r.outcome == Item::kOk ? address_value(pattern, slocal.size(), true, m->data) : std::string();
     r.error = m->error;
     return r;
   }
-  return check_string(sdomain, pdomain, ctx, ListKind::kDomain, true);
+  auto r = check_string(sdomain, pdomain, ctx, ListKind::kDomain, true);
+  if (r.ok() && r->outcome == Item::kOk) r->data = address_value(pattern, slocal.size(), true, r->data);
+  return r;
 }
 
 // verify.c's check_host: `ip` against one host list item.
@@ -357,6 +396,13 @@ Result<MatchResult> check_list(std::string_view subject, std::string_view list, 
       if (item == "+exclude_defer") { include_defer = false; ignore_defer = false; continue; }
       if (item == "+ignore_defer") { ignore_defer = true; include_defer = false; continue; }
     }
+    // `+caseful` (exactly, before any `!`) makes local parts caseful for
+    // the rest of the list, and, as Exim shares the flag with named
+    // sublists, for the rest of a list that includes this one.
+    if ((ctx.kind == ListKind::kAddress || ctx.kind == ListKind::kLocalPart) && item == "+caseful") {
+      ctx.caseless = false;
+      continue;
+    }
     bool positive = !strip_negation(item);
     last_negative = !positive;
     const auto yes = positive ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
@@ -380,6 +426,7 @@ Result<MatchResult> check_list(std::string_view subject, std::string_view list, 
       Ctx sub = ctx;
       sub.depth = ctx.depth + 1;
       auto r = check_list(subject, expanded, sub);
+      ctx.caseless = sub.caseless;
       if (!r.ok()) return r;
       if (r->outcome == MatchResult::Outcome::kDefer) return r;
       if (r->outcome == MatchResult::Outcome::kMatch) {

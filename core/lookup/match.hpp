@@ -4,8 +4,8 @@
 // inlist) with Exim's item forms: negation `!`, `+name` named lists, `*`
 // wildcards, `^regex`, `lookup;file` and `partial-lookup;file`, `@`, `@[]`,
 // `net24-lsearch;file`, CIDR masks, `@@lookup`, `:` handling for IPv6 with
-// `<;`. Lookups found while matching give the value Exim puts in
-// $domain_data / $local_part_data / $host_data.
+// `<;`, `+caseful` in address and local part lists. The item that decides
+// gives the value Exim puts in $value / $domain_data / $local_part_data.
 #pragma once
 
 #include <functional>
@@ -40,7 +40,11 @@ struct MatchEnv {
 struct MatchResult {
   enum class Outcome { kMatch, kNoMatch, kDefer };
   Outcome outcome = Outcome::kNoMatch;
-  std::string data;                   // lookup data of the matching item, if any
+  // What Exim puts in $value (and $domain_data ...) for the item that
+  // decided, negated or not: a lookup's data, else the item as written
+  // (`@`: the primary host name; addresses: see address_value in match.cpp;
+  // a whole-address regex: empty). Empty when no item matched.
+  std::string data;
   std::vector<std::string> captures;  // regex captures of the matching item ($0..)
   std::string error;                  // kDefer: why (Exim's text after
                                       // `unable to complete match against "<list>": `)

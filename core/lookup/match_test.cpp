@@ -6,6 +6,7 @@
 //   primary_hostname = test.example
 //   domainlist dl = a.b : c.d
 //   hostlist hl = 1.2.3.4
+//   localpartlist cf = +caseful : xyz
 // and copies of core/lookup/testdata/ ("@D/" below stands for that path).
 // Rows marked "no-DNS" depend on tern doing no DNS in list matching.
 #include "core/lookup/match.hpp"
@@ -38,6 +39,7 @@ class MatchTest : public ::testing::Test {
     };
     named_[{ListKind::kDomain, "dl"}] = "a.b : c.d";
     named_[{ListKind::kHost, "hl"}] = "1.2.3.4";
+    named_[{ListKind::kLocalPart, "cf"}] = "+caseful : xyz";
   }
   Registry registry_ = Registry::with_core_types();
   Searcher searcher_{registry_};
@@ -81,12 +83,37 @@ const Row kRows[] = {
     {D, "a.b", "a.b.", 'n'},
     {D, "[1.2.3.4]", "[1.2.3.4]", 'y'},
     {D, "test.example", "@mx_any", 'n'},
+    // $value (MatchResult.data) of a non-lookup item: the item as written,
+    // also when it is negated; `@`: the primary host name.
+    {D, "foo.x.example", "*.X.example", 'y', "*.X.example"},
+    {D, "a.b", "!a.b : *", 'n', "a.b"},
+    {D, "A.B.C", "x.y.z : ! a.b.c", 'n', "a.b.c"},
+    {D, "TEST.example", "@", 'y', "test.example"},
+    {D, "rx9.example", "^rx[0-9]+\\.example$", 'y', "^rx[0-9]+\\.example$"},
+    {D, "[127.0.0.1]", "@[]", 'y', "@[]"},
+    {D, "a.b", "+dl", 'y', "a.b"},
+    {D, "x", "!y", 'y', ""},
+    {D, "c.d", "x : +dl", 'y', "c.d"},
+    {D, "a.b", "lsearch;@D/basic.lsearch : a.b", 'y', "a.b"},
     // Local part lists (match_local_part passes caseless).
     {L, "User", "user", 'y'},
     {L, "user", "U*", 'n'},
     {L, "X", "^x", 'y'},
     {L, "X", "*x", 'y'},
     {L, "x.b.c", "partial-lsearch;@D/basic.lsearch", 'y', "star-bc", "x", "b.c"},
+    // +caseful: local parts caseful for the rest of the list (and of the
+    // list that includes a named list using it); `!+caseful` is a named list.
+    {L, "ABC", "+caseful : abc", 'n', ""},
+    {L, "ABC", "+caseful : ABC", 'y', "ABC"},
+    {L, "ABC", "abc", 'y', "abc"},
+    {L, "ABC", "*c", 'y', "*c"},
+    {L, "ABC", "+caseful : *c", 'n', ""},
+    {L, "ABC", "+caseful : ^a", 'n', ""},
+    {L, "ABC", "xyz : +caseful : ABC", 'y', "ABC"},
+    {L, "ABC", "+caseful : !xyz", 'y', ""},
+    {L, "ABC", "+cf : abc", 'n', ""},
+    {L, "ABC", "+cf : ABC", 'y', "ABC"},
+    {L, "ABC", "!+caseful : ABC", 'd'},
     // Address lists (match_address passes caseless).
     {A, "User@Dom.Ain", "user@dom.ain", 'y'},
     {A, "user@dom.ain", "USER@dom.ain", 'y'},
@@ -111,6 +138,30 @@ const Row kRows[] = {
     {A, "user@test.example", "user@@", 'y'},
     {A, "user@dom.ain", "user@+dl", 'n'},
     {A, "user@a.b", "user@+dl", 'y'},
+    // $value of address items: as many bytes of the pattern as the subject's
+    // local part has, `@`, the domain part's value; none for a whole-address
+    // regex; the matching entry of an @@ list; +caseful as for local parts.
+    {A, "root@test.example", "root@test.example", 'y', "root@test.example"},
+    {A, "postmaster@x.y", "postmaster@*", 'y', "postmaster@*"},
+    {A, "joe@a.example", "joe@*.example", 'y', "joe@*.example"},
+    {A, "bob@admin.example", "*@admin.example", 'y', "*@a@admin.example"},
+    {A, "ab@admin.example", "*@admin.example", 'y', "*@@admin.example"},
+    {A, "verylongname@x.example", "*name@x.example", 'y', "*name@x.exam@x.example"},
+    {A, "bob@x.example", "x.example", 'y', "@x.example"},
+    {A, "bulk-x@x.example", "^bulk-", 'y', ""},
+    {A, "bob@a.b", "*@+dl", 'y', "*@+@a.b"},
+    {A, "bob@c.d", "bob@+dl", 'y', "bob@c.d"},
+    {A, "bob@test.example", "bob@@", 'y', "bob@test.example"},
+    {A, "xyz@dom.ain", "@@lsearch;@D/localparts.lsearch", 'y', "^xy"},
+    {A, "a@dom.ain", "@@lsearch;@D/localparts.lsearch", 'y', "a"},
+    {A, "A@dom.ain", "+caseful : @@lsearch;@D/localparts.lsearch", 'n', ""},
+    {A, "ROOT@TEST.example", "+caseful : root@test.example", 'n', ""},
+    {A, "ROOT@TEST.example", "+caseful : ROOT@test.example", 'y', "ROOT@test.example"},
+    {A, "ROOT@TEST.example", "+caseful : *T@test.example", 'y', "*T@t@test.example"},
+    {A, "ROOT@x", "+caseful : ^root", 'n', ""},
+    {A, "ROOT@x", "^root", 'y', ""},
+    {A, "bob@", "bob@", 'n'},
+    {A, "user@dom.ain", "lsearch;@D/addresses.lsearch", 'y', "full"},
     // match_ip
     {H, "1.2.3.4", "+hl", 'y'},
     {H, "192.168.4.5", "net-iplsearch;@D/nets.iplsearch", 'y'},

@@ -23,8 +23,9 @@ const AclCondition* AclRegistry::find_control(std::string_view name) const {
 
 AclResult AclRegistry::check(const AclCondition& c, std::string_view value, const CallEnv& env) const {
   Blocking b{(c.flags & TERN_MAY_BLOCK) != 0, c.timeout_ms, pool_, nullptr};
-  Outcome o = invoke(env, b, [check = c.check, ctx = c.ctx, v = std::string(value)](tern_call* call, tern_buf* out) {
-    return check(ctx, call, tern_str{v.data(), v.size()}, out);
+  Outcome o = invoke(env, b, [check = c.check, ctx = c.ctx, user = c.user, v = std::string(value)](tern_call* call,
+                                                                                                tern_buf* out) {
+    return check(ctx, user, call, tern_str{v.data(), v.size()}, out);
   });
   // A modifier is always true, whatever it returned, unless it failed.
   if (c.is_modifier() && (o.status == TERN_DECLINE || o.status == TERN_FAIL)) o.status = TERN_OK;

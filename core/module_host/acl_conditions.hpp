@@ -25,7 +25,8 @@ struct AclCondition {
   uint32_t flags = 0;             // TERN_MAY_BLOCK, TERN_ACL_MODIFIER, TERN_ACL_CONTROL
   uint32_t timeout_ms = 0;
   tern_ctx* ctx = nullptr;
-  tern_status (*check)(tern_ctx*, tern_call*, tern_str, tern_buf*) = nullptr;
+  tern_status (*check)(tern_ctx*, void*, tern_call*, tern_str, tern_buf*) = nullptr;
+  void* user = nullptr;  // the definition's, handed back to check
 
   bool allowed_in(uint32_t acl) const { return (where & acl) != 0; }
   bool is_modifier() const { return (flags & TERN_ACL_MODIFIER) != 0; }

@@ -29,12 +29,13 @@ std::optional<Discovered> discover_one(const std::string& path, const std::vecto
   if (!mapped) return std::nullopt;
   const tern_module* d = (*mapped)->descriptor();
   Registrations regs(nullptr);
-  tern_ctx ctx;
+  ModuleCtx ctx;
+  ctx.host = host_table(true);
   ctx.module = d->name;
   ctx.registrations = &regs;
   ctx.discovery = true;
   ctx.in_init = true;
-  tern_status st = d->init(host_table(true), &ctx);
+  tern_status st = d->init(ctx.host, &ctx);
   ctx.in_init = false;
   if (st == TERN_OK && d->fini) d->fini(&ctx);
   if (st != TERN_OK) return std::nullopt;

@@ -18,7 +18,7 @@ ModuleExtensions::ModuleExtensions(GenerationRef generation, UnloadedNames unloa
       env.expand = &ctx;
       Blocking b{(r.flags & TERN_MAY_BLOCK) != 0, r.timeout_ms, pool, nullptr};
       Outcome o = invoke(env, b, [&r, a = std::string(arg)](tern_call* call, tern_buf* out) {
-        return r.apply(r.ctx, call, tern_str{a.data(), a.size()}, out);
+        return r.apply(r.ctx, r.user, call, tern_str{a.data(), a.size()}, out);
       });
       return to_result(std::move(o), "expansion operator", r.name, r.module);
     };
@@ -33,7 +33,7 @@ ModuleExtensions::ModuleExtensions(GenerationRef generation, UnloadedNames unloa
       Outcome o = invoke(env, b, [&r, a = args](tern_call* call, tern_buf* out) {
         std::vector<tern_str> strs;
         for (const auto& s : a) strs.push_back({s.data(), s.size()});
-        return r.apply(r.ctx, call, strs.data(), strs.size(), out);
+        return r.apply(r.ctx, r.user, call, strs.data(), strs.size(), out);
       });
       return to_result(std::move(o), "expansion item", r.name, r.module);
     };
@@ -44,7 +44,7 @@ ModuleExtensions::ModuleExtensions(GenerationRef generation, UnloadedNames unloa
     v.get = [&r, env0](expand::Context& ctx) -> Result<std::optional<std::string>> {
       CallEnv env = *env0;
       env.expand = &ctx;
-      Outcome o = invoke(env, {}, [&r](tern_call* call, tern_buf* out) { return r.get(r.ctx, call, out); });
+      Outcome o = invoke(env, {}, [&r](tern_call* call, tern_buf* out) { return r.get(r.ctx, r.user, call, out); });
       if (o.status == TERN_DECLINE) return std::optional<std::string>();
       auto res = to_result(std::move(o), "variable", r.name, r.module);
       if (!res) return res.take_error();

@@ -20,6 +20,8 @@ const std::vector<FirstPartyName>& first_party_names() {
       {K::kVariable, "bmi_base64_tracker_verdict", "bmi"},
       {K::kVariable, "bmi_alt_location", "bmi"},
       {K::kVariable, "bmi_deliver", "bmi"},
+      {K::kVariable, "tls_in_ocsp", "ocsp"},
+      {K::kVariable, "tls_out_ocsp", "ocsp"},
       {K::kLookup, "redis", "redis"},
       {K::kLookup, "pgsql", "pgsql"},
       {K::kLookup, "mysql", "mysql"},

@@ -26,7 +26,7 @@ struct LoadedModule {
   uint16_t abi_major = 0, abi_minor = 0;
   void* handle = nullptr;  // dlopen's
   const tern_module* descriptor = nullptr;
-  std::unique_ptr<tern_ctx> ctx;
+  std::unique_ptr<ModuleCtx> ctx;  // its head is what the module gets
   bool initialised = false;  // init returned TERN_OK: fini is owed
 };
 

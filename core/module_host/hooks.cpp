@@ -22,8 +22,8 @@ HookResult HookRegistry::run(tern_hook_point point, const CallEnv& env, void* ar
   bool declined = false;
   for (const Hook& h : hooks_[point]) {
     Blocking b{(h.flags & TERN_MAY_BLOCK) != 0, h.timeout_ms, pool_, keep_alive};
-    Outcome o = invoke(env, b, [fn = h.run, ctx = h.ctx, arg](tern_call* call, tern_buf* verdict) {
-      return fn(ctx, call, arg, verdict);
+    Outcome o = invoke(env, b, [fn = h.run, ctx = h.ctx, user = h.user, arg](tern_call* call, tern_buf* verdict) {
+      return fn(ctx, user, call, arg, verdict);
     });
     if (result.verdict.empty() && !o.out.empty()) result.verdict = std::move(o.out);
     if (o.status == TERN_DECLINE) declined = true;

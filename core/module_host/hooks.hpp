@@ -28,7 +28,8 @@ struct Hook {
   uint32_t flags = 0;
   uint32_t timeout_ms = 0;
   tern_ctx* ctx = nullptr;
-  tern_status (*run)(tern_ctx*, tern_call*, void*, tern_buf*) = nullptr;
+  tern_status (*run)(tern_ctx*, void*, tern_call*, void*, tern_buf*) = nullptr;
+  void* user = nullptr;  // the definition's, handed back to run
 };
 
 struct HookResult {

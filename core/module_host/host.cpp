@@ -31,7 +31,7 @@ std::string_view view(tern_str s) { return s.ptr ? std::string_view(s.ptr, s.len
 std::string text_of(const char* s) { return s ? std::string(s) : std::string(); }
 
 // The first refusal of a module's registrations; the loader reports it.
-tern_status refuse(tern_ctx* ctx, std::string why) {
+tern_status refuse(ModuleCtx* ctx, std::string why) {
   if (ctx->registration_error.empty()) ctx->registration_error = std::move(why);
   return TERN_ERROR;
 }
@@ -47,7 +47,7 @@ bool copy_def(const Def* in, Def& out, size_t required_end) {
 }
 
 // Common checks of an add_* call; the definition's kind for messages.
-bool may_register(tern_ctx* ctx, std::string_view what) {
+bool may_register(ModuleCtx* ctx, std::string_view what) {
   if (ctx == nullptr) return false;
   if (!ctx->in_init || ctx->registrations == nullptr) {
     refuse(ctx, std::string(what) + " registered outside init");
@@ -56,7 +56,7 @@ bool may_register(tern_ctx* ctx, std::string_view what) {
   return true;
 }
 
-tern_status malformed(tern_ctx* ctx, std::string_view what, std::string_view name, std::string_view why) {
+tern_status malformed(ModuleCtx* ctx, std::string_view what, std::string_view name, std::string_view why) {
   std::string n = name.empty() ? "" : " \"" + std::string(name) + "\"";
   return refuse(ctx, "malformed " + std::string(what) + " definition" + n + ": " + std::string(why));
 }
@@ -70,7 +70,7 @@ bool valid_name(const char* name) {
   return true;
 }
 
-tern_status claim(tern_ctx* ctx, Kind kind, const char* name) {
+tern_status claim(ModuleCtx* ctx, Kind kind, const char* name) {
   Status st = ctx->registrations->claim(kind, name, ctx->module);
   return st ? TERN_OK : refuse(ctx, st.error().message);
 }
@@ -84,12 +84,12 @@ void host_log(tern_ctx* ctx, tern_log_level level, const char* fmt, ...) {
   int n = vsnprintf(buf, sizeof buf, fmt ? fmt : "", ap);
   va_end(ap);
   if (n < 0) return;
-  log_line(ctx ? ctx->module : "module", level, buf);
+  log_line(ctx ? ctx_of(ctx)->module : "module", level, buf);
 }
 
 void host_set_error(tern_ctx* ctx, tern_call* call, tern_str text) {
   if (call) call->error = view(text);
-  else if (ctx) ctx->error = view(text);
+  else if (ctx) ctx_of(ctx)->error = view(text);
 }
 
 void host_buf_append(tern_buf* buf, tern_str s) {
@@ -98,7 +98,8 @@ void host_buf_append(tern_buf* buf, tern_str s) {
 
 // ---- registration
 
-tern_status add_option(tern_ctx* ctx, const tern_option_def* in) {
+tern_status add_option(tern_ctx* raw, const tern_option_def* in) {
+  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "option";
   if (!may_register(ctx, what)) return TERN_ERROR;
   tern_option_def d;
@@ -117,7 +118,8 @@ tern_status add_option(tern_ctx* ctx, const tern_option_def* in) {
   return st ? TERN_OK : refuse(ctx, st.error().message);
 }
 
-tern_status add_acl_condition(tern_ctx* ctx, const tern_acl_condition_def* in) {
+tern_status add_acl_condition(tern_ctx* raw, const tern_acl_condition_def* in) {
+  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "ACL condition";
   if (!may_register(ctx, what)) return TERN_ERROR;
   tern_acl_condition_def d;
@@ -127,11 +129,12 @@ tern_status add_acl_condition(tern_ctx* ctx, const tern_acl_condition_def* in) {
   if (d.check == nullptr) return malformed(ctx, what, d.name, "no check function");
   if (tern_status st = claim(ctx, Kind::kAclCondition, d.name); st != TERN_OK) return st;
   ctx->registrations->acl.add({d.name, ctx->module, d.where ? d.where : static_cast<uint32_t>(TERN_ACL_ALL), d.flags, d.timeout_ms, ctx,
-                               d.check});
+                               d.check, d.user});
   return TERN_OK;
 }
 
-tern_status add_operator(tern_ctx* ctx, const tern_operator_def* in) {
+tern_status add_operator(tern_ctx* raw, const tern_operator_def* in) {
+  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "expansion operator";
   if (!may_register(ctx, what)) return TERN_ERROR;
   tern_operator_def d;
@@ -139,11 +142,12 @@ tern_status add_operator(tern_ctx* ctx, const tern_operator_def* in) {
   if (!valid_name(d.name)) return malformed(ctx, what, text_of(d.name), "bad name");
   if (d.apply == nullptr) return malformed(ctx, what, d.name, "no apply function");
   if (tern_status st = claim(ctx, Kind::kOperator, d.name); st != TERN_OK) return st;
-  ctx->registrations->operators.push_back({d.name, ctx->module, d.flags, d.timeout_ms, ctx, d.apply});
+  ctx->registrations->operators.push_back({d.name, ctx->module, d.flags, d.timeout_ms, ctx, d.apply, d.user});
   return TERN_OK;
 }
 
-tern_status add_item(tern_ctx* ctx, const tern_item_def* in) {
+tern_status add_item(tern_ctx* raw, const tern_item_def* in) {
+  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "expansion item";
   if (!may_register(ctx, what)) return TERN_ERROR;
   tern_item_def d;
@@ -154,11 +158,12 @@ tern_status add_item(tern_ctx* ctx, const tern_item_def* in) {
     return malformed(ctx, what, d.name, "arguments must be 1 to 9, min_args <= max_args");
   if (tern_status st = claim(ctx, Kind::kItem, d.name); st != TERN_OK) return st;
   ctx->registrations->items.push_back({d.name, ctx->module, d.min_args, d.max_args, d.flags, d.timeout_ms, ctx,
-                                       d.apply});
+                                       d.apply, d.user});
   return TERN_OK;
 }
 
-tern_status add_lookup(tern_ctx* ctx, const tern_lookup_def* in) {
+tern_status add_lookup(tern_ctx* raw, const tern_lookup_def* in) {
+  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "lookup type";
   if (!may_register(ctx, what)) return TERN_ERROR;
   tern_lookup_def d;
@@ -178,7 +183,8 @@ tern_status add_lookup(tern_ctx* ctx, const tern_lookup_def* in) {
   return TERN_OK;
 }
 
-tern_status add_variable(tern_ctx* ctx, const tern_variable_def* in) {
+tern_status add_variable(tern_ctx* raw, const tern_variable_def* in) {
+  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "variable";
   if (!may_register(ctx, what)) return TERN_ERROR;
   tern_variable_def d;
@@ -186,11 +192,12 @@ tern_status add_variable(tern_ctx* ctx, const tern_variable_def* in) {
   if (!valid_name(d.name)) return malformed(ctx, what, text_of(d.name), "bad name");
   if (d.get == nullptr) return malformed(ctx, what, d.name, "no get function");
   if (tern_status st = claim(ctx, Kind::kVariable, d.name); st != TERN_OK) return st;
-  ctx->registrations->variables.push_back({d.name, ctx->module, ctx, d.get});
+  ctx->registrations->variables.push_back({d.name, ctx->module, ctx, d.get, d.user});
   return TERN_OK;
 }
 
-tern_status add_event_listener(tern_ctx* ctx, const tern_event_listener_def* in) {
+tern_status add_event_listener(tern_ctx* raw, const tern_event_listener_def* in) {
+  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "event listener";
   if (!may_register(ctx, what)) return TERN_ERROR;
   tern_event_listener_def d;
@@ -202,10 +209,11 @@ tern_status add_event_listener(tern_ctx* ctx, const tern_event_listener_def* in)
   l.order = ctx->order;
   l.priority = d.priority;
   l.events = text_of(d.events);
-  l.on_event = [fn = d.on_event, ctx](std::string_view event, std::string_view data,
-                                      const CallEnv& env) -> Result<std::string> {
+  l.on_event = [fn = d.on_event, ctx, user = d.user](std::string_view event, std::string_view data,
+                                                     const CallEnv& env) -> Result<std::string> {
     Outcome o = invoke(env, {}, [&](tern_call* call, tern_buf* verdict) {
-      return fn(ctx, call, tern_str{event.data(), event.size()}, tern_str{data.data(), data.size()}, verdict);
+      return fn(ctx, user, call, tern_str{event.data(), event.size()}, tern_str{data.data(), data.size()},
+                verdict);
     });
     if (o.status == TERN_OK || o.status == TERN_DECLINE) return std::move(o.out);
     return Error::failed(o.error.empty() ? "listener failed" : o.error);
@@ -214,23 +222,17 @@ tern_status add_event_listener(tern_ctx* ctx, const tern_event_listener_def* in)
   return TERN_OK;
 }
 
-tern_status add_hook(tern_ctx* ctx, const tern_hook_def* in) {
+tern_status add_hook(tern_ctx* raw, const tern_hook_def* in) {
+  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "hook";
   if (!may_register(ctx, what)) return TERN_ERROR;
   tern_hook_def d;
   if (!copy_def(in, d, TERN_FIELD_END(tern_hook_def, run))) return malformed(ctx, what, "", "size too small");
   if (!HookRegistry::valid_point(d.point)) return malformed(ctx, what, "", "unknown hook point");
   if (d.run == nullptr) return malformed(ctx, what, "", "no run function");
-  ctx->registrations->hooks.add(d.point, {ctx->module, ctx->order, d.priority, d.flags, d.timeout_ms, ctx, d.run});
+  ctx->registrations->hooks.add(d.point, {ctx->module, ctx->order, d.priority, d.flags, d.timeout_ms, ctx, d.run, d.user});
   return TERN_OK;
 }
-
-// ---- module data
-
-void set_module_data(tern_ctx* ctx, void* data) {
-  if (ctx) ctx->data = data;
-}
-void* module_data(tern_ctx* ctx) { return ctx ? ctx->data : nullptr; }
 
 // ---- the call's surroundings
 
@@ -250,12 +252,19 @@ tern_status fail_with(tern_call* call, tern_status st, std::string why) {
   return st;
 }
 
-tern_status host_expand(tern_call* call, tern_str in, tern_buf* out) {
+// The text answers: *out is empty unless the entry succeeds.
+void clear(tern_str* out) {
+  if (out) *out = tern_str{"", 0};
+}
+
+tern_status host_expand(tern_call* call, tern_str in, tern_str* out) {
+  clear(out);
   return with_env(call, [&](CallEnv& env) {
-    if (env.expand == nullptr || out == nullptr) return fail_with(call, TERN_ERROR, "no expansion context in this call");
+    if (out == nullptr) return fail_with(call, TERN_ERROR, "expand: no output");
+    if (env.expand == nullptr) return fail_with(call, TERN_ERROR, "no expansion context in this call");
     auto r = expand::expand(view(in), *env.expand);
     if (r) {
-      out->data += *r;
+      *out = call->keep(std::move(*r));
       return TERN_OK;
     }
     const Error& e = r.error();
@@ -263,16 +272,21 @@ tern_status host_expand(tern_call* call, tern_str in, tern_buf* out) {
   });
 }
 
-tern_status host_get_variable(tern_call* call, const char* name, tern_buf* out) {
+tern_status host_get_variable(tern_call* call, const char* name, tern_str* out) {
+  clear(out);
   return with_env(call, [&](CallEnv& env) {
     if (!valid_name(name) || out == nullptr) return fail_with(call, TERN_ERROR, "bad variable name");
     if (env.expand == nullptr) return TERN_DECLINE;
     auto r = expand::expand("${" + std::string(name) + "}", *env.expand);
     if (r) {
-      out->data += *r;
+      *out = call->keep(std::move(*r));
       return TERN_OK;
     }
-    if (r.error().message.rfind("unknown variable name", 0) == 0) return TERN_DECLINE;
+    // Unknown to the core and to the loaded modules: "unknown variable in
+    // "${x}"", or a module's that is not loaded.
+    const std::string& why = r.error().message;
+    if (why.rfind("unknown variable", 0) == 0 || why.find("which is not loaded") != std::string::npos)
+      return TERN_DECLINE;
     return fail_with(call, r.error().is_defer() ? TERN_DEFER : TERN_ERROR, r.error().message);
   });
 }
@@ -291,20 +305,23 @@ std::pair<const config::OptionDef*, const config::OptionValue*> find_option(cons
   return {nullptr, nullptr};
 }
 
-tern_status host_get_option(tern_call* call, const char* name, tern_buf* out) {
+tern_status host_get_option(tern_call* call, const char* name, tern_str* out) {
+  clear(out);
   return with_env(call, [&](CallEnv& env) {
     auto [def, value] = find_option(env, name);
     if (def == nullptr || out == nullptr) return fail_with(call, TERN_ERROR, "unknown option \"" + text_of(name) + "\"");
     if (value == nullptr || !value->is_set) return TERN_DECLINE;
+    std::string text;
     if (def->type == config::OptionType::kBool) {
-      out->data += value->flag ? "true" : "false";
+      text = value->flag ? "true" : "false";
     } else if (def->type == config::OptionType::kString) {
-      out->data += value->text;
+      text = value->text;
     } else {
       std::string line = config::format_option(*def, *value);  // "name = value"
       size_t eq = line.find(" = ");
-      out->data += eq == std::string::npos ? std::string() : line.substr(eq + 3);
+      if (eq != std::string::npos) text = line.substr(eq + 3);
     }
+    *out = call->keep(std::move(text));
     return TERN_OK;
   });
 }
@@ -319,11 +336,12 @@ tern_status host_get_option_int(tern_call* call, const char* name, int64_t* out)
   });
 }
 
-tern_status host_raise_event(tern_call* call, tern_str event, tern_str data, tern_buf* verdict) {
+tern_status host_raise_event(tern_call* call, tern_str event, tern_str data, tern_str* verdict) {
+  clear(verdict);
   return with_env(call, [&](CallEnv& env) {
     if (env.events == nullptr || !env.events->has_listeners(view(event))) return TERN_OK;
     std::string v = env.events->raise(view(event), view(data), env);
-    if (verdict) verdict->data += v;
+    if (verdict) *verdict = call->keep(std::move(v));
     return TERN_OK;
   });
 }
@@ -354,14 +372,15 @@ tern_status host_set_recipient_data(tern_call* call, size_t recipient, tern_str 
   });
 }
 
-tern_status host_recipient_data(tern_call* call, tern_str key, tern_buf* out) {
+tern_status host_recipient_data(tern_call* call, tern_str key, tern_str* out) {
+  clear(out);
   return with_env(call, [&](CallEnv& env) {
     if (env.recipients == nullptr)
       return fail_with(call, TERN_DEFER, "per-recipient data not available in this build");
     auto r = env.recipients->get(view(key));
     if (!r) return fail_with(call, TERN_ERROR, r.error().message);
     if (!*r) return TERN_DECLINE;
-    if (out) out->data += **r;
+    if (out) *out = call->keep(std::move(**r));
     return TERN_OK;
   });
 }
@@ -403,8 +422,6 @@ tern_host make_host(bool discovery) {
   h.add_variable = add_variable;
   h.add_event_listener = add_event_listener;
   h.add_hook = add_hook;
-  h.set_module_data = set_module_data;
-  h.module_data = module_data;
   h.expand = host_expand;
   h.get_variable = host_get_variable;
   h.get_option = host_get_option;

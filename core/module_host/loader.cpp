@@ -25,7 +25,8 @@ class GenerationBuilder {
     m->abi_major = d->abi_major;
     m->abi_minor = d->abi_minor;
     m->descriptor = d;
-    m->ctx = std::make_unique<tern_ctx>();
+    m->ctx = std::make_unique<ModuleCtx>();
+    m->ctx->host = host_table(false);
     m->ctx->module = m->name;
     m->ctx->order = g_.modules_.size();
     m->ctx->registrations = &g_.registrations_;
@@ -34,7 +35,7 @@ class GenerationBuilder {
     g_.modules_.push_back(std::move(m));  // from here the Generation unloads it
 
     lm.ctx->in_init = true;
-    tern_status st = d->init(host_table(false), lm.ctx.get());
+    tern_status st = d->init(lm.ctx->host, lm.ctx.get());
     lm.ctx->in_init = false;
     lm.initialised = st == TERN_OK;
     if (!lm.ctx->registration_error.empty()) return Error::failed(path + ": " + lm.ctx->registration_error);

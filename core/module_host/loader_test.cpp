@@ -36,6 +36,8 @@ TEST(Loader, Refusals) {
       {"testop : dupop",
        d + "/dupop.so: expansion operator \"testop\" is registered twice: by \"testop\" and by \"dupop\""},
       {"testop : testop", d + "/testop.so: module \"testop\" is listed twice in \"modules\""},
+      {"builtin",
+       d + "/builtin.so: module \"builtin\" registers expansion item \"if\", which is built into tern: rename it"},
       {"relative/x.so", "relative/x.so: a module is a name or an absolute path"},
   };
   for (const auto& c : cases) {

@@ -12,7 +12,7 @@ struct HandleBox {
   const ModuleLookup* lookup = nullptr;
   void* handle = nullptr;
   ~HandleBox() {
-    if (handle && lookup->def.close) lookup->def.close(lookup->ctx, handle);
+    if (handle && lookup->def.close) lookup->def.close(lookup->ctx, lookup->def.user, handle);
   }
 };
 
@@ -40,11 +40,13 @@ class ModuleLookupType final : public lookup::LookupType {
     auto box = std::make_shared<HandleBox>();
     box->lookup = &l_;
     if (l_.def.open) {
-      tern_status st = l_.def.open(l_.ctx, tern_str{filename.data(), filename.size()}, &box->handle);
+      ModuleCtx* mctx = ctx_of(l_.ctx);
+      mctx->error.clear();
+      tern_status st = l_.def.open(l_.ctx, l_.def.user, tern_str{filename.data(), filename.size()}, &box->handle);
       if (st != TERN_OK) {
-        std::string why = l_.ctx->error.empty() ? "failed to open " + std::string(filename) + " for " + l_.name +
+        std::string why = mctx->error.empty() ? "failed to open " + std::string(filename) + " for " + l_.name +
                                                       " lookup"
-                                                : l_.ctx->error;
+                                                : mctx->error;
         return Error::failed(why);
       }
     }
@@ -53,14 +55,21 @@ class ModuleLookupType final : public lookup::LookupType {
 
   lookup::Found find(lookup::Handle& handle, std::string_view filename, std::string_view key,
                      std::string_view opts) override {
+    return find(handle, filename, key, opts, nullptr);
+  }
+
+  lookup::Found find(lookup::Handle& handle, std::string_view filename, std::string_view key,
+                     std::string_view opts, expand::Context* caller) override {
     auto box = static_cast<ModuleHandle&>(handle).box();
     auto no_cache = std::make_shared<int>(0);
     Blocking b{may_block(), l_.timeout_ms, generation_->pool(), box};
     const ModuleLookup* l = &l_;
-    Outcome o = invoke(base_, b,
+    CallEnv env = base_;
+    if (caller != nullptr) env.expand = caller;
+    Outcome o = invoke(env, b,
                        [l, box, no_cache, f = std::string(filename), k = std::string(key),
                         op = std::string(opts)](tern_call* call, tern_buf* out) {
-                         return l->def.find(l->ctx, call, box->handle, tern_str{f.data(), f.size()},
+                         return l->def.find(l->ctx, l->def.user, call, box->handle, tern_str{f.data(), f.size()},
                                             tern_str{k.data(), k.size()}, tern_str{op.data(), op.size()}, out,
                                             no_cache.get());
                        });
@@ -76,7 +85,8 @@ class ModuleLookupType final : public lookup::LookupType {
   std::optional<std::string> quote(std::string_view s, std::string_view opts) const override {
     if (l_.def.quote == nullptr) return std::nullopt;
     tern_buf out;
-    tern_status st = l_.def.quote(l_.ctx, tern_str{s.data(), s.size()}, tern_str{opts.data(), opts.size()}, &out);
+    tern_status st =
+        l_.def.quote(l_.ctx, l_.def.user, tern_str{s.data(), s.size()}, tern_str{opts.data(), opts.size()}, &out);
     if (st != TERN_OK) return std::nullopt;
     return std::move(out.data);
   }

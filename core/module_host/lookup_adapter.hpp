@@ -6,8 +6,10 @@
 // calling thread with its deadline when TERN_MAY_BLOCK; an overrun is a
 // defer "timeout after N ms"). Each wrapper holds the GenerationRef, so the
 // module stays mapped while the Registry that owns the wrapper exists.
-// Lookups get no expansion context (the Searcher has none to give):
-// host->expand from a lookup's find fails.
+// A find made by an expansion (${lookup}) gets that expansion's Context in
+// its tern_call, so host->expand and get_variable from the module's find
+// see the caller's variables; a find without a caller (a match list outside
+// an expansion) gets the base CallEnv only, and host->expand fails there.
 #pragma once
 
 #include <memory>

@@ -109,6 +109,32 @@ TEST_F(Registration, LookupsAndQuote) {
   EXPECT_EQ(*r, "found:abc 'q'");
 }
 
+// A module's find gets the caller's expansion Context: host->expand
+// ("$primary_hostname") from inside it sees the expansion's variables.
+TEST_F(Registration, LookupsExpandInTheCallersContext) {
+  lookup::Registry reg = lookup::Registry::with_core_types();
+  for (auto& t : make_lookup_types(generation_, base_)) ASSERT_TRUE(reg.add(std::move(t)).ok());
+  lookup::Searcher searcher(reg);
+  ctx_.registry = &reg;
+  ctx_.searcher = &searcher;
+  auto r = expand::expand("${lookup testoplookup{expand}}", ctx_);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, "expanded:mx.example");
+  vars_.set("primary_hostname", "other.example");  // not cached: asked again
+  r = expand::expand("${lookup testoplookup{expand}{<$value>}}", ctx_);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, "<expanded:other.example>");
+
+  // Without a caller (a match list outside an expansion) there is nothing
+  // to expand in: the lookup defers with the host's reason.
+  lookup::LookupType* t = reg.find("testoplookup");
+  auto h = t->open("");
+  ASSERT_TRUE(h.ok());
+  auto f = t->find(**h, "", "expand", "");
+  EXPECT_EQ(f.status, lookup::Found::Status::kDefer);
+  EXPECT_EQ(f.error, "no expansion context in this call");
+}
+
 TEST_F(Registration, AclConditionsAndControls) {
   const AclRegistry& acl = generation_->acl();
   const AclCondition* c = acl.find_condition("testop_cond");

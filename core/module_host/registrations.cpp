@@ -11,22 +11,38 @@
 namespace tern::module_host {
 namespace {
 
-// True when the core itself has `name` of `kind`.
+// Exim 4.96's ACL conditions and modifiers (acl.c's conditions[]) and the
+// values of `control =`: the ACL engine resolves them before any module's.
+// The module-brought ones (bmi_optin, ...) are not here.
+constexpr std::string_view kAclNames[] = {
+    "acl", "add_header", "authenticated", "condition", "continue", "control", "decode", "delay",
+    "dkim_signers", "dkim_status", "dmarc_status", "dnslists", "domains", "encrypted", "endpass",
+    "hosts", "local_parts", "log_message", "log_reject_target", "logwrite", "malware", "message",
+    "mime_regex", "queue", "ratelimit", "recipients", "regex", "remove_header", "seen",
+    "sender_domains", "senders", "set", "spam", "spf", "spf_guess", "udpsend", "verify",
+    // control = ...
+    "allow_auth_unadvertised", "caseful_local_part", "caselower_local_part", "cutthrough_delivery",
+    "debug", "dkim_disable_verify", "dmarc_disable_verify", "dmarc_enable_forensic", "dscp",
+    "enforce_sync", "error", "fakedefer", "fakereject", "freeze", "no_callout_flush",
+    "no_delay_flush", "no_enforce_sync", "no_multiline_responses", "no_pipelining", "queue_only",
+    "submission", "suppress_local_fixups", "utf8_downconvert", "wellknown"};
+
+// True when the core itself has `name` of `kind`: a module may not bring it
+// (the core's would always be found first).
 bool core_has(Kind kind, std::string_view name) {
   switch (kind) {
     case Kind::kOperator:
-      return expand::resolve_operator(name).ok();
-    case Kind::kVariable: {
-      static const std::set<std::string_view> names = [] {
-        auto v = expand::variable_names();
-        return std::set<std::string_view>(v.begin(), v.end());
-      }();
-      return names.count(name) != 0;
-    }
+      return expand::is_builtin_operator(name);
+    case Kind::kItem:
+      return expand::is_builtin_item(name);
+    case Kind::kVariable:
+      return expand::is_builtin_variable(name);
     case Kind::kLookup: {
       static const lookup::Registry core = lookup::Registry::with_core_types();
       return core.find(name) != nullptr;
     }
+    case Kind::kAclCondition:
+      return std::find(std::begin(kAclNames), std::end(kAclNames), name) != std::end(kAclNames);
     default:
       return false;
   }
@@ -52,7 +68,9 @@ Status Registrations::claim(Kind kind, std::string_view name, std::string_view m
                          "\" is registered twice: by \"" + std::string(first) + "\" and by \"" +
                          std::string(module) + "\"");
   };
-  if (core_has(kind, name)) return twice("core");
+  if (core_has(kind, name))
+    return Error::failed("module \"" + std::string(module) + "\" registers " + std::string(kind_text(kind)) +
+                         " \"" + std::string(name) + "\", which is built into tern: rename it");
   auto [it, inserted] = owners_.emplace(std::make_pair(kind, std::string(name)), std::string(module));
   if (!inserted) return twice(it->second);
   return {};

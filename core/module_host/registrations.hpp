@@ -41,7 +41,8 @@ struct ModuleOperator {
   std::string name, module;
   uint32_t flags = 0, timeout_ms = 0;
   tern_ctx* ctx = nullptr;
-  tern_status (*apply)(tern_ctx*, tern_call*, tern_str, tern_buf*) = nullptr;
+  tern_status (*apply)(tern_ctx*, void*, tern_call*, tern_str, tern_buf*) = nullptr;
+  void* user = nullptr;  // the definition's, handed back to apply
 };
 
 struct ModuleItem {
@@ -49,20 +50,22 @@ struct ModuleItem {
   uint32_t min_args = 1, max_args = 1;
   uint32_t flags = 0, timeout_ms = 0;
   tern_ctx* ctx = nullptr;
-  tern_status (*apply)(tern_ctx*, tern_call*, const tern_str*, size_t, tern_buf*) = nullptr;
+  tern_status (*apply)(tern_ctx*, void*, tern_call*, const tern_str*, size_t, tern_buf*) = nullptr;
+  void* user = nullptr;
 };
 
 struct ModuleVariable {
   std::string name, module;
   tern_ctx* ctx = nullptr;
-  tern_status (*get)(tern_ctx*, tern_call*, tern_buf*) = nullptr;
+  tern_status (*get)(tern_ctx*, void*, tern_call*, tern_buf*) = nullptr;
+  void* user = nullptr;
 };
 
 struct ModuleLookup {
   std::string name, module;
   uint32_t flags = 0, timeout_ms = 0;
   tern_ctx* ctx = nullptr;
-  tern_lookup_def def{};  // the copied definition (its name pointer is not used)
+  tern_lookup_def def{};  // the copied definition, def.user included (its name pointer is not used)
 };
 
 class Registrations {
@@ -72,7 +75,10 @@ class Registrations {
 
   // Take `name` for `module`, or fail naming both owners:
   // `expansion operator "x" is registered twice: by "a" and by "b"`.
-  // Names of the core (its operators, variables, lookup types) count.
+  // A name built into the core (expand::is_builtin_operator, _item,
+  // _variable; the core's lookup types; Exim's ACL conditions and control
+  // values) is refused:
+  // `module "m" registers expansion item "if", which is built into tern: rename it`.
   Status claim(Kind kind, std::string_view name, std::string_view module);
   // Options are defined in the OptionRegistry (which refuses duplicates
   // itself) and remembered here.

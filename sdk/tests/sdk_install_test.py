@@ -53,7 +53,8 @@ EXAMPLES = {
             ("${lookup hello{carol}{$value}{none}}", "none"),
             ('${quote_hello:a"b}', 'a\\"b'),
         ],
-        "conf_be": [("hello_greeting_text = hi\n", "$hello_greeting", "hi")],
+        "conf_be": [("hello_greeting_text = hi\n", "$hello_greeting", "hi"),
+                    ("primary_hostname = mx.example\n", "$hello_host", "MX.EXAMPLE")],
         "fail": [("${hello_fail:x}", 'hello_fail: asked to fail on "x"')],
         "acl": "hello_check",
     },
@@ -73,7 +74,22 @@ class Run:
         return ok
 
 
+# What the parent (ctest, make) may export that would change what the
+# nested cmake, ninja and ctest do: an install redirected under DESTDIR, a
+# build type or generator chosen for another tree, a jobserver of the
+# parent's make, the parent ctest's own settings.
+_LEAKY = ("DESTDIR", "CMAKE_BUILD_TYPE", "CMAKE_GENERATOR", "CMAKE_PREFIX_PATH", "CMAKE_INSTALL_PREFIX",
+          "CMAKE_BUILD_PARALLEL_LEVEL", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "CTEST_PARALLEL_LEVEL",
+          "CTEST_OUTPUT_ON_FAILURE")
+
+
+def clean_env():
+    env = {k: v for k, v in os.environ.items() if k not in _LEAKY}
+    return env
+
+
 def sh(cmd, **kw):
+    kw.setdefault("env", clean_env())
     return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
 

@@ -27,6 +27,12 @@ TERN_VALUE(TERN_MODULE_MAGIC, 0x4d4e5254u);
 TERN_VALUE(TERN_ABI_MAJOR, 1);
 TERN_VALUE(TERN_ABI_MINOR, 0);
 
+/* tern_ctx: the public head of the core's per-module context */
+TERN_PIN(tern_ctx, size, 0);
+TERN_PIN(tern_ctx, host, 8);
+TERN_PIN(tern_ctx, data, 16);
+TERN_SIZE(tern_ctx, 24);
+
 /* tern_str */
 TERN_PIN(tern_str, ptr, 0);
 TERN_PIN(tern_str, len, 8);
@@ -48,7 +54,8 @@ TERN_PIN(tern_acl_condition_def, where, 16);
 TERN_PIN(tern_acl_condition_def, flags, 20);
 TERN_PIN(tern_acl_condition_def, timeout_ms, 24);
 TERN_PIN(tern_acl_condition_def, check, 32);
-TERN_SIZE(tern_acl_condition_def, 40);
+TERN_PIN(tern_acl_condition_def, user, 40);
+TERN_SIZE(tern_acl_condition_def, 48);
 
 /* tern_operator_def */
 TERN_PIN(tern_operator_def, size, 0);
@@ -56,7 +63,8 @@ TERN_PIN(tern_operator_def, name, 8);
 TERN_PIN(tern_operator_def, flags, 16);
 TERN_PIN(tern_operator_def, timeout_ms, 20);
 TERN_PIN(tern_operator_def, apply, 24);
-TERN_SIZE(tern_operator_def, 32);
+TERN_PIN(tern_operator_def, user, 32);
+TERN_SIZE(tern_operator_def, 40);
 
 /* tern_item_def */
 TERN_PIN(tern_item_def, size, 0);
@@ -66,7 +74,8 @@ TERN_PIN(tern_item_def, max_args, 20);
 TERN_PIN(tern_item_def, flags, 24);
 TERN_PIN(tern_item_def, timeout_ms, 28);
 TERN_PIN(tern_item_def, apply, 32);
-TERN_SIZE(tern_item_def, 40);
+TERN_PIN(tern_item_def, user, 40);
+TERN_SIZE(tern_item_def, 48);
 
 /* tern_lookup_def */
 TERN_PIN(tern_lookup_def, size, 0);
@@ -77,20 +86,23 @@ TERN_PIN(tern_lookup_def, open, 24);
 TERN_PIN(tern_lookup_def, find, 32);
 TERN_PIN(tern_lookup_def, close, 40);
 TERN_PIN(tern_lookup_def, quote, 48);
-TERN_SIZE(tern_lookup_def, 56);
+TERN_PIN(tern_lookup_def, user, 56);
+TERN_SIZE(tern_lookup_def, 64);
 
 /* tern_variable_def */
 TERN_PIN(tern_variable_def, size, 0);
 TERN_PIN(tern_variable_def, name, 8);
 TERN_PIN(tern_variable_def, get, 16);
-TERN_SIZE(tern_variable_def, 24);
+TERN_PIN(tern_variable_def, user, 24);
+TERN_SIZE(tern_variable_def, 32);
 
 /* tern_event_listener_def */
 TERN_PIN(tern_event_listener_def, size, 0);
 TERN_PIN(tern_event_listener_def, events, 8);
 TERN_PIN(tern_event_listener_def, priority, 16);
 TERN_PIN(tern_event_listener_def, on_event, 24);
-TERN_SIZE(tern_event_listener_def, 32);
+TERN_PIN(tern_event_listener_def, user, 32);
+TERN_SIZE(tern_event_listener_def, 40);
 
 /* tern_hook_def */
 TERN_PIN(tern_hook_def, size, 0);
@@ -99,7 +111,8 @@ TERN_PIN(tern_hook_def, priority, 8);
 TERN_PIN(tern_hook_def, flags, 12);
 TERN_PIN(tern_hook_def, timeout_ms, 16);
 TERN_PIN(tern_hook_def, run, 24);
-TERN_SIZE(tern_hook_def, 32);
+TERN_PIN(tern_hook_def, user, 32);
+TERN_SIZE(tern_hook_def, 40);
 
 /* tern_message */
 TERN_PIN(tern_message, size, 0);
@@ -135,17 +148,15 @@ TERN_PIN(tern_host, add_lookup, 72);
 TERN_PIN(tern_host, add_variable, 80);
 TERN_PIN(tern_host, add_event_listener, 88);
 TERN_PIN(tern_host, add_hook, 96);
-TERN_PIN(tern_host, set_module_data, 104);
-TERN_PIN(tern_host, module_data, 112);
-TERN_PIN(tern_host, expand, 120);
-TERN_PIN(tern_host, get_variable, 128);
-TERN_PIN(tern_host, get_option, 136);
-TERN_PIN(tern_host, get_option_int, 144);
-TERN_PIN(tern_host, raise_event, 152);
-TERN_PIN(tern_host, dns_query, 160);
-TERN_PIN(tern_host, set_recipient_data, 168);
-TERN_PIN(tern_host, recipient_data, 176);
-TERN_SIZE(tern_host, 184);
+TERN_PIN(tern_host, expand, 104);
+TERN_PIN(tern_host, get_variable, 112);
+TERN_PIN(tern_host, get_option, 120);
+TERN_PIN(tern_host, get_option_int, 128);
+TERN_PIN(tern_host, raise_event, 136);
+TERN_PIN(tern_host, dns_query, 144);
+TERN_PIN(tern_host, set_recipient_data, 152);
+TERN_PIN(tern_host, recipient_data, 160);
+TERN_SIZE(tern_host, 168);
 
 /* tern_module */
 TERN_PIN(tern_module, magic, 0);

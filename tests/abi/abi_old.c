@@ -2,45 +2,64 @@
  * loaded into the current core by tests/abi/run_old_module.py: a core of a
  * newer minor must load and serve a module of an older one.
  *
- *   ${abi_old_rev:text}  the text reversed
- *   $abi_old_abi         the ABI the module was built for ("1.0")
- *   $abi_old_host        the ABI the core offers ("1.1" today), read from
- *                        the host table
+ *   ${abi_old_rev:text}       the text reversed
+ *   $abi_old_abi              the ABI the module was built for ("1.0")
+ *   $abi_old_host             the ABI the core offers ("1.1" today), read
+ *                             from the host table
+ *   ${lookup abiold{key}}     "key@" and the caller's $primary_hostname,
+ *                             read with host->expand from inside find
+ *
+ * No mutable static state: the host table is ctx->host; the two variables
+ * share one function, told apart by their definitions' `user`.
  */
 #include "module_v1_0.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const tern_host *host; /* the core's table, constant for the process */
+static tern_str str_of(const char *s) {
+  tern_str t = {s, strlen(s)};
+  return t;
+}
 
-static tern_status rev(tern_ctx *ctx, tern_call *call, tern_str arg, tern_buf *out) {
-  (void)ctx;
+static tern_status rev(tern_ctx *ctx, void *user, tern_call *call, tern_str arg, tern_buf *out) {
+  (void)user;
   (void)call;
   for (size_t i = arg.len; i > 0; --i) {
     tern_str c = {arg.ptr + i - 1, 1};
-    host->buf_append(out, c);
+    ctx->host->buf_append(out, c);
   }
   return TERN_OK;
 }
 
-static tern_status built_for(tern_ctx *ctx, tern_call *call, tern_buf *out) {
-  (void)ctx;
+/* user: "built" for the ABI of this header, "host" for the core's. */
+static tern_status abi_var(tern_ctx *ctx, void *user, tern_call *call, tern_buf *out) {
   (void)call;
   char text[32];
-  int n = snprintf(text, sizeof text, "%d.%d", TERN_ABI_MAJOR, TERN_ABI_MINOR);
+  int n;
+  if (strcmp((const char *)user, "host") == 0)
+    n = snprintf(text, sizeof text, "%u.%u", (unsigned)ctx->host->abi_major,
+                 (unsigned)ctx->host->abi_minor);
+  else
+    n = snprintf(text, sizeof text, "%d.%d", TERN_ABI_MAJOR, TERN_ABI_MINOR);
   tern_str s = {text, (size_t)n};
-  host->buf_append(out, s);
+  ctx->host->buf_append(out, s);
   return TERN_OK;
 }
 
-static tern_status host_abi(tern_ctx *ctx, tern_call *call, tern_buf *out) {
-  (void)ctx;
-  (void)call;
-  char text[32];
-  int n = snprintf(text, sizeof text, "%u.%u", (unsigned)host->abi_major, (unsigned)host->abi_minor);
-  tern_str s = {text, (size_t)n};
-  host->buf_append(out, s);
+static tern_status find(tern_ctx *ctx, void *user, tern_call *call, void *handle, tern_str filename,
+                        tern_str key, tern_str options, tern_buf *out, int *no_cache) {
+  (void)user;
+  (void)handle;
+  (void)filename;
+  (void)options;
+  tern_str host_name;
+  tern_status s = ctx->host->expand(call, str_of("$primary_hostname"), &host_name);
+  if (s != TERN_OK) return s;
+  ctx->host->buf_append(out, key);
+  ctx->host->buf_append(out, str_of("@"));
+  ctx->host->buf_append(out, host_name);
+  *no_cache = 1; /* depends on the caller's context */
   return TERN_OK;
 }
 
@@ -48,13 +67,16 @@ static tern_status init(const tern_host *h, tern_ctx *ctx) {
   static const tern_operator_def rev_def = {.size = sizeof rev_def, .name = "abi_old_rev",
                                             .apply = rev};
   static const tern_variable_def abi_def = {.size = sizeof abi_def, .name = "abi_old_abi",
-                                            .get = built_for};
+                                            .get = abi_var, .user = (void *)"built"};
   static const tern_variable_def host_def = {.size = sizeof host_def, .name = "abi_old_host",
-                                             .get = host_abi};
-  host = h;
+                                             .get = abi_var, .user = (void *)"host"};
+  static const tern_lookup_def lookup_def = {.size = sizeof lookup_def, .name = "abiold",
+                                             .flags = TERN_LOOKUP_QUERY, .find = find};
   tern_status s;
+  if (ctx->host != h) return TERN_ERROR; /* module.h: ctx->host is init's table */
   if ((s = h->add_operator(ctx, &rev_def)) != TERN_OK) return s;
   if ((s = h->add_variable(ctx, &abi_def)) != TERN_OK) return s;
+  if ((s = h->add_lookup(ctx, &lookup_def)) != TERN_OK) return s;
   return h->add_variable(ctx, &host_def);
 }
 

@@ -15,6 +15,7 @@
 #define SURFACE(type) \
   TERN_EXPORT void tern_abi_##type(type *p) { (void)p; }
 
+SURFACE(tern_ctx)
 SURFACE(tern_str)
 SURFACE(tern_status)
 SURFACE(tern_log_level)

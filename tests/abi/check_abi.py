@@ -209,18 +209,25 @@ def main():
         if a.write:
             dest = os.path.join(a.baselines, f"tern-abi-{version}.xml")
             os.makedirs(a.baselines, exist_ok=True)
-            with open(current) as src, open(dest, "w") as out:
+            # Written beside and renamed: a check running meanwhile never
+            # reads half a baseline.
+            partial = dest + f".{os.getpid()}.tmp"
+            with open(current) as src, open(partial, "w") as out:
                 out.write(src.read())
+            os.replace(partial, dest)
             print(f"check_abi: wrote {dest}")
             return 0
 
         failures = []
         newer = [v for v in known if v > (major, minor)]
+        # A header whose version has a baseline is compared with it exactly
+        # below, whether it is the current header or a history one (a
+        # history header always has newer baselines beside it: that is not
+        # a version going backwards). Only a version without a baseline that
+        # sorts below an existing one went backwards.
         if a.history and (major, minor) not in known:
             failures.append(f"no baseline tern-abi-{version}.xml for the history header")
-        elif a.history:
-            pass
-        elif newer:
+        elif (major, minor) not in known and newer:
             failures.append(f"the header says ABI {version}, but a baseline for "
                             f"{max(newer)[0]}.{max(newer)[1]} exists: the version went backwards")
 
@@ -233,7 +240,7 @@ def main():
                                 f"bump {need}, add a line to the ABI history, record the "
                                 f"baseline (check_abi.py --write):\n  " + "\n  ".join(reasons)
                                 + "\nabidiff:\n" + report)
-        elif not a.history:
+        elif not a.history and not newer:
             same_major = sorted(v for v in known if v[0] == major and v < (major, minor))
             if not same_major:
                 failures.append(f"no baseline for ABI {version} nor an earlier {major}.x: "

@@ -22,8 +22,15 @@
  *  - Reordering, removing, or changing a signature or a meaning is a new
  *    major: a new entry point tern_module_v2.
  *  - Strings are tern_str (pointer + length, borrowed: valid during the call
- *    that passes them, unless stated). Results go into host-owned tern_buf
- *    output buffers. Definitions passed to add_* are copied by the core.
+ *    that passes them, unless stated). What a module produces (an operator's
+ *    result, a lookup's data, a verdict, a message) goes into a host-owned
+ *    tern_buf it appends to; what the host answers (expand, get_variable,
+ *    get_option, recipient_data, raise_event's verdict) comes back as a
+ *    host-owned tern_str the module reads. Definitions passed to add_* are
+ *    copied by the core, their `user` pointer included.
+ *  - No mutable static state in a module: the host table and the module's
+ *    own data are reached through the tern_ctx every callback gets
+ *    (ctx->host, ctx->data), and `user` tells one registration from another.
  *  - OpenSSL objects cross as void*, documented as OpenSSL's own types: core
  *    and modules share the process's libssl.
  *
@@ -35,10 +42,17 @@
  *  - tern_call: one call's surroundings (a session, a message, a delivery
  *    attempt, an expansion); valid only during the callback that gets it.
  *  - tern_buf: valid during the callback that gets it.
+ *  - A tern_str the host writes into an `out` argument: host-owned, valid
+ *    until the callback that received the tern_call returns.
+ *  - `user` of a definition: the module's; the core only hands it back.
  *
  * ABI history:
- *   1.0  descriptor, registrations, expansion, variables, options, events,
- *        DNS, per-recipient data.
+ *   1.0  descriptor; tern_ctx a public head (size, host, data) reached by
+ *        every callback; registrations (options, ACL conditions, operators,
+ *        items, lookup types with the caller's context, variables, event
+ *        listeners, hooks), each definition with a `user` pointer handed to
+ *        its callbacks; expansion, variables and options with readable
+ *        host-owned results; events, DNS, per-recipient data.
  */
 #ifndef TERN_MODULE_H
 #define TERN_MODULE_H
@@ -83,8 +97,21 @@ typedef enum tern_log_level {
   TERN_LOG_DEBUG = 8
 } tern_log_level;
 
+struct tern_host;
+
+/* One loaded module, from init to fini: what every callback gets first.
+ * The core owns it (it may allocate a larger private struct that starts
+ * with this head); the module reads `size` and `host` and owns `data`. */
+typedef struct tern_ctx {
+  uint32_t size;                /* sizeof(tern_ctx) in the core: fields
+                                   beyond it are absent (read as 0) */
+  const struct tern_host *host; /* the host table, the same init gets */
+  void *data;                   /* the module's own state: NULL at init,
+                                   set by the module, freed by it in fini;
+                                   the core never touches it */
+} tern_ctx;
+
 /* Opaque handles, owned by the core (see "Lifetimes" above). */
-typedef struct tern_ctx tern_ctx;
 typedef struct tern_call tern_call;
 typedef struct tern_buf tern_buf;
 typedef struct tern_conn tern_conn; /* a raw accepted connection (pre-banner hook) */
@@ -153,17 +180,22 @@ typedef struct tern_acl_condition_def {
   uint32_t where;      /* tern_acl_where bits */
   uint32_t flags;      /* TERN_MAY_BLOCK, TERN_ACL_MODIFIER, TERN_ACL_CONTROL */
   uint32_t timeout_ms; /* TERN_MAY_BLOCK: deadline; 0: the core's default */
-  tern_status (*check)(tern_ctx *ctx, tern_call *call, tern_str value, tern_buf *message);
+  tern_status (*check)(tern_ctx *ctx, void *user, tern_call *call, tern_str value,
+                       tern_buf *message);
+  void *user; /* handed to check as is */
 } tern_acl_condition_def;
 
 /* ${name:argument}; the argument arrives expanded. TERN_FAIL is a forced
- * failure; TERN_ERROR an expansion failure with the text set. */
+ * failure; TERN_ERROR an expansion failure with the text set. `user` is the
+ * definition's, so one function may serve several operators. */
 typedef struct tern_operator_def {
   uint32_t size;
   const char *name;
   uint32_t flags;
   uint32_t timeout_ms;
-  tern_status (*apply)(tern_ctx *ctx, tern_call *call, tern_str argument, tern_buf *out);
+  tern_status (*apply)(tern_ctx *ctx, void *user, tern_call *call, tern_str argument,
+                       tern_buf *out);
+  void *user; /* handed to apply as is */
 } tern_operator_def;
 
 /* ${name{arg1}{arg2}...}; the arguments arrive expanded. */
@@ -173,33 +205,39 @@ typedef struct tern_item_def {
   uint32_t min_args, max_args; /* 1..9 */
   uint32_t flags;
   uint32_t timeout_ms;
-  tern_status (*apply)(tern_ctx *ctx, tern_call *call, const tern_str *args, size_t nargs,
-                       tern_buf *out);
+  tern_status (*apply)(tern_ctx *ctx, void *user, tern_call *call, const tern_str *args,
+                       size_t nargs, tern_buf *out);
+  void *user; /* handed to apply as is */
 } tern_item_def;
 
 /* A lookup type. find: TERN_OK found (data in out), TERN_FAIL not found,
  * TERN_DEFER try later (reason with host->set_error). Set *no_cache to 1
- * when the answer must not be cached. open and close are optional (NULL):
- * single-key types open the file there; query types get an empty filename.
- * quote (optional) implements ${quote_<name>:...}; `options` is the text
- * after "quote_<name>_" (empty when none). */
+ * when the answer must not be cached (an answer that depends on the call's
+ * context, say). `call` is the caller's: inside an expansion, host->expand
+ * and get_variable see that expansion's variables. open and close are
+ * optional (NULL): single-key types open the file there; query types get
+ * an empty filename. quote (optional) implements ${quote_<name>:...};
+ * `options` is the text after "quote_<name>_" (empty when none). */
 typedef struct tern_lookup_def {
   uint32_t size;
   const char *name;
   uint32_t flags; /* TERN_LOOKUP_QUERY or TERN_LOOKUP_SINGLE_KEY; TERN_MAY_BLOCK */
   uint32_t timeout_ms;
-  tern_status (*open)(tern_ctx *ctx, tern_str filename, void **handle);
-  tern_status (*find)(tern_ctx *ctx, tern_call *call, void *handle, tern_str filename,
-                      tern_str key, tern_str options, tern_buf *out, int *no_cache);
-  void (*close)(tern_ctx *ctx, void *handle);
-  tern_status (*quote)(tern_ctx *ctx, tern_str in, tern_str options, tern_buf *out);
+  tern_status (*open)(tern_ctx *ctx, void *user, tern_str filename, void **handle);
+  tern_status (*find)(tern_ctx *ctx, void *user, tern_call *call, void *handle,
+                      tern_str filename, tern_str key, tern_str options, tern_buf *out,
+                      int *no_cache);
+  void (*close)(tern_ctx *ctx, void *user, void *handle);
+  tern_status (*quote)(tern_ctx *ctx, void *user, tern_str in, tern_str options, tern_buf *out);
+  void *user; /* handed to open, find, close and quote as is */
 } tern_lookup_def;
 
 /* $name. TERN_OK with the value in out; TERN_DECLINE: unset (empty). */
 typedef struct tern_variable_def {
   uint32_t size;
   const char *name;
-  tern_status (*get)(tern_ctx *ctx, tern_call *call, tern_buf *out);
+  tern_status (*get)(tern_ctx *ctx, void *user, tern_call *call, tern_buf *out);
+  void *user; /* handed to get as is */
 } tern_variable_def;
 
 /* A listener on the event bus. `events` lists names, or prefixes ending in
@@ -213,8 +251,9 @@ typedef struct tern_event_listener_def {
   uint32_t size;
   const char *events;
   int32_t priority;
-  tern_status (*on_event)(tern_ctx *ctx, tern_call *call, tern_str event, tern_str data,
-                          tern_buf *verdict);
+  tern_status (*on_event)(tern_ctx *ctx, void *user, tern_call *call, tern_str event,
+                          tern_str data, tern_buf *verdict);
+  void *user; /* handed to on_event as is */
 } tern_event_listener_def;
 
 /* ---- hook points ------------------------------------------------------- */
@@ -247,7 +286,8 @@ typedef struct tern_hook_def {
   int32_t priority;
   uint32_t flags; /* TERN_MAY_BLOCK */
   uint32_t timeout_ms;
-  tern_status (*run)(tern_ctx *ctx, tern_call *call, void *arg, tern_buf *verdict);
+  tern_status (*run)(tern_ctx *ctx, void *user, tern_call *call, void *arg, tern_buf *verdict);
+  void *user; /* handed to run as is */
 } tern_hook_def;
 
 /* The message at TERN_HOOK_AFTER_DATA. */
@@ -272,6 +312,10 @@ typedef struct tern_dns_answer {
 
 /* ---- the host table ------------------------------------------------------ */
 
+/* Entries that answer with text (expand, get_variable, get_option,
+ * recipient_data, raise_event) set a host-owned tern_str: valid until the
+ * callback that received the tern_call returns; copy it to keep it. On a
+ * result other than TERN_OK it is set to the empty string. */
 typedef struct tern_host {
   uint32_t size; /* sizeof(tern_host) in the core */
   uint16_t abi_major, abi_minor;
@@ -295,23 +339,22 @@ typedef struct tern_host {
   tern_status (*add_event_listener)(tern_ctx *ctx, const tern_event_listener_def *def);
   tern_status (*add_hook)(tern_ctx *ctx, const tern_hook_def *def);
 
-  /* The module's own state: set in init, freed by the module in fini. */
-  void (*set_module_data)(tern_ctx *ctx, void *data);
-  void *(*module_data)(tern_ctx *ctx);
-
-  /* Expand `in` in the call's context. TERN_FAIL: forced failure. */
-  tern_status (*expand)(tern_call *call, tern_str in, tern_buf *out);
-  /* A variable's value in the call's context ("sender_host_address");
-   * TERN_DECLINE when unknown. */
-  tern_status (*get_variable)(tern_call *call, const char *name, tern_buf *out);
+  /* Expand `in` in the call's context into *out (host-owned, see above).
+   * TERN_FAIL: forced failure; TERN_ERROR/TERN_DEFER: the text is the
+   * call's error (as if set with set_error). */
+  tern_status (*expand)(tern_call *call, tern_str in, tern_str *out);
+  /* A variable's value in the call's context ("sender_host_address") into
+   * *out (host-owned); TERN_DECLINE when unknown. */
+  tern_status (*get_variable)(tern_call *call, const char *name, tern_str *out);
   /* An option of the call's router or transport when it has one of that
-   * name, else the main option: as text (get_option) or as a number
-   * (get_option_int: booleans 0/1, times in seconds, fixed * 1000).
-   * TERN_DECLINE when the option is unset. */
-  tern_status (*get_option)(tern_call *call, const char *name, tern_buf *out);
+   * name, else the main option: as text into *out (get_option, host-owned)
+   * or as a number (get_option_int: booleans 0/1, times in seconds, fixed
+   * * 1000). TERN_DECLINE when the option is unset. */
+  tern_status (*get_option)(tern_call *call, const char *name, tern_str *out);
   tern_status (*get_option_int)(tern_call *call, const char *name, int64_t *out);
-  /* Raise an event on the bus (the dane module raises dane:fail). */
-  tern_status (*raise_event)(tern_call *call, tern_str event, tern_str data, tern_buf *verdict);
+  /* Raise an event on the bus (the dane module raises dane:fail); *verdict
+   * (host-owned; may be NULL) is the listeners' first non-empty verdict. */
+  tern_status (*raise_event)(tern_call *call, tern_str event, tern_str data, tern_str *verdict);
   /* A DNS query through the core's resolver, with its DNSSEC status. */
   tern_status (*dns_query)(tern_call *call, tern_str name, uint16_t rrtype,
                            tern_dns_answer *answer);
@@ -319,7 +362,7 @@ typedef struct tern_host {
    * TERN_HOOK_AFTER_DATA by index; read while routing that recipient). */
   tern_status (*set_recipient_data)(tern_call *call, size_t recipient, tern_str key,
                                     tern_str value);
-  tern_status (*recipient_data)(tern_call *call, tern_str key, tern_buf *out);
+  tern_status (*recipient_data)(tern_call *call, tern_str key, tern_str *out);
 
   /* 1.1: new entries go below this line, never above */
 } tern_host;
@@ -334,13 +377,21 @@ typedef struct tern_module {
   uint16_t abi_major, abi_minor; /* these four never move, in any major */
   const char *name;              /* "dane": the file's base name */
   const char *version;           /* the module's own, "1.0.3" */
+  /* ctx->host is `host` and ctx->data NULL; init sets ctx->data to its
+   * state, fini frees it. */
   tern_status (*init)(const tern_host *host, tern_ctx *ctx);
   void (*fini)(tern_ctx *ctx);
 } tern_module;
 
 /* The one exported symbol; the major is in its name:
  *   TERN_EXPORT const tern_module *tern_module_v1(void);
- * The descriptor and the strings it points to are static. */
+ * The descriptor and the strings it points to are static. A core that
+ * finds no tern_module_v<its major> looks for the other majors' entry
+ * points and reads only the four fields that never move, to name the
+ * module's ABI in its refusal ("built for ABI 2.0, tern provides 1.1"):
+ * every major keeps this signature and those four fields first.
+ * fini runs once for each init that returned TERN_OK (also in discovery
+ * mode), never after a failed init: init cleans up after itself. */
 typedef const tern_module *(*tern_module_entry_v1)(void);
 #define TERN_MODULE_ENTRY_V1 "tern_module_v1"
 

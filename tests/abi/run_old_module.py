@@ -4,7 +4,9 @@
 Copies the module (built from abi_old.c against module_v1_0.h) to a fresh
 directory with the mode the loader wants (0755, owned by us: root in CI),
 loads it with `modules = /abs/path/abi_old.so`, and checks through -be that
-its operator and variables work and through -bV that it is listed.
+its operator, variables and lookup work (the lookup's find expands
+$primary_hostname in the caller's context through host->expand) and
+through -bV that it is listed.
 
     run_old_module.py --tern build/bin/tern --module build/tests/abi/abi_old.so
 """
@@ -29,9 +31,11 @@ def main():
         os.chmod(so, 0o755)
         conf = os.path.join(d, "tern.conf")
         with open(conf, "w") as f:
-            f.write(f"modules = {so}\n")
+            f.write(f"primary_hostname = mx.old.example\nmodules = {so}\n")
         cases = [("${abi_old_rev:abc}", "cba"), ("$abi_old_abi", "1.0"),
-                 ("${abi_old_rev:$abi_old_abi}", "0.1")]
+                 ("${abi_old_rev:$abi_old_abi}", "0.1"),
+                 ("${lookup abiold{k}}", "k@mx.old.example"),
+                 ("${lookup abiold{q}{<$value>}{none}}", "<q@mx.old.example>")]
         for expr, want in cases:
             p = subprocess.run([a.tern, "-C", conf, "-be", expr], capture_output=True, text=True,
                                timeout=30)
@@ -50,7 +54,7 @@ def main():
                             f"{p.stdout}{p.stderr}")
     for f in failures:
         print("abi_old_module: " + f, file=sys.stderr)
-    print(f"{4 + 1 - len(failures)} passed, {len(failures)} failed")
+    print(f"{len(cases) + 2 - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 

@@ -167,6 +167,24 @@ def _module_cases():
         refused("init", "initfail", "init failed: cannot reach the scanner at 127.0.0.1:1"),
         refused("duplicate", "testop : dupop",
                 'expansion operator "testop" is registered twice: by "testop" and by "dupop"'),
+        refused("builtin-name", "builtin",
+                'module "builtin" registers expansion item "if", which is built into tern: rename it'),
+        # A module's lookup expands in the caller's context (host->expand from find).
+        {"name": "module-lookup-expands-in-caller", "conf": conf + "modules = testop\n",
+         "args": ["-C", "{conf}", "-be", "${lookup testoplookup{expand}}"], "rc": 0, "stderr": "",
+         "stdout": "expanded:a.example\n"},
+        # Variables of first-party modules exist only while they are loaded.
+        {"name": "module-first-party-variable-not-loaded", "conf": conf,
+         "args": ["-C", "{conf}", "-be", "$event_name", "$proxy_session", "$tls_out_dane", "$tls_in_ocsp"],
+         "rc": 0,
+         "stdout": 'Failed: variable "event_name" belongs to module "events", which is not loaded: '
+                   'add it to "modules"\n'
+                   'Failed: variable "proxy_session" belongs to module "proxy", which is not loaded: '
+                   'add it to "modules"\n'
+                   'Failed: variable "tls_out_dane" belongs to module "dane", which is not loaded: '
+                   'add it to "modules"\n'
+                   'Failed: variable "tls_in_ocsp" belongs to module "ocsp", which is not loaded: '
+                   'add it to "modules"\n'},
     ]
 
 

@@ -8,6 +8,8 @@
 //   item       ${hello_join{a}{b}...}   the arguments joined with "-"
 //   variable   $hello_greeting          the option above
 //   variable   $hello_events            msg:* events seen so far
+//   variable   $hello_host              $primary_hostname in capitals (reads
+//                                       what the host's expand answers)
 //   lookup     ${lookup hello{key}}     a small in-memory table;
 //              ${quote_hello:text}      backslash before \ and "
 //   condition  hello_check = value      true when value starts with "hello"
@@ -15,10 +17,11 @@
 //   hook       after DATA               notes each recipient's position in
 //                                       per-recipient data "hello_rcpt"
 // State lives in the Hello object, which the SDK hangs off the module's
-// tern_ctx: no static state.
+// tern_ctx (ctx->data): no static state.
 #include <tern/module.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <map>
 #include <string>
 #include <string_view>
@@ -44,6 +47,14 @@ class Hello final : public tern::Module {
       return c.option_to(out, "hello_greeting_text");
     });
     r.variable("hello_events", [this](tern::Call&) { return std::to_string(events_.load()); });
+    r.variable("hello_host", [](tern::Call& c, tern::Out& out) {
+      std::string name;
+      tern::Status st = c.expand("$primary_hostname", name);
+      if (st != tern::ok()) return st;  // the host set the error text
+      for (char& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      out << name;
+      return tern::ok();
+    });
     r.lookup("hello", {.find = [this](tern::Call&, tern::LookupRequest& q) { return find(q.key); },
                        .quote = quote});
     r.condition("hello_check", tern::acl::kAll,

@@ -1,6 +1,7 @@
 // sdk/examples/hello/hello_test.cpp: the C++ module driven through the SDK's
 // fake host, one test per registration, plus the C++ layer's error path.
 #include <gtest/gtest.h>
+#include <tern/module.hpp>
 #include <tern/testing.hpp>
 
 extern "C" const tern_module* tern_module_v1(void);
@@ -49,6 +50,56 @@ TEST_F(Hello, Variables) {
   EXPECT_EQ(host_.variable("hello_events").out, "0");
 }
 
+TEST_F(Hello, ReadsWhatTheHostExpands) {
+  host_.set_variable("primary_hostname", "mx.example");
+  EXPECT_EQ(host_.variable("hello_host").out, "MX.EXAMPLE");
+  host_.unset_variable("primary_hostname");
+  auto r = host_.variable("hello_host");
+  EXPECT_EQ(r.status, TERN_ERROR);
+  EXPECT_EQ(r.error, "unknown variable name \"primary_hostname\"");  // the host's text
+}
+
+// Two loads of one module (two generations) share nothing: each has its
+// own object behind its own tern_ctx.
+TEST(HelloLoad, TwoLoadsKeepTheirOwnState) {
+  FakeHost a(tern_module_v1()), b(tern_module_v1());
+  ASSERT_TRUE(a.init().ok());
+  ASSERT_TRUE(b.init().ok());
+  EXPECT_NE(a.module_data(), b.module_data());
+  a.event("msg:delivery", "");
+  a.event("msg:delivery", "");
+  b.event("msg:delivery", "");
+  EXPECT_EQ(a.variable("hello_events").out, "2");
+  EXPECT_EQ(b.variable("hello_events").out, "1");
+  a.fini();
+  EXPECT_EQ(a.module_data(), nullptr);
+  EXPECT_EQ(b.variable("hello_events").out, "1");
+}
+
+// No limit on registrations of one kind: each definition's `user` is its
+// callable.
+class Many final : public tern::Module {
+ public:
+  tern::Status init(tern::Registrar& r) override {
+    for (int i = 0; i < 100; ++i)
+      r.op("many" + std::to_string(i),
+           [i](tern::Call&, std::string_view s) { return std::string(s) + "#" + std::to_string(i); });
+    return tern::ok();
+  }
+};
+
+TEST(HelloLoad, AHundredOperators) {
+  static const tern_module m = {TERN_MODULE_MAGIC, sizeof m, TERN_ABI_MAJOR, TERN_ABI_MINOR,
+                                "many", "0", &tern::detail::module_init<Many>,
+                                &tern::detail::module_fini};
+  FakeHost host(&m);
+  ASSERT_TRUE(host.init().ok());
+  ASSERT_EQ(host.operators().size(), 100u);
+  EXPECT_EQ(host.op("many0", "x").out, "x#0");
+  EXPECT_EQ(host.op("many57", "x").out, "x#57");
+  EXPECT_EQ(host.op("many99", "x").out, "x#99");
+}
+
 TEST_F(Hello, LookupAndQuote) {
   EXPECT_EQ(host_.lookup("hello", "bob").out, "Bob Dobbs");
   EXPECT_EQ(host_.lookup("hello", "carol").status, TERN_FAIL);
@@ -87,7 +138,7 @@ TEST(HelloLoad, DiscoveryRegistersTheSameNames) {
   FakeHost host(tern_module_v1(), {.discovery = true});
   ASSERT_TRUE(host.init().ok());
   EXPECT_EQ(host.operators().size(), 2u);
-  EXPECT_EQ(host.variables().size(), 2u);
+  EXPECT_EQ(host.variables().size(), 3u);
 }
 
 TEST(HelloLoad, ARefusedRegistrationFailsInitWithTheCoresText) {
@@ -102,9 +153,9 @@ TEST(HelloLoad, ARefusedRegistrationFailsInitWithTheCoresText) {
 // The fake host refuses what the core refuses, with the core's text.
 TEST(FakeHostChecks, RefusesABadLookupName) {
   static const tern_lookup_def bad = {sizeof bad, "bad_name", TERN_LOOKUP_QUERY, 0, nullptr,
-                                      [](tern_ctx*, tern_call*, void*, tern_str, tern_str, tern_str,
-                                         tern_buf*, int*) { return TERN_FAIL; },
-                                      nullptr, nullptr};
+                                      [](tern_ctx*, void*, tern_call*, void*, tern_str, tern_str,
+                                         tern_str, tern_buf*, int*) { return TERN_FAIL; },
+                                      nullptr, nullptr, nullptr};
   static const tern_module m = {
       TERN_MODULE_MAGIC, sizeof m, TERN_ABI_MAJOR, TERN_ABI_MINOR, "bad", "0",
       [](const tern_host* h, tern_ctx* ctx) { return h->add_lookup(ctx, &bad); }, nullptr};

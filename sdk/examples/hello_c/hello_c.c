@@ -11,10 +11,11 @@
  *   condition  hello_c_check = value      true when value starts with "hello"
  *   listener   msg:*                      counts and logs message events
  *
- * The module's state (an event counter) hangs off its tern_ctx; the only
- * static is the host table pointer, which is the core's, one per process
- * and constant (a callback gets the ctx, and needs the table to reach the
- * state through it).
+ * No mutable static state: every callback gets the module's tern_ctx, and
+ * reaches the host table through ctx->host and the module's state (an event
+ * counter) through ctx->data. The definitions are static const data; their
+ * `user` pointer tells a callback which registration it serves ($hello_c_
+ * greeting names the option it reads that way).
  */
 #include <tern/module.h>
 
@@ -26,39 +27,42 @@ typedef struct hello_c_state {
   atomic_ulong events; /* msg:* events seen by this generation */
 } hello_c_state;
 
-static const tern_host *host; /* the core's table: set once, never changes */
-
 static tern_str str_of(const char *s) {
   tern_str t = {s, strlen(s)};
   return t;
 }
 
-static tern_status rev_apply(tern_ctx *ctx, tern_call *call, tern_str arg, tern_buf *out) {
-  (void)ctx;
+static tern_status rev_apply(tern_ctx *ctx, void *user, tern_call *call, tern_str arg,
+                             tern_buf *out) {
+  (void)user;
   (void)call;
   for (size_t i = arg.len; i > 0; --i) {
     tern_str c = {arg.ptr + i - 1, 1};
-    host->buf_append(out, c);
+    ctx->host->buf_append(out, c);
   }
   return TERN_OK;
 }
 
-static tern_status join_apply(tern_ctx *ctx, tern_call *call, const tern_str *args, size_t nargs,
-                              tern_buf *out) {
-  (void)ctx;
+static tern_status join_apply(tern_ctx *ctx, void *user, tern_call *call, const tern_str *args,
+                              size_t nargs, tern_buf *out) {
+  (void)user;
   (void)call;
   for (size_t i = 0; i < nargs; ++i) {
-    if (i > 0) host->buf_append(out, str_of("-"));
-    host->buf_append(out, args[i]);
+    if (i > 0) ctx->host->buf_append(out, str_of("-"));
+    ctx->host->buf_append(out, args[i]);
   }
   return TERN_OK;
 }
 
-/* $hello_c_greeting: the option's text (the default unless the
- * configuration sets hello_c_greeting_text). */
-static tern_status greeting_get(tern_ctx *ctx, tern_call *call, tern_buf *out) {
-  (void)ctx;
-  return host->get_option(call, "hello_c_greeting_text", out);
+/* A variable whose value is the text of the option named by the
+ * definition's `user` ($hello_c_greeting: hello_c_greeting_text, whose
+ * default is "hello, world"). The host's answer is host-owned and valid
+ * until this callback returns: append it to the result. */
+static tern_status option_get(tern_ctx *ctx, void *user, tern_call *call, tern_buf *out) {
+  tern_str text;
+  tern_status s = ctx->host->get_option(call, (const char *)user, &text);
+  if (s == TERN_OK) ctx->host->buf_append(out, text);
+  return s;
 }
 
 static const struct {
@@ -69,9 +73,10 @@ static const struct {
     {"a\"b", "quoted"},
 };
 
-static tern_status lookup_find(tern_ctx *ctx, tern_call *call, void *handle, tern_str filename,
-                               tern_str key, tern_str options, tern_buf *out, int *no_cache) {
-  (void)ctx;
+static tern_status lookup_find(tern_ctx *ctx, void *user, tern_call *call, void *handle,
+                               tern_str filename, tern_str key, tern_str options, tern_buf *out,
+                               int *no_cache) {
+  (void)user;
   (void)call;
   (void)handle;
   (void)filename;
@@ -79,51 +84,53 @@ static tern_status lookup_find(tern_ctx *ctx, tern_call *call, void *handle, ter
   (void)no_cache;
   for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i)
     if (strlen(table[i].key) == key.len && memcmp(table[i].key, key.ptr, key.len) == 0) {
-      host->buf_append(out, str_of(table[i].value));
+      ctx->host->buf_append(out, str_of(table[i].value));
       return TERN_OK;
     }
   return TERN_FAIL; /* not found */
 }
 
-static tern_status lookup_quote(tern_ctx *ctx, tern_str in, tern_str options, tern_buf *out) {
-  (void)ctx;
+static tern_status lookup_quote(tern_ctx *ctx, void *user, tern_str in, tern_str options,
+                                tern_buf *out) {
+  (void)user;
   (void)options;
   for (size_t i = 0; i < in.len; ++i) {
-    if (in.ptr[i] == '\\' || in.ptr[i] == '"') host->buf_append(out, str_of("\\"));
+    if (in.ptr[i] == '\\' || in.ptr[i] == '"') ctx->host->buf_append(out, str_of("\\"));
     tern_str c = {in.ptr + i, 1};
-    host->buf_append(out, c);
+    ctx->host->buf_append(out, c);
   }
   return TERN_OK;
 }
 
-static tern_status check(tern_ctx *ctx, tern_call *call, tern_str value, tern_buf *message) {
-  (void)ctx;
+static tern_status check(tern_ctx *ctx, void *user, tern_call *call, tern_str value,
+                         tern_buf *message) {
+  (void)user;
   (void)call;
   if (value.len >= 5 && memcmp(value.ptr, "hello", 5) == 0) return TERN_OK;
-  host->buf_append(message, str_of("hello_c_check: the value does not start with \"hello\""));
+  ctx->host->buf_append(message, str_of("hello_c_check: the value does not start with \"hello\""));
   return TERN_DECLINE;
 }
 
-static tern_status on_event(tern_ctx *ctx, tern_call *call, tern_str event, tern_str data,
-                            tern_buf *verdict) {
+static tern_status on_event(tern_ctx *ctx, void *user, tern_call *call, tern_str event,
+                            tern_str data, tern_buf *verdict) {
+  (void)user;
   (void)call;
   (void)data;
   (void)verdict; /* empty: no objection */
-  hello_c_state *st = host->module_data(ctx);
+  hello_c_state *st = ctx->data;
   unsigned long n = atomic_fetch_add(&st->events, 1) + 1;
-  host->log(ctx, TERN_LOG_DEBUG, "hello_c: event %.*s (%lu so far)", (int)event.len, event.ptr, n);
+  ctx->host->log(ctx, TERN_LOG_DEBUG, "hello_c: event %.*s (%lu so far)", (int)event.len, event.ptr, n);
   return TERN_OK;
 }
 
 static tern_status hello_c_init(const tern_host *h, tern_ctx *ctx) {
-  host = h;
   hello_c_state *st = calloc(1, sizeof *st);
   if (!st) {
     h->set_error(ctx, NULL, str_of("hello_c: out of memory"));
     return TERN_ERROR;
   }
   atomic_init(&st->events, 0);
-  h->set_module_data(ctx, st);
+  ctx->data = st;
 
   static const tern_option_def greeting_opt = {
       .size = sizeof greeting_opt, .name = "hello_c_greeting_text", .type = TERN_OPT_STRING,
@@ -133,7 +140,8 @@ static tern_status hello_c_init(const tern_host *h, tern_ctx *ctx) {
   static const tern_item_def join = {.size = sizeof join, .name = "hello_c_join", .min_args = 1,
                                      .max_args = 9, .apply = join_apply};
   static const tern_variable_def greeting = {.size = sizeof greeting, .name = "hello_c_greeting",
-                                             .get = greeting_get};
+                                             .get = option_get,
+                                             .user = (void *)"hello_c_greeting_text"};
   static const tern_lookup_def lookup = {.size = sizeof lookup, .name = "helloc",
                                          .flags = TERN_LOOKUP_QUERY, .find = lookup_find,
                                          .quote = lookup_quote};
@@ -148,7 +156,7 @@ static tern_status hello_c_init(const tern_host *h, tern_ctx *ctx) {
       (s = h->add_lookup(ctx, &lookup)) != TERN_OK ||
       (s = h->add_acl_condition(ctx, &cond)) != TERN_OK ||
       (s = h->add_event_listener(ctx, &listener)) != TERN_OK) {
-    h->set_module_data(ctx, NULL);
+    ctx->data = NULL;
     free(st);
     return s; /* the core set the error text */
   }
@@ -156,9 +164,8 @@ static tern_status hello_c_init(const tern_host *h, tern_ctx *ctx) {
 }
 
 static void hello_c_fini(tern_ctx *ctx) {
-  hello_c_state *st = host->module_data(ctx);
-  host->set_module_data(ctx, NULL);
-  free(st);
+  free(ctx->data);
+  ctx->data = NULL;
 }
 
 TERN_EXPORT const tern_module *tern_module_v1(void) {

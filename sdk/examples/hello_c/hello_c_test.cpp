@@ -85,6 +85,23 @@ TEST_F(HelloC, ListenerSeesMessageEventsOnly) {
   EXPECT_FALSE(host_.logged("tcp:connect"));
 }
 
+// The state hangs off each load's tern_ctx: two loads (two generations)
+// count their own events.
+TEST(HelloCLoad, TwoLoadsKeepTheirOwnState) {
+  FakeHost a(tern_module_v1()), b(tern_module_v1());
+  ASSERT_TRUE(a.init().ok());
+  ASSERT_TRUE(b.init().ok());
+  EXPECT_NE(a.module_data(), b.module_data());
+  a.event("msg:delivery", "");
+  a.event("msg:delivery", "");
+  b.event("msg:delivery", "");
+  EXPECT_TRUE(a.logged("hello_c: event msg:delivery (2 so far)"));
+  EXPECT_TRUE(b.logged("hello_c: event msg:delivery (1 so far)"));
+  EXPECT_FALSE(b.logged("(2 so far)"));
+  a.fini();
+  EXPECT_EQ(a.module_data(), nullptr);
+}
+
 TEST(HelloCLoad, RefusedByAnOlderCore) {
   if (TERN_ABI_MINOR == 0) GTEST_SKIP() << "no older minor to present";
   FakeHost old(tern_module_v1(), {.minor = 0});

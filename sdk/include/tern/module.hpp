@@ -19,24 +19,21 @@
 //
 // How it fits the C ABI:
 //  - The module object is created in the descriptor's init, hung off its
-//    tern_ctx with host->set_module_data, and deleted in fini: the module
-//    keeps no mutable static state, so two generations never share any.
-//  - The C definitions carry no user pointer, so each registration gets its
-//    own trampoline: a function template instantiated per slot (kMaxSlots
-//    per kind) that finds the module through its tern_ctx and calls the
-//    slot's callable. Trampolines are noexcept: an exception becomes
-//    TERN_ERROR (tern::Defer: TERN_DEFER, tern::ForcedFail: TERN_FAIL) with
-//    its message set through host->set_error.
-//  - The callbacks get a tern_ctx, not the host table, so the layer keeps the
-//    host pointer it was given at init in one atomic: the table is the
-//    core's, one per process, constant for its lifetime.
+//    tern_ctx (ctx->data), and deleted in fini. The layer keeps no mutable
+//    static state: every callback reaches the host table (ctx->host) and
+//    the module object (ctx->data) through the tern_ctx it gets, so two
+//    generations in one process never share anything.
+//  - Each registration's callable is kept in the module object; the C
+//    definition's `user` points at it, and one trampoline per kind calls it
+//    (no limit on how many a module registers). Trampolines are noexcept:
+//    an exception becomes TERN_ERROR (tern::Defer: TERN_DEFER,
+//    tern::ForcedFail: TERN_FAIL) with its message set through
+//    host->set_error.
 //  - Strings handed to the Registrar are copied and kept until fini.
 #pragma once
 
 #include <tern/module.h>
 
-#include <array>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -152,12 +149,6 @@ struct Blocking {
 inline constexpr Blocking kMayBlock{true, 0};
 
 namespace detail {
-// The host table of this process (see the top of the file).
-inline std::atomic<const tern_host*>& host_slot() noexcept {
-  static std::atomic<const tern_host*> host{nullptr};
-  return host;
-}
-inline const tern_host* host() noexcept { return host_slot().load(std::memory_order_acquire); }
 inline Status status(tern_status s) noexcept { return static_cast<Status>(s); }
 }  // namespace detail
 
@@ -188,78 +179,111 @@ struct DnsAnswer {
 };
 
 // A call's surroundings: a session, a message, a delivery attempt or an
-// expansion. Valid during the callback that gets it. The host writes text
-// results into host buffers, so the *_to calls append to an Out.
+// expansion. Valid during the callback that gets it. What the host answers
+// (expand, variable, option, recipient_data, raise_event) is copied into a
+// std::string, or appended to an Out with the *_to forms. On a status
+// other than kOk the host has set the call's error text already: return
+// that status and the core reports the host's text.
 class Call {
  public:
-  Call(const tern_host* host, tern_ctx* ctx, tern_call* call) noexcept
-      : host_(host), ctx_(ctx), call_(call) {}
+  Call(tern_ctx* ctx, tern_call* call) noexcept : ctx_(ctx), call_(call) {}
 
   void log(LogLevel level, std::string_view text) const {
-    host_->log(ctx_, static_cast<tern_log_level>(level), "%.*s", static_cast<int>(text.size()),
-               text.data());
+    host()->log(ctx_, static_cast<tern_log_level>(level), "%.*s", static_cast<int>(text.size()),
+                text.data());
   }
-  // Appends the expansion of `text`; kFail is a forced failure.
+  // The expansion of `text` in the call's context; kFail is a forced
+  // failure.
+  Status expand(std::string_view text, std::string& out) const {
+    tern_str r{};
+    return answer(host()->expand(call_, str(text), &r), r, out);
+  }
   Status expand_to(Out& out, std::string_view text) const {
-    return detail::status(host_->expand(call_, str(text), out.raw()));
+    std::string s;
+    Status st = expand(text, s);
+    if (st == Status::kOk) out.append(s);
+    return st;
   }
-  // Appends $name; kDecline when the variable is unknown.
+  // $name; kDecline when the variable is unknown.
+  Status variable(const std::string& name, std::string& out) const {
+    tern_str r{};
+    return answer(host()->get_variable(call_, name.c_str(), &r), r, out);
+  }
   Status variable_to(Out& out, const std::string& name) const {
-    return detail::status(host_->get_variable(call_, name.c_str(), out.raw()));
+    std::string s;
+    Status st = variable(name, s);
+    if (st == Status::kOk) out.append(s);
+    return st;
   }
-  // Appends an option's text (the call's router or transport first, then
-  // main); kDecline when unset.
+  // An option's text (the call's router or transport first, then main);
+  // kDecline when unset.
+  Status option(const std::string& name, std::string& out) const {
+    tern_str r{};
+    return answer(host()->get_option(call_, name.c_str(), &r), r, out);
+  }
   Status option_to(Out& out, const std::string& name) const {
-    return detail::status(host_->get_option(call_, name.c_str(), out.raw()));
+    std::string s;
+    Status st = option(name, s);
+    if (st == Status::kOk) out.append(s);
+    return st;
   }
   // A numeric option: booleans 0/1, times in seconds, fixed * 1000.
   // nullopt when unset; throws Error on another failure.
   std::optional<int64_t> option_int(const std::string& name) const {
     int64_t v = 0;
-    tern_status s = host_->get_option_int(call_, name.c_str(), &v);
+    tern_status s = host()->get_option_int(call_, name.c_str(), &v);
     if (s == TERN_OK) return v;
     if (s == TERN_DECLINE) return std::nullopt;
     throw Error("option \"" + name + "\": not a number");
   }
-  Status raise_event(std::string_view event, std::string_view data, Out& verdict) const {
-    return detail::status(host_->raise_event(call_, str(event), str(data), verdict.raw()));
+  // Raises an event; `verdict` gets the listeners' first non-empty verdict.
+  Status raise_event(std::string_view event, std::string_view data, std::string& verdict) const {
+    tern_str r{};
+    return answer(host()->raise_event(call_, str(event), str(data), &r), r, verdict);
   }
   // A DNS query through the core's resolver. Non-OK: the resolver failed.
   Status dns_query(std::string_view name, uint16_t rrtype, DnsAnswer& answer) const {
     tern_dns_answer a{};
     a.size = sizeof a;
-    tern_status s = host_->dns_query(call_, str(name), rrtype, &a);
+    tern_status s = host()->dns_query(call_, str(name), rrtype, &a);
     answer = DnsAnswer{a.rcode, a.secure != 0, {}};
     for (size_t i = 0; i < a.count && a.rdata; ++i) answer.rdata.emplace_back(view(a.rdata[i]));
     return detail::status(s);
   }
   Status set_recipient_data(size_t recipient, std::string_view key, std::string_view value) const {
-    return detail::status(host_->set_recipient_data(call_, recipient, str(key), str(value)));
+    return detail::status(host()->set_recipient_data(call_, recipient, str(key), str(value)));
   }
-  Status recipient_data_to(Out& out, std::string_view key) const {
-    return detail::status(host_->recipient_data(call_, str(key), out.raw()));
+  // The value for the recipient being routed; kDecline when unset.
+  Status recipient_data(std::string_view key, std::string& out) const {
+    tern_str r{};
+    return answer(host()->recipient_data(call_, str(key), &r), r, out);
   }
   // Per-session state (ABI 1.1): owned by the session from here on and
   // deleted when it ends. Throws Error on a core older than 1.1.
   template <class T>
   void set_session_data(std::unique_ptr<T> data) const {
-    if (!TERN_HOST_HAS(host_, set_session_data)) throw Error("session data needs tern ABI 1.1");
-    host_->set_session_data(call_, ctx_, data.release(),
-                            [](void* p) { delete static_cast<T*>(p); });
+    if (!TERN_HOST_HAS(host(), set_session_data)) throw Error("session data needs tern ABI 1.1");
+    host()->set_session_data(call_, ctx_, data.release(),
+                             [](void* p) { delete static_cast<T*>(p); });
   }
   // This module's session state, or nullptr (also on a core older than 1.1).
   template <class T>
   T* session_data() const {
-    if (!TERN_HOST_HAS(host_, session_data)) return nullptr;
-    return static_cast<T*>(host_->session_data(call_, ctx_));
+    if (!TERN_HOST_HAS(host(), session_data)) return nullptr;
+    return static_cast<T*>(host()->session_data(call_, ctx_));
   }
 
-  const tern_host* host() const noexcept { return host_; }
+  const tern_host* host() const noexcept { return ctx_->host; }
   tern_ctx* ctx() const noexcept { return ctx_; }
   tern_call* raw() const noexcept { return call_; }
 
  private:
-  const tern_host* host_;
+  // The host-owned answer, copied out (it lives only as long as the call).
+  static Status answer(tern_status s, tern_str r, std::string& out) {
+    if (s == TERN_OK) out.assign(view(r));
+    return detail::status(s);
+  }
+
   tern_ctx* ctx_;
   tern_call* call_;
 };
@@ -353,15 +377,16 @@ using VarFn = std::function<Status(Call&, Out&)>;
 using EventFn = std::function<Status(Call&, std::string_view, std::string_view, Out&)>;
 using HookFn = std::function<Status(Call&, void*, Out&)>;
 
-// Everything registered, by slot; owned by the module object.
+// Everything registered, owned by the module object. Deques: an element
+// never moves, so the `user` pointer a definition carries stays valid.
 struct Tables {
-  std::vector<OpFn> ops;
-  std::vector<ItemFn> items;
-  std::vector<CondFn> conds;
-  std::vector<VarFn> vars;
-  std::vector<EventFn> events;
-  std::vector<HookFn> hooks;
-  std::vector<LookupSpec> lookups;
+  std::deque<OpFn> ops;
+  std::deque<ItemFn> items;
+  std::deque<CondFn> conds;
+  std::deque<VarFn> vars;
+  std::deque<EventFn> events;
+  std::deque<HookFn> hooks;
+  std::deque<LookupSpec> lookups;
   std::deque<std::string> strings;  // names handed to the core, kept until fini
 };
 struct Access;
@@ -382,16 +407,15 @@ class Module {
 
   // Logs on behalf of the module outside a call (init, fini).
   void log(LogLevel level, std::string_view text) const {
-    host_->log(ctx_, static_cast<tern_log_level>(level), "%.*s", static_cast<int>(text.size()),
-               text.data());
+    host()->log(ctx_, static_cast<tern_log_level>(level), "%.*s", static_cast<int>(text.size()),
+                text.data());
   }
-  const tern_host* host() const noexcept { return host_; }
+  const tern_host* host() const noexcept { return ctx_->host; }
   tern_ctx* ctx() const noexcept { return ctx_; }
 
  private:
   friend struct detail::Access;
   friend class Registrar;
-  const tern_host* host_ = nullptr;
   tern_ctx* ctx_ = nullptr;
   detail::Tables tables_;
 };

@@ -1,7 +1,8 @@
 // tern/registrar.hpp: typed registration for tern::Module::init, and TERN_MODULE.
 //
-// Each call fills the C definition of its kind (module.h), points it at the
-// slot's trampoline and hands it to the host's add_*. Callables may take the
+// Each call keeps the callable in the module object, fills the C definition
+// of its kind (module.h) with the kind's trampoline and `user` pointing at
+// the callable, and hands it to the host's add_*. Callables may take the
 // full form (with an Out for the result) or a short form returning the
 // value; both are listed per call. Names and other strings are copied and
 // kept until fini. When the core refuses a registration (a name taken, a
@@ -36,7 +37,7 @@ class Registrar {
   Status status() const noexcept { return status_; }
 
   // A main, router or transport option (scopes: tern::scope bits). The
-  // value is read per call with Call::option_to / option_int. `drivers`:
+  // value is read per call with Call::option / option_to / option_int. `drivers`:
   // colon list of the drivers it applies to; nullptr: all.
   Registrar& option(std::string_view name, OptionType type, uint32_t scopes = scope::kMain,
                     const char* default_value = nullptr, const char* drivers = nullptr) {
@@ -72,7 +73,6 @@ class Registrar {
   // std::string(Call&, string_view arg).
   template <class F>
   Registrar& op(std::string_view name, F fn, Blocking b = {}) {
-    size_t slot = take(t_.ops, "expansion operators");
     if constexpr (std::is_invocable_r_v<Status, F&, Call&, std::string_view, Out&>) {
       t_.ops.emplace_back(std::move(fn));
     } else if constexpr (std::is_invocable_v<F&, Call&, std::string_view>) {
@@ -88,7 +88,8 @@ class Registrar {
     d.name = keep(name);
     d.flags = b.flags();
     d.timeout_ms = b.timeout_ms;
-    d.apply = detail::kOpThunks[slot];
+    d.apply = detail::op_thunk;
+    d.user = &t_.ops.back();
     return add(host_->add_operator, d);
   }
 
@@ -98,7 +99,6 @@ class Registrar {
   Registrar& item(std::string_view name, uint32_t min_args, uint32_t max_args, F fn,
                   Blocking b = {}) {
     using Args = std::span<const std::string_view>;
-    size_t slot = take(t_.items, "expansion items");
     if constexpr (std::is_invocable_r_v<Status, F&, Call&, Args, Out&>) {
       t_.items.emplace_back(std::move(fn));
     } else if constexpr (std::is_invocable_v<F&, Call&, Args>) {
@@ -116,7 +116,8 @@ class Registrar {
     d.max_args = max_args;
     d.flags = b.flags();
     d.timeout_ms = b.timeout_ms;
-    d.apply = detail::kItemThunks[slot];
+    d.apply = detail::item_thunk;
+    d.user = &t_.items.back();
     return add(host_->add_item, d);
   }
 
@@ -124,7 +125,6 @@ class Registrar {
   // std::optional<std::string>(Call&) (nullopt: unset), or std::string(Call&).
   template <class F>
   Registrar& variable(std::string_view name, F fn) {
-    size_t slot = take(t_.vars, "variables");
     if constexpr (std::is_invocable_r_v<Status, F&, Call&, Out&>) {
       t_.vars.emplace_back(std::move(fn));
     } else if constexpr (std::is_invocable_v<F&, Call&>) {
@@ -144,24 +144,24 @@ class Registrar {
     tern_variable_def d{};
     d.size = sizeof d;
     d.name = keep(name);
-    d.get = detail::kVarThunks[slot];
+    d.get = detail::var_thunk;
+    d.user = &t_.vars.back();
     return add(host_->add_variable, d);
   }
 
   // A lookup type (see LookupSpec); spec.find is required.
   Registrar& lookup(std::string_view name, LookupSpec spec) {
     if (!spec.find) throw Error("lookup \"" + std::string(name) + "\": no find function");
-    size_t slot = take(t_.lookups, "lookup types");
     tern_lookup_def d{};
     d.size = sizeof d;
     d.name = keep(name);
     d.flags = (spec.query ? TERN_LOOKUP_QUERY : TERN_LOOKUP_SINGLE_KEY) | spec.blocking.flags();
     d.timeout_ms = spec.blocking.timeout_ms;
-    d.find = detail::kLookupFindThunks[slot];
-    if (spec.open) d.open = detail::kLookupOpenThunks[slot];
-    if (spec.close) d.close = detail::kLookupCloseThunks[slot];
-    if (spec.quote) d.quote = detail::kLookupQuoteThunks[slot];
-    t_.lookups.push_back(std::move(spec));
+    d.find = detail::lookup_find_thunk;
+    if (spec.open) d.open = detail::lookup_open_thunk;
+    if (spec.close) d.close = detail::lookup_close_thunk;
+    if (spec.quote) d.quote = detail::lookup_quote_thunk;
+    d.user = &t_.lookups.emplace_back(std::move(spec));
     return add(host_->add_lookup, d);
   }
 
@@ -170,7 +170,6 @@ class Registrar {
   // or void(Call&, string_view event, string_view data).
   template <class F>
   Registrar& listener(std::string_view events, F fn, int32_t priority = 0) {
-    size_t slot = take(t_.events, "event listeners");
     if constexpr (std::is_invocable_r_v<Status, F&, Call&, std::string_view, std::string_view,
                                         Out&>) {
       t_.events.emplace_back(std::move(fn));
@@ -187,7 +186,8 @@ class Registrar {
     d.size = sizeof d;
     d.events = events.empty() ? nullptr : keep(events);
     d.priority = priority;
-    d.on_event = detail::kEventThunks[slot];
+    d.on_event = detail::event_thunk;
+    d.user = &t_.events.back();
     return add(host_->add_event_listener, d);
   }
 
@@ -197,7 +197,6 @@ class Registrar {
   Registrar& hook(Hook point, F fn, int32_t priority = 0, Blocking b = {}) {
     static_assert(std::is_invocable_r_v<Status, F&, Call&, void*, Out&>,
                   "hook: fn must be Status(Call&, void*, Out&)");
-    size_t slot = take(t_.hooks, "hooks");
     t_.hooks.emplace_back(std::move(fn));
     tern_hook_def d{};
     d.size = sizeof d;
@@ -205,7 +204,8 @@ class Registrar {
     d.priority = priority;
     d.flags = b.flags();
     d.timeout_ms = b.timeout_ms;
-    d.run = detail::kHookThunks[slot];
+    d.run = detail::hook_thunk;
+    d.user = &t_.hooks.back();
     return add(host_->add_hook, d);
   }
   // Pre-banner: fn: Status(Connection&, Out& verdict).
@@ -246,7 +246,6 @@ class Registrar {
  private:
   template <class F>
   Registrar& acl(std::string_view name, uint32_t where, uint32_t kind, F fn, Blocking b) {
-    size_t slot = take(t_.conds, "ACL conditions");
     if constexpr (std::is_invocable_r_v<Status, F&, Call&, std::string_view, Out&>) {
       t_.conds.emplace_back(std::move(fn));
     } else if constexpr (std::is_invocable_r_v<bool, F&, Call&, std::string_view>) {
@@ -262,17 +261,11 @@ class Registrar {
     d.where = where;
     d.flags = kind | b.flags();
     d.timeout_ms = b.timeout_ms;
-    d.check = detail::kCondThunks[slot];
+    d.check = detail::cond_thunk;
+    d.user = &t_.conds.back();
     return add(host_->add_acl_condition, d);
   }
 
-  template <class V>
-  size_t take(const V& slots, const char* what) const {
-    if (slots.size() >= detail::kMaxSlots)
-      throw Error(std::string("too many ") + what + " (a module may register " +
-                  std::to_string(detail::kMaxSlots) + ")");
-    return slots.size();
-  }
   const char* keep(std::string_view s) { return t_.strings.emplace_back(s).c_str(); }
   template <class Def>
   Registrar& add(tern_status (*fn)(tern_ctx*, const Def*), const Def& d) {
@@ -291,14 +284,13 @@ class Registrar {
 
 namespace detail {
 
-// The descriptor's init: create the module object, hang it off ctx, run
-// its init. On failure the object is deleted and module data cleared, so a
-// fini that follows (or not) is harmless.
+// The descriptor's init: create the module object, hang it off ctx->data,
+// run its init. On failure the object is deleted and ctx->data cleared, so
+// a fini that follows (or not) is harmless.
 template <class M>
 tern_status module_init(const tern_host* host, tern_ctx* ctx) noexcept {
   static_assert(std::is_base_of_v<Module, M>, "TERN_MODULE: the class must derive tern::Module");
-  if (!host) return TERN_ERROR;
-  host_slot().store(host, std::memory_order_release);
+  if (!host || !ctx || !ctx->host) return TERN_ERROR;
   std::unique_ptr<M> m;
   try {
     m = std::make_unique<M>();
@@ -309,31 +301,29 @@ tern_status module_init(const tern_host* host, tern_ctx* ctx) noexcept {
     set_error(ctx, nullptr, "unknown exception");
     return TERN_ERROR;
   }
-  Access::attach(*m, host, ctx);
-  host->set_module_data(ctx, static_cast<Module*>(m.get()));
-  tern_status s = guarded(ctx, nullptr, [](Module& mod, Tables&) {
+  Access::attach(*m, ctx);
+  ctx->data = static_cast<Module*>(m.get());
+  tern_status s = guarded(ctx, nullptr, [](Module& mod) {
     Registrar r(mod);
     Status st = mod.init(r);
     return st == Status::kOk ? r.status() : st;
   });
   if (s != TERN_OK) {
-    host->set_module_data(ctx, nullptr);
+    ctx->data = nullptr;
     return s;
   }
-  (void)m.release();  // owned by ctx until module_fini
+  (void)m.release();  // owned by ctx->data until module_fini
   return TERN_OK;
 }
 
 inline void module_fini(tern_ctx* ctx) noexcept {
-  const tern_host* h = host();
-  if (!h) return;
-  Module* m = static_cast<Module*>(h->module_data(ctx));
+  Module* m = Access::module(ctx);
   if (!m) return;
   try {
     m->fini();
   } catch (...) {
   }
-  h->set_module_data(ctx, nullptr);
+  ctx->data = nullptr;
   delete m;
 }
 

@@ -14,8 +14,12 @@
 //
 // Works with C and C++ modules alike (it only speaks module.h). The host
 // table is a constant of this header (one per ABI minor and discovery
-// flag), like the core's, so a module may keep its pointer. Not thread-safe:
-// one test drives one FakeHost. MAY_BLOCK flags are recorded, not enforced.
+// flag), like the core's; the module's tern_ctx is the FakeHost's, with
+// ctx->host set to that table, and each call passes the definition's
+// `user` back, as the core does. Text answers (expand, get_variable,
+// get_option, recipient_data, raise_event) are host-owned tern_str kept
+// until the call into the module returns. Not thread-safe: one test drives
+// one FakeHost. MAY_BLOCK flags are recorded, not enforced.
 #pragma once
 
 #include <tern/module.h>
@@ -27,6 +31,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -81,7 +86,8 @@ class FakeHost {
 
   explicit FakeHost(const tern_module* module) : FakeHost(module, Options{}) {}
   FakeHost(const tern_module* module, Options opts) : module_(module), opts_(opts) {
-    ctx_.host = this;
+    ctx_.head = tern_ctx{sizeof(tern_ctx), table(), nullptr};
+    ctx_.owner = this;
   }
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
@@ -125,8 +131,9 @@ class FakeHost {
     loaded_ = false;
   }
   bool loaded() const { return loaded_; }
-  void* module_data() const { return ctx_.data; }
-  tern_ctx* ctx() { return reinterpret_cast<tern_ctx*>(&ctx_); }
+  // ctx->data: what the module keeps there (NULL before init, after fini).
+  void* module_data() const { return ctx_.head.data; }
+  tern_ctx* ctx() { return &ctx_.head; }
 
   // ---- what the module registered ----------------------------------------
 
@@ -203,7 +210,7 @@ class FakeHost {
   Result op(std::string_view name, std::string_view arg) {
     auto* d = find(operators_, name);
     if (!d) return missing("operator", name);
-    return run([&](Call& c, Buf& b) { return d->apply(ctx(), c.raw(), s(arg), b.raw()); });
+    return run([&](Call& c, Buf& b) { return d->apply(ctx(), d->user, c.raw(), s(arg), b.raw()); });
   }
   Result item(std::string_view name, const std::vector<std::string>& args) {
     auto* d = find(items_, name);
@@ -211,18 +218,20 @@ class FakeHost {
     if (args.size() < d->min_args || args.size() > d->max_args) return missing("arguments of", name);
     std::vector<tern_str> a;
     for (auto& x : args) a.push_back(s(x));
-    return run([&](Call& c, Buf& b) { return d->apply(ctx(), c.raw(), a.data(), a.size(), b.raw()); });
+    return run([&](Call& c, Buf& b) {
+      return d->apply(ctx(), d->user, c.raw(), a.data(), a.size(), b.raw());
+    });
   }
   Result variable(std::string_view name) {
     auto* d = find(variables_, name);
     if (!d) return missing("variable", name);
-    return run([&](Call& c, Buf& b) { return d->get(ctx(), c.raw(), b.raw()); });
+    return run([&](Call& c, Buf& b) { return d->get(ctx(), d->user, c.raw(), b.raw()); });
   }
   // out: the message the condition set.
   Result condition(std::string_view name, std::string_view value) {
     auto* d = find(conditions_, name);
     if (!d) return missing("condition", name);
-    return run([&](Call& c, Buf& b) { return d->check(ctx(), c.raw(), s(value), b.raw()); });
+    return run([&](Call& c, Buf& b) { return d->check(ctx(), d->user, c.raw(), s(value), b.raw()); });
   }
   // open (when the type has one) with filename, find, close.
   Result lookup(std::string_view name, std::string_view key, std::string_view filename = "",
@@ -231,21 +240,22 @@ class FakeHost {
     if (!d) return missing("lookup type", name);
     void* handle = nullptr;
     if (d->open) {
-      Result r = run([&](Call&, Buf&) { return d->open(ctx(), s(filename), &handle); });
+      Result r = run([&](Call&, Buf&) { return d->open(ctx(), d->user, s(filename), &handle); });
       if (!r.ok()) return r;
     }
     int no_cache = 0;
     Result r = run([&](Call& c, Buf& b) {
-      return d->find(ctx(), c.raw(), handle, s(filename), s(key), s(options), b.raw(), &no_cache);
+      return d->find(ctx(), d->user, c.raw(), handle, s(filename), s(key), s(options), b.raw(),
+                     &no_cache);
     });
     r.no_cache = no_cache != 0;
-    if (d->close) d->close(ctx(), handle);
+    if (d->close) d->close(ctx(), d->user, handle);
     return r;
   }
   Result quote(std::string_view name, std::string_view in, std::string_view options = "") {
     auto* d = find(lookups_, name);
     if (!d || !d->quote) return missing("quote function of", name);
-    return run([&](Call&, Buf& b) { return d->quote(ctx(), s(in), s(options), b.raw()); });
+    return run([&](Call&, Buf& b) { return d->quote(ctx(), d->user, s(in), s(options), b.raw()); });
   }
   // Every listener whose pattern matches, by priority then registration
   // order; out: the first non-empty verdict; status: the first non-OK.
@@ -258,7 +268,7 @@ class FakeHost {
     Result total;
     for (auto* l : ls) {
       Result r = run([&](Call& c, Buf& b) {
-        return l->on_event(ctx(), c.raw(), s(event), s(data), b.raw());
+        return l->on_event(ctx(), l->user, c.raw(), s(event), s(data), b.raw());
       });
       if (total.out.empty()) total.out = r.out;
       if (total.status == TERN_OK && r.status != TERN_OK) {
@@ -277,7 +287,7 @@ class FakeHost {
                      [](auto* a, auto* b) { return a->priority < b->priority; });
     Result total;
     for (auto* h : hs) {
-      Result r = run([&](Call& c, Buf& b) { return h->run(ctx(), c.raw(), arg, b.raw()); });
+      Result r = run([&](Call& c, Buf& b) { return h->run(ctx(), h->user, c.raw(), arg, b.raw()); });
       total.out += r.out;
       if (r.status != TERN_OK) {
         total.status = r.status;
@@ -299,9 +309,10 @@ class FakeHost {
   }
 
  private:
+  // The module's tern_ctx: the public head first, then the FakeHost.
   struct Ctx {
-    FakeHost* host = nullptr;
-    void* data = nullptr;
+    tern_ctx head;
+    FakeHost* owner = nullptr;
   };
   struct Buf {
     std::string text;
@@ -310,18 +321,23 @@ class FakeHost {
   struct Call {
     FakeHost* host;
     std::string error;
+    std::deque<std::string> answers;  // text handed out as tern_str, until the call ends
     tern_call* raw() { return reinterpret_cast<tern_call*>(this); }
+    tern_str keep(std::string text) {
+      const std::string& k = answers.emplace_back(std::move(text));
+      return tern_str{k.data(), k.size()};
+    }
   };
 
   static tern_str s(std::string_view v) { return tern_str{v.data(), v.size()}; }
   static std::string_view v(tern_str x) { return x.ptr ? std::string_view(x.ptr, x.len) : ""; }
-  static FakeHost& of(tern_ctx* c) { return *reinterpret_cast<Ctx*>(c)->host; }
+  static FakeHost& of(tern_ctx* c) { return *reinterpret_cast<Ctx*>(c)->owner; }
   static Call& of(tern_call* c) { return *reinterpret_cast<Call*>(c); }
   static Buf& of(tern_buf* b) { return *reinterpret_cast<Buf*>(b); }
 
   template <class F>
   Result run(F&& f) {
-    Call c{this, {}};
+    Call c{this, {}, {}};
     Buf b;
     Result r;
     r.status = f(c, b);
@@ -534,13 +550,15 @@ class FakeHost {
     return TERN_OK;
   }
 #undef TERN_FAKE_END
-  static void h_set_module_data(tern_ctx* c, void* data) { reinterpret_cast<Ctx*>(c)->data = data; }
-  static void* h_module_data(tern_ctx* c) { return reinterpret_cast<Ctx*>(c)->data; }
-
-  static tern_status h_expand(tern_call* call, tern_str in, tern_buf* out) {
+  // The text answers: empty unless the entry succeeds.
+  static void clear(tern_str* out) {
+    if (out) *out = tern_str{"", 0};
+  }
+  static tern_status h_expand(tern_call* call, tern_str in, tern_str* out) {
     FakeHost& h = *of(call).host;
+    clear(out);
     Result r = h.expander_ ? h.expander_(v(in)) : h.default_expand(v(in));
-    if (r.status == TERN_OK) of(out).text += r.out;
+    if (r.status == TERN_OK && out) *out = of(call).keep(std::move(r.out));
     if (!r.error.empty()) of(call).error = r.error;
     return r.status;
   }
@@ -574,23 +592,25 @@ class FakeHost {
     }
     return r;
   }
-  static tern_status h_get_variable(tern_call* call, const char* name, tern_buf* out) {
+  static tern_status h_get_variable(tern_call* call, const char* name, tern_str* out) {
     FakeHost& h = *of(call).host;
+    clear(out);
     auto it = h.vars_.find(name);
     if (it == h.vars_.end()) return TERN_DECLINE;
-    of(out).text += it->second;
+    *out = of(call).keep(it->second);
     return TERN_OK;
   }
-  static tern_status h_get_option(tern_call* call, const char* name, tern_buf* out) {
+  static tern_status h_get_option(tern_call* call, const char* name, tern_str* out) {
     FakeHost& h = *of(call).host;
+    clear(out);
     auto it = h.opt_text_.find(name);
     if (it != h.opt_text_.end()) {
-      of(out).text += it->second;
+      *out = of(call).keep(it->second);
       return TERN_OK;
     }
     for (auto& o : h.options_)
       if (o.name == name && o.default_value) {
-        of(out).text += *o.default_value;
+        *out = of(call).keep(*o.default_value);
         return TERN_OK;
       }
     return TERN_DECLINE;
@@ -603,10 +623,11 @@ class FakeHost {
     return TERN_OK;
   }
   static tern_status h_raise_event(tern_call* call, tern_str event, tern_str data,
-                                   tern_buf* verdict) {
+                                   tern_str* verdict) {
     FakeHost& h = *of(call).host;
+    clear(verdict);
     h.raised_.push_back({std::string(v(event)), std::string(v(data))});
-    if (verdict) of(verdict).text += h.raise_verdict_;
+    if (verdict) *verdict = of(call).keep(h.raise_verdict_);
     return TERN_OK;
   }
   static tern_status h_dns_query(tern_call* call, tern_str name, uint16_t rrtype,
@@ -632,11 +653,12 @@ class FakeHost {
     of(call).host->recipient_data_[{recipient, std::string(v(key))}] = std::string(v(value));
     return TERN_OK;
   }
-  static tern_status h_recipient_data(tern_call* call, tern_str key, tern_buf* out) {
+  static tern_status h_recipient_data(tern_call* call, tern_str key, tern_str* out) {
     FakeHost& h = *of(call).host;
+    clear(out);
     auto it = h.recipient_data_.find({h.current_recipient_, std::string(v(key))});
     if (it == h.recipient_data_.end()) return TERN_DECLINE;
-    of(out).text += it->second;
+    *out = of(call).keep(it->second);
     return TERN_OK;
   }
   static void h_set_session_data(tern_call* call, tern_ctx*, void* data, void (*free_fn)(void*)) {
@@ -688,8 +710,6 @@ class FakeHost {
     t.add_variable = h_add_variable;
     t.add_event_listener = h_add_event_listener;
     t.add_hook = h_add_hook;
-    t.set_module_data = h_set_module_data;
-    t.module_data = h_module_data;
     t.expand = h_expand;
     t.get_variable = h_get_variable;
     t.get_option = h_get_option;

@@ -1,16 +1,16 @@
 // tern/detail/trampolines.hpp: the C functions the core calls, for module.hpp.
 //
-// A C definition (tern_operator_def, ...) has a function pointer and no user
-// pointer, so each registration slot has its own noexcept function: a
-// template instantiated for slot 0..kMaxSlots-1 of its kind. It finds the
-// module object through the tern_ctx (host->module_data), calls the slot's
-// callable, and turns exceptions into a status with the text set through
-// host->set_error. Not for direct use: include <tern/module.hpp>.
+// One noexcept function per kind of definition. Each C definition carries a
+// `user` pointer (module.h): the Registrar sets it to the callable it keeps
+// in the module object's Tables, so the trampoline needs no per-slot copy
+// and no static state. It finds the module object through ctx->data and
+// the host table through ctx->host, calls the callable, and turns an
+// exception into a status with the text set through host->set_error. Not
+// for direct use: include <tern/module.hpp>.
 #pragma once
 
 #include <tern/module.hpp>
 
-#include <array>
 #include <cstring>
 #include <string_view>
 #include <utility>
@@ -18,27 +18,20 @@
 
 namespace tern::detail {
 
-// Registrations of one kind a module may make (operators, items, ...).
-inline constexpr size_t kMaxSlots = 32;
-
 struct Access {
   static Module* module(tern_ctx* ctx) noexcept {
-    const tern_host* h = host();
-    return h ? static_cast<Module*>(h->module_data(ctx)) : nullptr;
+    return ctx ? static_cast<Module*>(ctx->data) : nullptr;
   }
   static Tables& tables(Module& m) noexcept { return m.tables_; }
-  static void attach(Module& m, const tern_host* h, tern_ctx* ctx) noexcept {
-    m.host_ = h;
-    m.ctx_ = ctx;
-  }
+  static void attach(Module& m, tern_ctx* ctx) noexcept { m.ctx_ = ctx; }
 };
 
 inline void set_error(tern_ctx* ctx, tern_call* call, const char* text) noexcept {
-  const tern_host* h = host();
+  const tern_host* h = ctx ? ctx->host : nullptr;
   if (h && h->set_error) h->set_error(ctx, call, tern_str{text, std::strlen(text)});
 }
 
-// f(Module&, Tables&) -> Status, with every exception turned into a status.
+// f(Module&) -> Status, with every exception turned into a status.
 template <class F>
 tern_status guarded(tern_ctx* ctx, tern_call* call, F&& f) noexcept {
   try {
@@ -47,7 +40,7 @@ tern_status guarded(tern_ctx* ctx, tern_call* call, F&& f) noexcept {
       set_error(ctx, call, "the module is not initialised");
       return TERN_ERROR;
     }
-    return static_cast<tern_status>(f(*m, Access::tables(*m)));
+    return static_cast<tern_status>(f(*m));
   } catch (const Defer& e) {
     set_error(ctx, call, e.what());
     return TERN_DEFER;
@@ -63,124 +56,103 @@ tern_status guarded(tern_ctx* ctx, tern_call* call, F&& f) noexcept {
   }
 }
 
-template <size_t I>
-tern_status op_thunk(tern_ctx* ctx, tern_call* call, tern_str arg, tern_buf* out) noexcept {
-  return guarded(ctx, call, [&](Module& m, Tables& t) {
-    Call c(m.host(), ctx, call);
-    Out o(m.host(), out);
-    return t.ops.at(I)(c, view(arg), o);
+// `user` is the callable of the registration (Tables keeps it until fini).
+template <class Fn>
+Fn& callable(void* user) noexcept {
+  return *static_cast<Fn*>(user);
+}
+
+inline tern_status op_thunk(tern_ctx* ctx, void* user, tern_call* call, tern_str arg,
+                            tern_buf* out) noexcept {
+  return guarded(ctx, call, [&](Module&) {
+    Call c(ctx, call);
+    Out o(ctx->host, out);
+    return callable<OpFn>(user)(c, view(arg), o);
   });
 }
 
-template <size_t I>
-tern_status item_thunk(tern_ctx* ctx, tern_call* call, const tern_str* args, size_t nargs,
-                       tern_buf* out) noexcept {
-  return guarded(ctx, call, [&](Module& m, Tables& t) {
+inline tern_status item_thunk(tern_ctx* ctx, void* user, tern_call* call, const tern_str* args,
+                              size_t nargs, tern_buf* out) noexcept {
+  return guarded(ctx, call, [&](Module&) {
     std::vector<std::string_view> v;
     v.reserve(nargs);
     for (size_t i = 0; i < nargs; ++i) v.push_back(view(args[i]));
-    Call c(m.host(), ctx, call);
-    Out o(m.host(), out);
-    return t.items.at(I)(c, std::span<const std::string_view>(v), o);
+    Call c(ctx, call);
+    Out o(ctx->host, out);
+    return callable<ItemFn>(user)(c, std::span<const std::string_view>(v), o);
   });
 }
 
-template <size_t I>
-tern_status cond_thunk(tern_ctx* ctx, tern_call* call, tern_str value, tern_buf* msg) noexcept {
-  return guarded(ctx, call, [&](Module& m, Tables& t) {
-    Call c(m.host(), ctx, call);
-    Out o(m.host(), msg);
-    return t.conds.at(I)(c, view(value), o);
+inline tern_status cond_thunk(tern_ctx* ctx, void* user, tern_call* call, tern_str value,
+                              tern_buf* msg) noexcept {
+  return guarded(ctx, call, [&](Module&) {
+    Call c(ctx, call);
+    Out o(ctx->host, msg);
+    return callable<CondFn>(user)(c, view(value), o);
   });
 }
 
-template <size_t I>
-tern_status var_thunk(tern_ctx* ctx, tern_call* call, tern_buf* out) noexcept {
-  return guarded(ctx, call, [&](Module& m, Tables& t) {
-    Call c(m.host(), ctx, call);
-    Out o(m.host(), out);
-    return t.vars.at(I)(c, o);
+inline tern_status var_thunk(tern_ctx* ctx, void* user, tern_call* call, tern_buf* out) noexcept {
+  return guarded(ctx, call, [&](Module&) {
+    Call c(ctx, call);
+    Out o(ctx->host, out);
+    return callable<VarFn>(user)(c, o);
   });
 }
 
-template <size_t I>
-tern_status event_thunk(tern_ctx* ctx, tern_call* call, tern_str event, tern_str data,
-                        tern_buf* verdict) noexcept {
-  return guarded(ctx, call, [&](Module& m, Tables& t) {
-    Call c(m.host(), ctx, call);
-    Out o(m.host(), verdict);
-    return t.events.at(I)(c, view(event), view(data), o);
+inline tern_status event_thunk(tern_ctx* ctx, void* user, tern_call* call, tern_str event,
+                               tern_str data, tern_buf* verdict) noexcept {
+  return guarded(ctx, call, [&](Module&) {
+    Call c(ctx, call);
+    Out o(ctx->host, verdict);
+    return callable<EventFn>(user)(c, view(event), view(data), o);
   });
 }
 
-template <size_t I>
-tern_status hook_thunk(tern_ctx* ctx, tern_call* call, void* arg, tern_buf* verdict) noexcept {
-  return guarded(ctx, call, [&](Module& m, Tables& t) {
-    Call c(m.host(), ctx, call);
-    Out o(m.host(), verdict);
-    return t.hooks.at(I)(c, arg, o);
+inline tern_status hook_thunk(tern_ctx* ctx, void* user, tern_call* call, void* arg,
+                              tern_buf* verdict) noexcept {
+  return guarded(ctx, call, [&](Module&) {
+    Call c(ctx, call);
+    Out o(ctx->host, verdict);
+    return callable<HookFn>(user)(c, arg, o);
   });
 }
 
-template <size_t I>
-tern_status lookup_open_thunk(tern_ctx* ctx, tern_str filename, void** handle) noexcept {
-  return guarded(ctx, nullptr, [&](Module&, Tables& t) {
-    *handle = t.lookups.at(I).open(view(filename));
+inline tern_status lookup_open_thunk(tern_ctx* ctx, void* user, tern_str filename,
+                                     void** handle) noexcept {
+  return guarded(ctx, nullptr, [&](Module&) {
+    *handle = callable<LookupSpec>(user).open(view(filename));
     return Status::kOk;
   });
 }
 
-template <size_t I>
-tern_status lookup_find_thunk(tern_ctx* ctx, tern_call* call, void* handle, tern_str filename,
-                              tern_str key, tern_str options, tern_buf* out,
-                              int* no_cache) noexcept {
-  return guarded(ctx, call, [&](Module& m, Tables& t) {
-    Call c(m.host(), ctx, call);
+inline tern_status lookup_find_thunk(tern_ctx* ctx, void* user, tern_call* call, void* handle,
+                                     tern_str filename, tern_str key, tern_str options,
+                                     tern_buf* out, int* no_cache) noexcept {
+  return guarded(ctx, call, [&](Module&) {
+    Call c(ctx, call);
     LookupRequest req{handle, view(filename), view(key), view(options), false};
-    std::optional<std::string> found = t.lookups.at(I).find(c, req);
+    std::optional<std::string> found = callable<LookupSpec>(user).find(c, req);
     if (no_cache && req.no_cache) *no_cache = 1;
     if (!found) return Status::kFail;
-    Out(m.host(), out).append(*found);
+    Out(ctx->host, out).append(*found);
     return Status::kOk;
   });
 }
 
-template <size_t I>
-void lookup_close_thunk(tern_ctx* ctx, void* handle) noexcept {
-  (void)guarded(ctx, nullptr, [&](Module&, Tables& t) {
-    t.lookups.at(I).close(handle);
+inline void lookup_close_thunk(tern_ctx* ctx, void* user, void* handle) noexcept {
+  (void)guarded(ctx, nullptr, [&](Module&) {
+    callable<LookupSpec>(user).close(handle);
     return Status::kOk;
   });
 }
 
-template <size_t I>
-tern_status lookup_quote_thunk(tern_ctx* ctx, tern_str in, tern_str options,
-                               tern_buf* out) noexcept {
-  return guarded(ctx, nullptr, [&](Module& m, Tables& t) {
-    Out(m.host(), out).append(t.lookups.at(I).quote(view(in), view(options)));
+inline tern_status lookup_quote_thunk(tern_ctx* ctx, void* user, tern_str in, tern_str options,
+                                      tern_buf* out) noexcept {
+  return guarded(ctx, nullptr, [&](Module&) {
+    Out(ctx->host, out).append(callable<LookupSpec>(user).quote(view(in), view(options)));
     return Status::kOk;
   });
 }
-
-// One table of kMaxSlots function pointers per kind: immutable, built at
-// compile time.
-#define TERN_DETAIL_THUNKS(name, fn)                                     \
-  template <size_t... I>                                                 \
-  constexpr auto name##_table(std::index_sequence<I...>) noexcept {      \
-    return std::array{&fn<I>...};                                        \
-  }                                                                      \
-  inline constexpr auto name = name##_table(std::make_index_sequence<kMaxSlots>{});
-
-TERN_DETAIL_THUNKS(kOpThunks, op_thunk)
-TERN_DETAIL_THUNKS(kItemThunks, item_thunk)
-TERN_DETAIL_THUNKS(kCondThunks, cond_thunk)
-TERN_DETAIL_THUNKS(kVarThunks, var_thunk)
-TERN_DETAIL_THUNKS(kEventThunks, event_thunk)
-TERN_DETAIL_THUNKS(kHookThunks, hook_thunk)
-TERN_DETAIL_THUNKS(kLookupOpenThunks, lookup_open_thunk)
-TERN_DETAIL_THUNKS(kLookupFindThunks, lookup_find_thunk)
-TERN_DETAIL_THUNKS(kLookupCloseThunks, lookup_close_thunk)
-TERN_DETAIL_THUNKS(kLookupQuoteThunks, lookup_quote_thunk)
-#undef TERN_DETAIL_THUNKS
 
 }  // namespace tern::detail

@@ -1,0 +1,40 @@
+// core/smtp/address.hpp: the operative address of a MAIL FROM / RCPT TO
+// argument, extracted with Exim's rules (parse_extract_address in parse.c).
+//
+// Exim accepts a full RFC 2822 mailbox here: `Name <a@b>`, comments, quoted
+// local parts, source routes (`<@x,@y:a@b>`, recognised then dropped) and,
+// for senders, the empty `<>`. Every refusal carries Exim's own text
+// ("domain missing or malformed", "malformed address: x may not follow
+// <a@b>", ...), which the caller puts after "501 <data>: ".
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "core/base/result.hpp"
+
+namespace tern::smtp {
+
+// Exim's ADDRESS_MAXLENGTH: a longer extracted address is "ridiculously long".
+inline constexpr size_t kAddressMaxLength = 256;
+
+struct AddressOptions {
+  bool allow_null = false;                   // "<>" is the empty address (senders)
+  bool allow_domain_literals = false;        // allow_domain_literals
+  bool strip_excess_angle_brackets = false;  // strip_excess_angle_brackets
+  bool strip_trailing_dot = false;           // strip_trailing_dot
+  bool allow_utf8_domains = false;           // set by SMTPUTF8 on MAIL
+};
+
+struct ParsedAddress {
+  std::string address;       // local@domain, or local part only, or "" for <>
+  size_t domain_offset = 0;  // offset of the domain in `address`; 0: none given
+  bool has_domain() const { return domain_offset != 0; }
+};
+
+// Error().message is Exim's text without the "501 <data>: " prefix. Input up
+// to the first NUL byte is considered, as Exim's C strings would.
+Result<ParsedAddress> extract_address(std::string_view mailbox, const AddressOptions& opt);
+
+}  // namespace tern::smtp
