@@ -19,9 +19,14 @@ build-asan: deps
 run: build
 	@scripts/run.sh
 
+# Each libFuzzer target runs for FUZZ_SECONDS on top of the unit and
+# integration tests (scripts/fuzz.sh builds them with clang in build-fuzz).
+FUZZ_SECONDS ?= 20
+
 test: build build-asan
 	ctest --preset release -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf build build-asan var
+	rm -rf build build-asan build-fuzz var

@@ -1248,14 +1248,17 @@ Status Evaluator::extract_find(const Node& n, bool& numbered_out, size_t& need_o
       a[0] = trim(a[0]);
       if (a[0].empty()) return Error::failed("first argument of \"extract\" must not be empty");
       size_t p = 0;
-      int sign = 1, x = 0;
+      int sign = 1;
+      // Exim accumulates in a C int; an overlong number wraps there, so do
+      // the same arithmetic in unsigned (defined) and convert back.
+      unsigned x = 0;
       if (a[0][0] == '-') {
         sign = -1;
         ++p;
       }
-      while (p < a[0].size() && is_digit(a[0][p])) x = x * 10 + (a[0][p++] - '0');
+      while (p < a[0].size() && is_digit(a[0][p])) x = x * 10u + static_cast<unsigned>(a[0][p++] - '0');
       if (p == a[0].size()) {
-        field = sign * x;
+        field = static_cast<int>(sign < 0 ? 0u - x : x);
         numbered = true;
         if (n.mode == 0) need = 3;
       }
