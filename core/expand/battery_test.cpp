@@ -9,6 +9,8 @@
 // kNotHere with the reason; the whole-program check is run_battery.py.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -142,7 +144,10 @@ TEST(Battery, EngineMatchesExim) {
   vars.set("qualify_domain", "qualify.example");
   vars.set("qualify_recipient", "recipient.example");
   vars.set("smtp_active_hostname", "test.example");
-  vars.set("spool_directory", fx + "/../../../build/exim-ref/spool");
+  // battery.conf's spool directory; $spool_inodes and $spool_space read it.
+  const std::string spool = fx + "/../../../build/exim-ref/spool";
+  std::filesystem::create_directories(spool);
+  vars.set("spool_directory", spool);
   auto registry = lookup::Registry::with_core_types();
   lookup::Searcher searcher(registry);
   using lookup::ListKind;

@@ -120,6 +120,9 @@ def main():
 
     prog = bc.exim_prog() if args.exim else [os.path.abspath(args.tern)]
     cases = load(args.battery)
+    # battery.conf names this spool directory; $spool_inodes and $spool_space
+    # read it, so it must exist (a fresh clone has no build/exim-ref).
+    os.makedirs(os.path.join(bc.REPO, "build", "exim-ref", "spool"), exist_ok=True)
     if not args.exim:
         cases = apply_differences(cases, DIFFERENCES)
     if args.only:
