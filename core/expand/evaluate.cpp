@@ -82,23 +82,6 @@ std::string printing(std::string_view s) {
   return out;
 }
 
-std::string check_variable_error_message(std::string msg, std::string_view name) {
-  if (name.substr(0, 4) == "acl_") {
-    char c4 = name.size() > 4 ? name[4] : '\0';
-    char c5 = name.size() > 5 ? name[5] : '\0';
-    msg += " (";
-    if (c4 == 'c' || c4 == 'm') {
-      msg += std::isalpha(static_cast<unsigned char>(c5))
-                 ? "6th character of a user-defined ACL variable must be a digit or underscore"
-                 : "strict_acl_vars is set";
-    } else {
-      msg += "user-defined ACL variables must start acl_c or acl_m";
-    }
-    msg += ")";
-  }
-  return msg;
-}
-
 // string_dequote: a double-quoted string with escapes, or a word.
 std::string dequote(std::string_view s, size_t& i) {
   std::string out;
@@ -579,7 +562,26 @@ class Evaluator final : public OperatorEnv {
   }
 
   Status node(const Node& n, std::string& out, bool skip);
+  // An operator's or a module item's value, added to `out`.
+  static Status append(Result<std::string> r, std::string& out) {
+    if (!r) return r.take_error();
+    out += *r;
+    return {};
+  }
   Status item(const Node& n, std::string& out, bool skip);
+  // `find` sets $value (or not), then the yes/no tail of `type` runs; the
+  // numeric variables come back afterwards, as in Exim.
+  template <class Find>
+  Status found_yesno(const Node& n, const char* type, std::string& out, bool skip, Find find) {
+    auto saved_value = ctx_.value;
+    auto saved_num = ctx_.numeric;
+    Status found = find();
+    if (!found) return found;
+    Status st = yesno(n, ctx_.value.has_value(), std::move(saved_value), type, out, skip);
+    if (!st) return st;
+    ctx_.numeric = std::move(saved_num);
+    return {};
+  }
   Result<bool> cond(const Cond& c, bool skip);
   Status partial(const Node& n, bool skip);
   Status yesno(const Seq* yes, const Seq* no, bool fail, bool ok, std::optional<std::string> save_lookup,
@@ -759,32 +761,20 @@ Status Evaluator::node(const Node& n, std::string& out, bool skip) {
     case NodeKind::kNumVar:
       if (!skip && static_cast<size_t>(n.num) < ctx_.numeric.size()) out += ctx_.numeric[n.num];
       return {};
-    case NodeKind::kOperator: {
-      auto arg = value_of(n.args[0], skip);
-      if (!arg) return arg.take_error();
-      if (skip) return {};
-      auto r = n.op->fn(OperatorCall{*arg, n.op->args, *this});
-      if (!r) return r.take_error();
-      out += *r;
-      return {};
-    }
+    case NodeKind::kOperator:
     case NodeKind::kExtOperator: {
       auto arg = value_of(n.args[0], skip);
       if (!arg) return arg.take_error();
       if (skip) return {};
-      auto r = n.ext_op->apply(*arg, ctx_);
-      if (!r) return r.take_error();
-      out += *r;
-      return {};
+      return append(n.kind == NodeKind::kOperator ? n.op->fn(OperatorCall{*arg, n.op->args, *this})
+                                                  : n.ext_op->apply(*arg, ctx_),
+                    out);
     }
     case NodeKind::kExtItem: {
       auto args = args_of(n, skip);
       if (!args) return args.take_error();
       if (skip) return {};
-      auto r = n.ext_item->apply(*args, ctx_);
-      if (!r) return r.take_error();
-      out += *r;
-      return {};
+      return append(n.ext_item->apply(*args, ctx_), out);
     }
     case NodeKind::kExtVar: {
       if (skip) return {};
@@ -882,16 +872,8 @@ Status Evaluator::item(const Node& n, std::string& out, bool skip) {
       }
       return yesno(n, ctx_.value.has_value(), std::move(saved), "env", out, skip);
     }
-    case Item::kListextract: {
-      auto saved_num = ctx_.numeric;
-      auto saved = ctx_.value;
-      Status found = listextract_find(n, skip);
-      if (!found) return found;
-      Status st = yesno(n, ctx_.value.has_value(), std::move(saved), "listextract", out, skip);
-      if (!st) return st;
-      ctx_.numeric = std::move(saved_num);
-      return {};
-    }
+    case Item::kListextract:
+      return found_yesno(n, "listextract", out, skip, [&] { return listextract_find(n, skip); });
     case Item::kCertextract: {
       auto saved = ctx_.value;
       auto field = value_of(n.args[0], skip);
@@ -966,10 +948,7 @@ Status Evaluator::item(const Node& n, std::string& out, bool skip) {
       std::string sep = a.size() > 1 ? a[1] : "/";
       if (sep.size() != 1)
         return Error::failed("IMAP folder separator must be one character, found \"" + sep + "\"");
-      auto r = imap_utf7(a[0], sep[0], a.size() > 2 ? std::string_view(a[2]) : std::string_view());
-      if (!r) return r.take_error();
-      out += *r;
-      return {};
+      return append(imap_utf7(a[0], sep[0], a.size() > 2 ? std::string_view(a[2]) : std::string_view()), out);
     }
     case Item::kSrsEncode: {
       if (a[1].empty()) return {};
@@ -1032,12 +1011,8 @@ Status Evaluator::item(const Node& n, std::string& out, bool skip) {
       break;
   }
   switch (n.item) {
-    case Item::kHmac: {
-      auto r = text::hmac(a[0], a[1], a[2]);
-      if (!r) return r.take_error();
-      out += *r;
-      return {};
-    }
+    case Item::kHmac:
+      return append(text::hmac(a[0], a[1], a[2]), out);
     case Item::kListquote: {
       if (a[1].empty()) {
         out += ' ';
@@ -1100,20 +1075,11 @@ Status Evaluator::numeric_item(const Node& n, const std::vector<std::string>& a,
     case Item::kHash: r = two ? text::hash(a[1], a[0], "") : text::hash(a[2], a[0], a[1]); break;
     default: r = two ? text::nhash(a[1], a[0], "") : text::nhash(a[2], a[0], a[1]); break;
   }
-  if (!r) return r.take_error();
-  out += *r;
-  return {};
+  return append(std::move(r), out);
 }
 
 Status Evaluator::lookup_item(const Node& n, std::string& out, bool skip) {
-  auto saved_value = ctx_.value;
-  auto saved_num = ctx_.numeric;
-  Status found = lookup_find(n, skip);
-  if (!found) return found;
-  Status st = yesno(n, ctx_.value.has_value(), std::move(saved_value), "lookup", out, skip);
-  if (!st) return st;
-  ctx_.numeric = std::move(saved_num);
-  return {};
+  return found_yesno(n, "lookup", out, skip, [&] { return lookup_find(n, skip); });
 }
 
 // ${listextract}'s arguments and extraction into $value. Works on a

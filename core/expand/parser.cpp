@@ -107,22 +107,6 @@ int hex_value(char c) {
   return std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
 }
 
-std::string check_variable_error_message(std::string msg, std::string_view name) {
-  if (name.substr(0, 4) == "acl_") {
-    char c4 = name.size() > 4 ? name[4] : '\0';
-    char c5 = name.size() > 5 ? name[5] : '\0';
-    msg += " (";
-    if (c4 == 'c' || c4 == 'm') {
-      msg += is_alpha(c5) ? "6th character of a user-defined ACL variable must be a digit or underscore"
-                          : "strict_acl_vars is set";
-    } else {
-      msg += "user-defined ACL variables must start acl_c or acl_m";
-    }
-    msg += ")";
-  }
-  return msg;
-}
-
 bool node_walks(const Node& n);
 
 bool cond_walks(const Cond& c) {
@@ -550,8 +534,7 @@ class Parser {
     n.kind = NodeKind::kExtItem;
     n.ext_item = &it;
     n.text = name;
-    if (!read_subs(n, it.max_args, it.min_args, true, name)) return partial(std::move(n));
-    return n;
+    return subs_item(std::move(n), it.max_args, it.min_args, name);
   }
 
   // read_subs. Returns false on failure (the node becomes partial).
@@ -597,12 +580,41 @@ class Parser {
     ++p_;
     n.args.push_back(parse_seq(true, honor_dollar));
     if (failed()) return false;
+    return close_brace(missing_close);
+  }
+
+  // The '}' after an argument: eaten, else a curly failure with `missing`.
+  bool close_brace(const std::string& missing) {
     if (cur() != '}') {
-      fail_curly(missing_close);
+      fail_curly(missing);
       return false;
     }
     ++p_;
     return true;
+  }
+
+  // The '}' that ends an item: eaten, else (the wrong character read) `missing`.
+  bool end_brace(const std::string& missing) {
+    if (cur() != '}') {
+      ++p_;
+      fail(missing);
+      return false;
+    }
+    ++p_;
+    return true;
+  }
+
+  // The {yes}{no} tail of `type`, then the node (partial when the tail failed).
+  Node with_yesno(Node n, const std::string& type) {
+    n.yn = parse_yesno(type);
+    if (failed()) return partial(std::move(n));
+    return n;
+  }
+
+  // An item that is its read_subs arguments and nothing more.
+  Node subs_item(Node n, int max, int min, const std::string& name) {
+    if (!read_subs(n, max, min, true, name)) return partial(std::move(n));
+    return n;
   }
 
   std::unique_ptr<YesNo> parse_yesno(const std::string& type) {
@@ -673,52 +685,34 @@ class Parser {
         skip_ws();
         n.cond = std::make_unique<Cond>(parse_cond());
         if (failed()) return partial(std::move(n));
-        n.yn = parse_yesno("if");
-        if (failed()) return partial(std::move(n));
-        return n;
+        return with_yesno(std::move(n), "if");
       }
       case Item::kAcl:
-        if (!read_subs(n, 10, 1, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), 10, 1, name);
       case Item::kAuthresults:
-        if (!read_subs(n, 1, 1, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), 1, 1, name);
       case Item::kPerl:
-        if (!read_subs(n, 9, 1, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), 9, 1, name);
       case Item::kPrvs:
-        if (!read_subs(n, 3, 2, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), 3, 2, name);
       case Item::kPrvscheck: {
         // Address, then secret and optional result (Exim reads them in two
         // steps; the counts in the messages are those of a non-prvs address).
         if (!read_subs(n, 1, 1, false, name)) return partial(std::move(n));
-        if (!read_subs(n, 2, 1, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), 2, 1, name);
       }
       case Item::kReadfile:
-        if (!read_subs(n, 2, 1, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), 2, 1, name);
       case Item::kReadsocket: {
         n.mode = 0;
         if (!read_subs(n, 4, 2, false, name)) return partial(std::move(n));
         n.mode = static_cast<int>(n.args.size());  // arguments before the fail string
         if (cur() == '{') {
-          ++p_;
-          n.args.push_back(parse_seq(true, true));
-          if (failed()) return partial(std::move(n));
-          if (cur() != '}') {
-            fail_curly("missing '}' closing failstring for readsocket");
+          if (!braced_arg(n, {}, "missing '}' closing failstring for readsocket", true, false))
             return partial(std::move(n));
-          }
-          ++p_;
           skip_ws();
         }
-        if (cur() != '}') {
-          fail_curly("missing '}' closing readsocket");
-          return partial(std::move(n));
-        }
-        ++p_;
+        if (!close_brace("missing '}' closing readsocket")) return partial(std::move(n));
         return n;
       }
       case Item::kTr:
@@ -731,20 +725,16 @@ class Parser {
         }
         return n;
       case Item::kListquote:
-        if (!read_subs(n, 2, 2, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), 2, 2, name);
       case Item::kImapfolder:
-        if (!read_subs(n, 3, 1, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), 3, 1, name);
       case Item::kSrsEncode:
-        if (!read_subs(n, 3, 3, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), 3, 3, name);
       case Item::kHash:
       case Item::kNhash:
       case Item::kSubstr:
       case Item::kLength:
-        if (!read_subs(n, item == Item::kLength ? 2 : 3, 2, true, name)) return partial(std::move(n));
-        return n;
+        return subs_item(std::move(n), item == Item::kLength ? 2 : 3, 2, name);
       case Item::kLookup:
         return parse_lookup(std::move(n));
       case Item::kRun:
@@ -755,17 +745,8 @@ class Parser {
           fail("");
           return partial(std::move(n));
         }
-        ++p_;
-        n.args.push_back(parse_seq(true, true));
-        if (failed()) return partial(std::move(n));
-        if (cur() != '}') {
-          fail_curly("missing '}' for name arg of env");
-          return partial(std::move(n));
-        }
-        ++p_;
-        n.yn = parse_yesno("env");
-        if (failed()) return partial(std::move(n));
-        return n;
+        if (!braced_arg(n, {}, "missing '}' for name arg of env", true, false)) return partial(std::move(n));
+        return with_yesno(std::move(n), "env");
       }
       case Item::kExtract:
         return parse_extract(std::move(n));
@@ -775,9 +756,7 @@ class Parser {
                           "missing '}' closing arg " + std::to_string(i) + " of listextract"))
             return partial(std::move(n));
         }
-        n.yn = parse_yesno("listextract");
-        if (failed()) return partial(std::move(n));
-        return n;
+        return with_yesno(std::move(n), "listextract");
       case Item::kCertextract:
         if (!braced_arg(n, "missing '{' for field arg of certextract",
                         "missing '}' closing field arg of certextract"))
@@ -794,14 +773,8 @@ class Parser {
         p_ += 2;
         n.args.push_back(parse_seq(true, false));
         if (failed()) return partial(std::move(n));
-        if (cur() != '}') {
-          fail_curly("missing '}' closing cert variable arg of certextract");
-          return partial(std::move(n));
-        }
-        ++p_;
-        n.yn = parse_yesno("certextract");
-        if (failed()) return partial(std::move(n));
-        return n;
+        if (!close_brace("missing '}' closing cert variable arg of certextract")) return partial(std::move(n));
+        return with_yesno(std::move(n), "certextract");
       case Item::kMap:
       case Item::kFilter:
       case Item::kReduce:
@@ -817,14 +790,7 @@ class Parser {
     skip_ws();
     n.mode = 0;  // 1: a key was given
     if (cur() == '{') {
-      ++p_;
-      n.args.push_back(parse_seq(true, true));
-      if (failed()) return partial(std::move(n));
-      if (cur() != '}') {
-        fail_curly("missing '}' after lookup key");
-        return partial(std::move(n));
-      }
-      ++p_;
+      if (!braced_arg(n, {}, "missing '}' after lookup key", true, false)) return partial(std::move(n));
       skip_ws();
       n.mode = 1;
     }
@@ -835,23 +801,10 @@ class Parser {
     size_t start = p_;
     while (!at_end() && s_[p_] != '{' && !is_space(s_[p_])) ++p_;
     n.text = std::string(s_.substr(start, p_ - start));
-    skip_ws();
-    if (cur() != '{') {
-      fail_curly("missing '{' for lookup file-or-query arg");
+    if (!braced_arg(n, "missing '{' for lookup file-or-query arg", "missing '}' closing lookup file-or-query arg"))
       return partial(std::move(n));
-    }
-    ++p_;
-    n.args.push_back(parse_seq(true, true));
-    if (failed()) return partial(std::move(n));
-    if (cur() != '}') {
-      fail_curly("missing '}' closing lookup file-or-query arg");
-      return partial(std::move(n));
-    }
-    ++p_;
     skip_ws();
-    n.yn = parse_yesno("lookup");
-    if (failed()) return partial(std::move(n));
-    return n;
+    return with_yesno(std::move(n), "lookup");
   }
 
   Node parse_run(Node n) {
@@ -894,14 +847,8 @@ class Parser {
     if (failed()) return partial(std::move(n));
     n.text = std::string(s_.substr(start, p_ - start));  // raw command (late expansion)
     if (n.mode == 1) skip_ws();
-    if (cur() != '}') {
-      fail_curly("missing '}' closing command arg of run");
-      return partial(std::move(n));
-    }
-    ++p_;
-    n.yn = parse_yesno("run");
-    if (failed()) return partial(std::move(n));
-    return n;
+    if (!close_brace("missing '}' closing command arg of run")) return partial(std::move(n));
+    return with_yesno(std::move(n), "run");
   }
 
   Node parse_extract(Node n) {
@@ -920,19 +867,8 @@ class Parser {
     // this is a numbered (3 arguments) or keyed (2) extraction, and the
     // rest is read as Exim reads it. Otherwise up to five braced strings
     // are kept and sorted out at run time.
-    skip_ws();
-    if (cur() != '{') {
-      fail_curly("missing '{' for arg 1 of extract");
+    if (!braced_arg(n, "missing '{' for arg 1 of extract", "missing '}' closing arg 1 of extract"))
       return partial(std::move(n));
-    }
-    ++p_;
-    n.args.push_back(parse_seq(true, true));
-    if (failed()) return partial(std::move(n));
-    if (cur() != '}') {
-      fail_curly("missing '}' closing arg 1 of extract");
-      return partial(std::move(n));
-    }
-    ++p_;
     if (n.args[0].literal) {
       std::string f = n.args[0].text;
       size_t b = 0, e = f.size();
@@ -949,9 +885,7 @@ class Parser {
           return partial(std::move(n));
       }
       n.num = need;
-      n.yn = parse_yesno("extract");
-      if (failed()) return partial(std::move(n));
-      return n;
+      return with_yesno(std::move(n), "extract");
     }
     for (int i = 1; i < 5; ++i) {
       skip_ws();
@@ -981,11 +915,7 @@ class Parser {
       fail("syntax error in \"extract\" item - \"fail\" expected");
       return partial(std::move(n));
     }
-    if (cur() != '}') {
-      fail_curly("missing '}' closing extract");
-      return partial(std::move(n));
-    }
-    ++p_;
+    if (!close_brace("missing '}' closing extract")) return partial(std::move(n));
     n.yn = std::move(yn);
     return n;
   }
@@ -1012,20 +942,11 @@ class Parser {
       return partial(std::move(n));
     }
     skip_ws();
-    if (cur() != '}') {
-      ++p_;
-      fail("missing } at end of condition or expression inside \"" + name +
-           "\"; could be an unquoted } in the content");
+    if (!end_brace("missing } at end of condition or expression inside \"" + name +
+                   "\"; could be an unquoted } in the content"))
       return partial(std::move(n));
-    }
-    ++p_;
     skip_ws();
-    if (cur() != '}') {
-      ++p_;
-      fail("missing } at end of \"" + name + "\"");
-      return partial(std::move(n));
-    }
-    ++p_;
+    if (!end_brace("missing } at end of \"" + name + "\"")) return partial(std::move(n));
     return n;
   }
 
@@ -1079,17 +1000,8 @@ class Parser {
     n.args.push_back(parse_seq(true, true));
     if (failed()) return partial(std::move(n));
     n.text = std::string(s_.substr(start, p_ - start));
-    if (cur() != '}') {
-      fail_curly("missing '}' closing extractor arg of sort");
-      return partial(std::move(n));
-    }
-    ++p_;
-    if (cur() != '}') {
-      ++p_;
-      fail("missing } at end of \"sort\"");
-      return partial(std::move(n));
-    }
-    ++p_;
+    if (!close_brace("missing '}' closing extractor arg of sort")) return partial(std::move(n));
+    if (!end_brace("missing } at end of \"sort\"")) return partial(std::move(n));
     return n;
   }
 
@@ -1116,9 +1028,14 @@ class Parser {
       name = read_name("_");
     }
     c.name = name;
-    auto bad = [&](std::string msg) {
+    // Fails with `msg`: the condition becomes partial.
+    auto stop = [&](std::string msg) {
       fail(std::move(msg));
       c.partial = true;
+      return false;
+    };
+    auto bad = [&](std::string msg) {
+      stop(std::move(msg));
       return std::move(c);
     };
     if (name.empty()) return bad("condition name expected, but found \"" + std::string(s_.substr(p_, 16)) + "\"");
@@ -1128,8 +1045,48 @@ class Parser {
     if (!found)
       return bad(unknown_text(name, "unknown condition \"" + name + "\"", {{ExtensionKind::kCondition, "condition"}}));
     c.type = found->type;
-    auto curly_start = [&]() { return bad("missing { after \"" + name + "\""); };
-    auto curly_end = [&]() { return bad("missing } at end of \"" + name + "\" condition"); };
+    const std::string missing_open = "missing { after \"" + name + "\"";
+    auto curly_start = [&]() { return bad(missing_open); };
+    // "{" seq "}" into c.args; false (the condition partial) on an error.
+    auto seq_arg = [&](bool honor_dollar, const std::string& missing) {
+      skip_ws();
+      if (cur() != '{') return stop(missing);
+      ++p_;
+      c.args.push_back(parse_seq(true, honor_dollar));
+      if (failed()) {
+        c.partial = true;
+        return false;
+      }
+      if (cur() != '}') return stop("missing } at end of \"" + name + "\" condition");
+      ++p_;
+      return true;
+    };
+    // A sub-condition and its '}', p_ at its '{'; `inside` is added to its
+    // own error text, `missing` is the text when the '}' is not there.
+    auto sub_cond = [&](const std::string& inside, const std::string& missing) {
+      ++p_;
+      c.subs.push_back(parse_cond());
+      if (failed()) {
+        *error_ += inside;
+        c.partial = true;
+        return false;
+      }
+      skip_ws();
+      if (cur() != '}') {
+        ++p_;
+        return stop(missing);
+      }
+      ++p_;
+      return true;
+    };
+    // read_subs into c.args; false (the condition partial) on an error.
+    auto subs_args = [&](int max, int min, bool check_end) {
+      Node tmp;
+      bool ok = read_subs(tmp, max, min, check_end, name);
+      c.args = std::move(tmp.args);
+      if (!ok) c.partial = true;
+      return ok;
+    };
     switch (c.type) {
       case CondType::kDef: {
         if (cur() != ':') return bad("\":\" expected after \"def\"");
@@ -1163,31 +1120,17 @@ class Parser {
       case CondType::kSaslauthd:
         return bad("support for \"saslauthd\" not compiled");
       case CondType::kExists: case CondType::kIsip: case CondType::kIsip4: case CondType::kIsip6:
-      case CondType::kPam: case CondType::kRadius: case CondType::kLdapauth: case CondType::kPwcheck: {
-        skip_ws();
-        if (cur() != '{') return curly_start();
-        ++p_;
-        c.args.push_back(parse_seq(true, true));
-        if (failed()) {
-          c.partial = true;
-          return c;
-        }
-        if (cur() != '}') return curly_end();
-        ++p_;
+      case CondType::kPam: case CondType::kRadius: case CondType::kLdapauth: case CondType::kPwcheck:
+        seq_arg(true, missing_open);
         return c;
-      }
       case CondType::kAcl: {
         skip_ws();
         if (cur() != '{') return curly_start();
         ++p_;
-        Node tmp;
-        bool ok = read_subs(tmp, 10, 1, true, name);
-        c.args = std::move(tmp.args);
-        if (!ok) {
+        if (!subs_args(10, 1, true)) {
           if (error_ && (error_->rfind("Not enough", 0) == 0 || error_->rfind("missing '}'", 0) == 0 ||
                          error_->rfind("missing or misplaced", 0) == 0))
             *error_ = "too few arguments or bracketing error for acl";
-          c.partial = true;
         }
         return c;
       }
@@ -1195,23 +1138,13 @@ class Parser {
       case CondType::kBoolLax: {
         skip_ws();
         if (cur() != '{') return curly_start();
-        Node tmp;
-        bool ok = read_subs(tmp, 1, 1, false, name);
-        c.args = std::move(tmp.args);
-        if (!ok) c.partial = true;
+        subs_args(1, 1, false);
         return c;
       }
-      case CondType::kInboundSrs: {
-        Node tmp;
-        bool ok = read_subs(tmp, 2, 2, false, name);
-        c.args = std::move(tmp.args);
-        if (!ok) {
-          if (error_ && error_->rfind("Not enough", 0) == 0)
-            *error_ = "too few arguments or bracketing error for inbound_srs";
-          c.partial = true;
-        }
+      case CondType::kInboundSrs:
+        if (!subs_args(2, 2, false) && error_ && error_->rfind("Not enough", 0) == 0)
+          *error_ = "too few arguments or bracketing error for inbound_srs";
         return c;
-      }
       case CondType::kAnd:
       case CondType::kOr: {
         skip_ws();
@@ -1222,50 +1155,19 @@ class Parser {
           if (cur() == '}') break;
           if (cur() != '{')
             return bad("each subcondition inside an \"" + name + "{...}\" condition must be in its own {}");
-          ++p_;
-          c.subs.push_back(parse_cond());
-          if (failed()) {
-            *error_ += " inside \"" + name + "{...}\" condition";
-            c.partial = true;
+          if (!sub_cond(" inside \"" + name + "{...}\" condition",
+                        "missing } at end of condition inside \"" + name + "\" group"))
             return c;
-          }
-          skip_ws();
-          if (cur() != '}') {
-            ++p_;
-            return bad("missing } at end of condition inside \"" + name + "\" group");
-          }
-          ++p_;
         }
         ++p_;
         return c;
       }
       case CondType::kForall: case CondType::kForany: case CondType::kForallJson:
       case CondType::kForanyJson: case CondType::kForallJsons: case CondType::kForanyJsons: {
+        if (!seq_arg(true, missing_open)) return c;
         skip_ws();
         if (cur() != '{') return curly_start();
-        ++p_;
-        c.args.push_back(parse_seq(true, true));
-        if (failed()) {
-          c.partial = true;
-          return c;
-        }
-        if (cur() != '}') return curly_end();
-        ++p_;
-        skip_ws();
-        if (cur() != '{') return curly_start();
-        ++p_;
-        c.subs.push_back(parse_cond());
-        if (failed()) {
-          *error_ += " inside \"" + name + "\" condition";
-          c.partial = true;
-          return c;
-        }
-        skip_ws();
-        if (cur() != '}') {
-          ++p_;
-          return bad("missing } at end of condition inside \"" + name + "\"");
-        }
-        ++p_;
+        sub_cond(" inside \"" + name + "\" condition", "missing } at end of condition inside \"" + name + "\"");
         return c;
       }
       default: {
@@ -1273,19 +1175,8 @@ class Parser {
         bool rhs_dollar = !(c.type == CondType::kMatchAddress || c.type == CondType::kMatchDomain ||
                             c.type == CondType::kMatchIp || c.type == CondType::kMatchLocalPart);
         for (int i = 0; i < 2; ++i) {
-          skip_ws();
-          if (cur() != '{') {
-            if (i == 0) return curly_start();
-            return bad("missing 2nd string in {} after \"" + name + "\"");
-          }
-          ++p_;
-          c.args.push_back(parse_seq(true, i == 0 || rhs_dollar));
-          if (failed()) {
-            c.partial = true;
+          if (!seq_arg(i == 0 || rhs_dollar, i == 0 ? missing_open : "missing 2nd string in {} after \"" + name + "\""))
             return c;
-          }
-          if (cur() != '}') return curly_end();
-          ++p_;
         }
         if (c.type == CondType::kMatch && c.args[1].literal) c.regex = text::Regex::compile(c.args[1].text);
         return c;
@@ -1295,6 +1186,22 @@ class Parser {
 };
 
 }  // namespace
+
+std::string check_variable_error_message(std::string msg, std::string_view name) {
+  if (name.substr(0, 4) == "acl_") {
+    char c4 = name.size() > 4 ? name[4] : '\0';
+    char c5 = name.size() > 5 ? name[5] : '\0';
+    msg += " (";
+    if (c4 == 'c' || c4 == 'm') {
+      msg += is_alpha(c5) ? "6th character of a user-defined ACL variable must be a digit or underscore"
+                          : "strict_acl_vars is set";
+    } else {
+      msg += "user-defined ACL variables must start acl_c or acl_m";
+    }
+    msg += ")";
+  }
+  return msg;
+}
 }  // namespace detail
 
 Expansion::Expansion() {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/base/result.hpp"
@@ -104,6 +105,10 @@ struct Cond {
   Node def;                // def: the variable or header node
   std::optional<Result<text::Regex>> regex;
 };
+
+// Exim's check_variable_error_message: `msg` for an unknown variable `name`,
+// with the reason an acl_ name was refused (parser.cpp).
+std::string check_variable_error_message(std::string msg, std::string_view name);
 
 }  // namespace tern::expand::detail
 

@@ -70,6 +70,27 @@ bool valid_name(const char* name) {
   return true;
 }
 
+// The steps every add_* entry starts with: the caller's context, allowed to
+// register; `in` copied into `d` (its size reaching `required_end`); a
+// definition with a name, that name valid. The context, or null when the
+// call was refused (the entry then returns TERN_ERROR).
+template <class Def>
+ModuleCtx* begin_add(tern_ctx* raw, const Def* in, Def& d, std::string_view what, size_t required_end) {
+  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
+  if (!may_register(ctx, what)) return nullptr;
+  if (!copy_def(in, d, required_end)) {
+    malformed(ctx, what, "", "size too small");
+    return nullptr;
+  }
+  if constexpr (requires { d.name; }) {
+    if (!valid_name(d.name)) {
+      malformed(ctx, what, text_of(d.name), "bad name");
+      return nullptr;
+    }
+  }
+  return ctx;
+}
+
 tern_status claim(ModuleCtx* ctx, Kind kind, const char* name) {
   Status st = ctx->registrations->claim(kind, name, ctx->module);
   return st ? TERN_OK : refuse(ctx, st.error().message);
@@ -99,12 +120,10 @@ void host_buf_append(tern_buf* buf, tern_str s) {
 // ---- registration
 
 tern_status add_option(tern_ctx* raw, const tern_option_def* in) {
-  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "option";
-  if (!may_register(ctx, what)) return TERN_ERROR;
   tern_option_def d;
-  if (!copy_def(in, d, TERN_FIELD_END(tern_option_def, scopes))) return malformed(ctx, what, "", "size too small");
-  if (!valid_name(d.name)) return malformed(ctx, what, text_of(d.name), "bad name");
+  ModuleCtx* ctx = begin_add(raw, in, d, what, TERN_FIELD_END(tern_option_def, scopes));
+  if (ctx == nullptr) return TERN_ERROR;
   if (d.type < TERN_OPT_BOOL || d.type > TERN_OPT_GID) return malformed(ctx, what, d.name, "unknown type");
   if (d.scopes == 0 || (d.scopes & ~7u)) return malformed(ctx, what, d.name, "bad scopes");
   ModuleOption o;
@@ -119,13 +138,10 @@ tern_status add_option(tern_ctx* raw, const tern_option_def* in) {
 }
 
 tern_status add_acl_condition(tern_ctx* raw, const tern_acl_condition_def* in) {
-  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "ACL condition";
-  if (!may_register(ctx, what)) return TERN_ERROR;
   tern_acl_condition_def d;
-  if (!copy_def(in, d, TERN_FIELD_END(tern_acl_condition_def, check)))
-    return malformed(ctx, what, "", "size too small");
-  if (!valid_name(d.name)) return malformed(ctx, what, text_of(d.name), "bad name");
+  ModuleCtx* ctx = begin_add(raw, in, d, what, TERN_FIELD_END(tern_acl_condition_def, check));
+  if (ctx == nullptr) return TERN_ERROR;
   if (d.check == nullptr) return malformed(ctx, what, d.name, "no check function");
   if (tern_status st = claim(ctx, Kind::kAclCondition, d.name); st != TERN_OK) return st;
   ctx->registrations->acl.add({d.name, ctx->module, d.where ? d.where : static_cast<uint32_t>(TERN_ACL_ALL), d.flags, d.timeout_ms, ctx,
@@ -134,12 +150,10 @@ tern_status add_acl_condition(tern_ctx* raw, const tern_acl_condition_def* in) {
 }
 
 tern_status add_operator(tern_ctx* raw, const tern_operator_def* in) {
-  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "expansion operator";
-  if (!may_register(ctx, what)) return TERN_ERROR;
   tern_operator_def d;
-  if (!copy_def(in, d, TERN_FIELD_END(tern_operator_def, apply))) return malformed(ctx, what, "", "size too small");
-  if (!valid_name(d.name)) return malformed(ctx, what, text_of(d.name), "bad name");
+  ModuleCtx* ctx = begin_add(raw, in, d, what, TERN_FIELD_END(tern_operator_def, apply));
+  if (ctx == nullptr) return TERN_ERROR;
   if (d.apply == nullptr) return malformed(ctx, what, d.name, "no apply function");
   if (tern_status st = claim(ctx, Kind::kOperator, d.name); st != TERN_OK) return st;
   ctx->registrations->operators.push_back({d.name, ctx->module, d.flags, d.timeout_ms, ctx, d.apply, d.user});
@@ -147,12 +161,10 @@ tern_status add_operator(tern_ctx* raw, const tern_operator_def* in) {
 }
 
 tern_status add_item(tern_ctx* raw, const tern_item_def* in) {
-  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "expansion item";
-  if (!may_register(ctx, what)) return TERN_ERROR;
   tern_item_def d;
-  if (!copy_def(in, d, TERN_FIELD_END(tern_item_def, apply))) return malformed(ctx, what, "", "size too small");
-  if (!valid_name(d.name)) return malformed(ctx, what, text_of(d.name), "bad name");
+  ModuleCtx* ctx = begin_add(raw, in, d, what, TERN_FIELD_END(tern_item_def, apply));
+  if (ctx == nullptr) return TERN_ERROR;
   if (d.apply == nullptr) return malformed(ctx, what, d.name, "no apply function");
   if (d.min_args < 1 || d.max_args > 9 || d.min_args > d.max_args)
     return malformed(ctx, what, d.name, "arguments must be 1 to 9, min_args <= max_args");
@@ -163,12 +175,10 @@ tern_status add_item(tern_ctx* raw, const tern_item_def* in) {
 }
 
 tern_status add_lookup(tern_ctx* raw, const tern_lookup_def* in) {
-  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "lookup type";
-  if (!may_register(ctx, what)) return TERN_ERROR;
   tern_lookup_def d;
-  if (!copy_def(in, d, TERN_FIELD_END(tern_lookup_def, find))) return malformed(ctx, what, "", "size too small");
-  if (!valid_name(d.name)) return malformed(ctx, what, text_of(d.name), "bad name");
+  ModuleCtx* ctx = begin_add(raw, in, d, what, TERN_FIELD_END(tern_lookup_def, find));
+  if (ctx == nullptr) return TERN_ERROR;
   for (const char* p = d.name; *p; ++p)
     if (!isalnum(static_cast<unsigned char>(*p)))  // ${quote_<name>_<options>:...}
       return malformed(ctx, what, d.name, "a lookup type's name is letters and digits");
@@ -184,12 +194,10 @@ tern_status add_lookup(tern_ctx* raw, const tern_lookup_def* in) {
 }
 
 tern_status add_variable(tern_ctx* raw, const tern_variable_def* in) {
-  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "variable";
-  if (!may_register(ctx, what)) return TERN_ERROR;
   tern_variable_def d;
-  if (!copy_def(in, d, TERN_FIELD_END(tern_variable_def, get))) return malformed(ctx, what, "", "size too small");
-  if (!valid_name(d.name)) return malformed(ctx, what, text_of(d.name), "bad name");
+  ModuleCtx* ctx = begin_add(raw, in, d, what, TERN_FIELD_END(tern_variable_def, get));
+  if (ctx == nullptr) return TERN_ERROR;
   if (d.get == nullptr) return malformed(ctx, what, d.name, "no get function");
   if (tern_status st = claim(ctx, Kind::kVariable, d.name); st != TERN_OK) return st;
   ctx->registrations->variables.push_back({d.name, ctx->module, ctx, d.get, d.user});
@@ -197,12 +205,10 @@ tern_status add_variable(tern_ctx* raw, const tern_variable_def* in) {
 }
 
 tern_status add_event_listener(tern_ctx* raw, const tern_event_listener_def* in) {
-  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "event listener";
-  if (!may_register(ctx, what)) return TERN_ERROR;
   tern_event_listener_def d;
-  if (!copy_def(in, d, TERN_FIELD_END(tern_event_listener_def, on_event)))
-    return malformed(ctx, what, "", "size too small");
+  ModuleCtx* ctx = begin_add(raw, in, d, what, TERN_FIELD_END(tern_event_listener_def, on_event));
+  if (ctx == nullptr) return TERN_ERROR;
   if (d.on_event == nullptr) return malformed(ctx, what, "", "no on_event function");
   EventListener l;
   l.module = ctx->module;
@@ -223,11 +229,10 @@ tern_status add_event_listener(tern_ctx* raw, const tern_event_listener_def* in)
 }
 
 tern_status add_hook(tern_ctx* raw, const tern_hook_def* in) {
-  ModuleCtx* ctx = raw ? ctx_of(raw) : nullptr;
   constexpr std::string_view what = "hook";
-  if (!may_register(ctx, what)) return TERN_ERROR;
   tern_hook_def d;
-  if (!copy_def(in, d, TERN_FIELD_END(tern_hook_def, run))) return malformed(ctx, what, "", "size too small");
+  ModuleCtx* ctx = begin_add(raw, in, d, what, TERN_FIELD_END(tern_hook_def, run));
+  if (ctx == nullptr) return TERN_ERROR;
   if (!HookRegistry::valid_point(d.point)) return malformed(ctx, what, "", "unknown hook point");
   if (d.run == nullptr) return malformed(ctx, what, "", "no run function");
   ctx->registrations->hooks.add(d.point, {ctx->module, ctx->order, d.priority, d.flags, d.timeout_ms, ctx, d.run, d.user});
