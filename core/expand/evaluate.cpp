@@ -57,30 +57,9 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-// string_printing2(s, SP_TAB): non-printing characters escaped, tab kept.
-std::string printing(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\t' || (c >= 0x20 && c < 0x7f) || c >= 0x80) {
-      out += static_cast<char>(c);
-      continue;
-    }
-    out += '\\';
-    switch (c) {
-      case '\n': out += 'n'; break;
-      case '\r': out += 'r'; break;
-      case '\b': out += 'b'; break;
-      case '\f': out += 'f'; break;
-      case '\v': out += 'v'; break;
-      default: {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "%03o", c);
-        out += buf;
-      }
-    }
-  }
-  return out;
-}
+// string_printing2(s, SP_TAB): non-printing characters escaped, tab and
+// top-bit bytes kept.
+std::string printing(std::string_view s) { return text::string_printing(s, true); }
 
 // string_dequote: a double-quoted string with escapes, or a word.
 std::string dequote(std::string_view s, size_t& i) {

@@ -24,16 +24,6 @@ extern char** environ;
 namespace tern::cli {
 namespace {
 
-lookup::ListKind to_lookup_kind(config::ListKind k) {
-  switch (k) {
-    case config::ListKind::kDomain: return lookup::ListKind::kDomain;
-    case config::ListKind::kHost: return lookup::ListKind::kHost;
-    case config::ListKind::kAddress: return lookup::ListKind::kAddress;
-    case config::ListKind::kLocalPart: return lookup::ListKind::kLocalPart;
-  }
-  return lookup::ListKind::kString;
-}
-
 config::ListKind to_config_kind(lookup::ListKind k) {
   switch (k) {
     case lookup::ListKind::kHost: return config::ListKind::kHost;
@@ -143,19 +133,11 @@ Status Runtime::make_context(module_host::UnloadedNames unloaded) {
   context_.searcher = searcher_.get();
   context_.extensions = extensions_.get();
   context_.primary_hostname = primary;
+  // The evaluator asks by kind (listnamed without a kind tries each).
   context_.named_list = [this](lookup::ListKind kind, std::string_view name) -> const std::string* {
-    const config::NamedList* l = nullptr;
-    if (kind == lookup::ListKind::kString) {
-      // listnamed without a type: the first list of any kind with that name.
-      for (const auto& nl : config_.named_lists) {
-        if (nl.name == name) { l = &nl; break; }
-      }
-    } else {
-      l = config_.find_list(to_config_kind(kind), name);
-    }
+    const config::NamedList* l = config_.find_list(to_config_kind(kind), name);
     return l ? &l->value : nullptr;
   };
-  (void)to_lookup_kind;
   make_environment();
   context_.getenv = [this](std::string_view name) -> std::optional<std::string> {
     auto it = environment_.find(std::string(name));

@@ -567,11 +567,11 @@ Result<bool> crypteq(std::string_view plain, std::string_view stored) {
   return salt.size() >= 2 && coded == salt;
 }
 
-std::string string_printing(std::string_view s) {
+std::string string_printing(std::string_view s, bool keep_top_bit) {
   std::string out;
   char buf[8];
   for (unsigned char ch : s) {
-    if (std::isprint(ch) || ch == '\t') {
+    if (std::isprint(ch) || ch == '\t' || (keep_top_bit && ch >= 0x80)) {
       out += static_cast<char>(ch);
       continue;
     }

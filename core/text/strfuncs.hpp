@@ -78,6 +78,7 @@ std::optional<std::string> base64_decode(std::string_view code);
 // Exim's string_printing(): non-printing bytes (top-bit ones included) as C
 // escapes (\n, \r, \b, \v, \f, else \ooo octal); tab passes in 4.96. Used
 // by ${escape} and by error messages that quote their input.
-std::string string_printing(std::string_view s);
+// keep_top_bit: bytes >= 0x80 pass unchanged (Exim's string_printing2 with SP_TAB).
+std::string string_printing(std::string_view s, bool keep_top_bit = false);
 
 }  // namespace tern::text
