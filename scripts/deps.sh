@@ -18,6 +18,11 @@ packages=(
   libidn2-dev libidn-dev
   # the ABI guard (tests/abi: abidw, abidiff)
   abigail-tools
+  # real servers the integration tests start on loopback, and real clients
+  redis-server redis-tools postgresql mariadb-server haproxy
+  nsd unbound ldnsutils spamd spamc openssl swaks
+  # ip netns (a test's own resolver), procps (ps/pgrep in tests)
+  iproute2 procps
 )
 
 missing=()
@@ -32,5 +37,15 @@ echo "deps.sh: installing ${missing[*]}" >&2
 sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 export DEBIAN_FRONTEND=noninteractive
+# The servers are for tests, which start their own on loopback: keep the
+# packages from starting system-wide instances (policy-rc.d answers 101).
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+  "${sudo_cmd[@]}" chmod 755 "$policy"
+  own_policy=1
+fi
+trap '[ "$own_policy" = 1 ] && "${sudo_cmd[@]}" rm -f "$policy"' EXIT
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
