@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
@@ -495,6 +496,8 @@ class Evaluator final : public OperatorEnv {
       return Error::failed("unknown lookup type \"" + std::string(type) + "\"");
     }
     auto q = t->quote(s, opts);
+    if (!q && t->has_quote())
+      return Error::failed("\"" + std::string(opts) + "\" unrecognized after \"${quote_" + std::string(type) + "\"");
     return q ? *q : std::string(s);
   }
   std::time_t now() override { return std::chrono::system_clock::to_time_t(clock()); }
@@ -1106,6 +1109,8 @@ Status Evaluator::lookup_find(const Node& n, bool skip) {
                          "\", which is not a single-key lookup type");
   auto file = value_of(n.args[has_key ? 1 : 0], skip);
   if (!file) return file.take_error();
+  // Exim skips leading white space of a query (also in its DEFER text).
+  if (!has_key) file->erase(0, std::find_if_not(file->begin(), file->end(), is_space) - file->begin());
   if (skip) {
     ctx_.value.reset();
   } else {
@@ -1589,20 +1594,8 @@ Status Evaluator::prvscheck_item(const Node& n, std::string& out, bool skip) {
 }
 
 Result<bool> Evaluator::match_cond(const Cond& c, const std::string& a, const std::string& b) {
-  lookup::MatchEnv env;
-  env.searcher = ctx_.searcher;
-  env.registry = ctx_.registry;
-  env.named_list = [this](lookup::ListKind k, std::string_view name) -> const std::string* {
-    return ctx_.named_list ? ctx_.named_list(k, name) : nullptr;
-  };
   bool expand_failed = false;
-  env.expand = [this, &expand_failed](std::string_view s) {
-    auto r = expand(s);
-    if (!r) expand_failed = true;
-    return r;
-  };
-  env.primary_hostname = ctx_.primary_hostname;
-  env.interface_addresses = ctx_.interface_addresses;
+  lookup::MatchEnv env = match_env(ctx_, &expand_failed);
   Result<lookup::MatchResult> r = lookup::MatchResult{};
   switch (c.type) {
     case CondType::kMatchAddress: r = lookup::match_list(a, b, lookup::ListKind::kAddress, env, true); break;
@@ -1980,13 +1973,33 @@ Result<bool> check_condition(const Expansion& e, Context& ctx) {
 Result<bool> check_acl_condition(const Expansion& e, Context& ctx) {
   auto r = evaluate(e, ctx);
   if (!r) return r.take_error();
-  const std::string& s = *r;
+  return acl_condition_value(*r);
+}
+
+Result<bool> acl_condition_value(std::string_view s) {
   // acl.c: all digits (or empty) is a number; otherwise yes/true, no/false.
   std::string_view digits = !s.empty() && s[0] == '-' ? std::string_view(s).substr(1) : std::string_view(s);
-  if (digits.find_first_not_of("0123456789") == std::string_view::npos) return std::atoi(s.c_str()) != 0;
+  if (digits.find_first_not_of("0123456789") == std::string_view::npos) return std::atoi(std::string(s).c_str()) != 0;
   if (detail::strcmpic(s, "no") == 0 || detail::strcmpic(s, "false") == 0) return false;
   if (detail::strcmpic(s, "yes") == 0 || detail::strcmpic(s, "true") == 0) return true;
-  return Error::defer("invalid \"condition\" value \"" + s + "\"");
+  return Error::defer("invalid \"condition\" value \"" + std::string(s) + "\"");
+}
+
+lookup::MatchEnv match_env(Context& ctx, bool* expand_failed) {
+  lookup::MatchEnv env;
+  env.searcher = ctx.searcher;
+  env.registry = ctx.registry;
+  env.named_list = [&ctx](lookup::ListKind k, std::string_view name) -> const std::string* {
+    return ctx.named_list ? ctx.named_list(k, name) : nullptr;
+  };
+  env.expand = [&ctx, expand_failed](std::string_view s) {
+    auto r = expand(s, ctx);
+    if (!r && expand_failed) *expand_failed = true;
+    return r;
+  };
+  env.primary_hostname = ctx.primary_hostname;
+  env.interface_addresses = ctx.interface_addresses;
+  return env;
 }
 
 }  // namespace tern::expand

@@ -170,6 +170,13 @@ Result<bool> check_condition(const Expansion& e, Context& ctx);
 // is false), "yes"/"true" and "no"/"false" in any case; anything else is a
 // kDefer error `invalid "condition" value "..."`.
 Result<bool> check_acl_condition(const Expansion& e, Context& ctx);
+// The same rules for a value already expanded (the ACL engine traces it).
+Result<bool> acl_condition_value(std::string_view s);
+
+// The list-matching surroundings of `ctx`: its searcher, registry, named
+// lists, primary host name and interfaces; named lists are expanded in
+// `ctx`. When `expand_failed` is given it is set if such an expansion fails.
+lookup::MatchEnv match_env(Context& ctx, bool* expand_failed = nullptr);
 
 // The Exim names of all expansion variables known to this build (sorted).
 std::vector<std::string_view> variable_names();

@@ -113,6 +113,13 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
       auto v = next_value();
       if (!v) return v.take_error();
       cl.args.push_back(*v);
+    } else if (arg == "--tern-smtp-worker") {
+      // Internal: the daemon master execs its workers with this and the
+      // descriptor of their control socket.
+      if (auto s = set_mode(Mode::kSmtpWorker, arg); !s) return s.take_error();
+      auto v = next_value();
+      if (!v) return v.take_error();
+      cl.args.push_back(*v);
     } else if (arg.starts_with("-q")) {
       if (auto s = set_mode(Mode::kQueueRun, "-q"); !s) return s.take_error();
       cl.args.emplace_back(arg.substr(2));

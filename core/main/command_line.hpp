@@ -26,6 +26,7 @@ enum class Mode {
   kListQueue,     // -bp / -bpc / -bpu
   kQueueRun,      // -q...
   kMessageAction, // -M / -Mrm / -Mf / -Mt
+  kSmtpWorker,    // --tern-smtp-worker FD: a daemon's SMTP worker (started by the master only)
 };
 
 struct CommandLine {

@@ -7,8 +7,13 @@
 #include <vector>
 
 #include "core/main/modes.hpp"
+#include "core/server/modes.hpp"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  return tern::cli::run(args);
+  using tern::cli::Mode;
+  return tern::cli::run(args, {{Mode::kDaemon, tern::server::run_daemon},
+                               {Mode::kSmtpWorker, tern::server::run_worker},
+                               {Mode::kSmtpStdin, tern::server::run_smtp_stdin},
+                               {Mode::kFakeSession, tern::server::run_fake_session}});
 }

@@ -137,10 +137,11 @@ int run_version(Runtime& rt) {
 
 }  // namespace
 
-int run(const std::vector<std::string>& argv) {
+int run(const std::vector<std::string>& argv, const std::map<Mode, ModeRunner>& more) {
   auto parsed = parse_command_line(argv);
   if (!parsed) return fail(parsed.error().message);
   const CommandLine& cl = *parsed;
+  if (auto it = more.find(cl.mode); it != more.end()) return it->second(cl);
 
   switch (cl.mode) {
     case Mode::kVersion:
@@ -150,7 +151,7 @@ int run(const std::vector<std::string>& argv) {
     case Mode::kNone:
       return fail("no mode given: try -bV, -be or -bP (the sendmail interface is not in this build yet)");
     default:
-      return fail(cl.mode_flag + ": not in this build yet (only -bV, -be and -bP are)");
+      return fail(cl.mode_flag + ": not in this build yet (only -bV, -be, -bP, -bd, -bs and -bh are)");
   }
 
   auto rt = Runtime::load(cl);

@@ -63,16 +63,21 @@ std::string self_path() {
 
 }  // namespace
 
+config::LoadRequest load_request(const CommandLine& cl, const config::OptionRegistry& registry) {
+  config::LoadRequest req;
+  req.path = cl.config_file.empty() ? kDefaultConfigFile : cl.config_file;
+  req.defines = cl.macros;
+  req.registry = &registry;
+  req.builtin_macros.assign(std::begin(kFeatureMacros), std::end(kFeatureMacros));
+  return req;
+}
+
 Result<std::unique_ptr<Runtime>> Runtime::load(const CommandLine& cl) {
   std::unique_ptr<Runtime> rt(new Runtime());
   if (auto s = config::register_exim_options(rt->options_); !s) return s.take_error();
   if (auto s = module_host::register_module_options(rt->options_); !s) return s.take_error();
 
-  config::LoadRequest req;
-  req.path = cl.config_file.empty() ? kDefaultConfigFile : cl.config_file;
-  req.defines = cl.macros;
-  req.registry = &rt->options_;
-  req.builtin_macros.assign(std::begin(kFeatureMacros), std::end(kFeatureMacros));
+  config::LoadRequest req = load_request(cl, rt->options_);
   auto modules = module_host::setup_modules(req, rt->options_);
   if (!modules) return modules.take_error();
   rt->generation_ = modules->generation;

@@ -28,6 +28,10 @@ namespace tern::cli {
 // Where tern looks for its configuration when -C is not given.
 inline constexpr const char* kDefaultConfigFile = "/etc/tern/tern.conf";
 
+// What config::load() needs for the configuration the command line names
+// (-C or the default, -D macros, the build's feature macros).
+config::LoadRequest load_request(const CommandLine& cl, const config::OptionRegistry& registry);
+
 class Runtime {
  public:
   // Load the configuration the command line names. Errors are one line,
@@ -37,6 +41,11 @@ class Runtime {
   const config::Config& config() const { return config_; }
   const module_host::Generation& modules() const { return *generation_; }
   expand::Context& context() { return context_; }
+  // The configuration's own variables ($primary_hostname, ...), which
+  // sessions layer theirs over, and the lookup types (each session has its
+  // own Searcher over them).
+  const expand::VariableSource& config_variables() const { return variables_; }
+  lookup::Registry& lookup_registry() { return *lookups_; }
   // Substitute the configuration's macros into `line` (-be input lines).
   std::string substitute_macros(std::string_view line) const;
   // Define a macro from a `NAME = value` line; false when `line` is not one.

@@ -51,6 +51,8 @@ class MessageReader {
   // BDAT LAST: after its bytes, completes a last line without a newline.
   void finish();
   bool done() const { return done_; }
+  // The header section is complete: output() past stats().header_size is body.
+  bool in_body() const { return phase_ == Phase::kBody; }
 
   // The stored form produced so far; take() hands it over and clears it.
   std::string take() { return std::exchange(out_, std::string()); }

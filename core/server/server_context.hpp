@@ -1,0 +1,70 @@
+// core/server/server_context.hpp: what every SMTP session of a process shares.
+//
+// One per worker (or per -bs / -bh process): the loaded configuration and
+// modules (cli::Runtime), the main options a session reads on every
+// command (parsed once here), the spool with its group-commit thread, the
+// message id generator, the logs, and the io_context the sessions run on.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/base/result.hpp"
+#include "core/expand/expand.hpp"
+#include "core/main/runtime.hpp"
+#include "core/server/server_log.hpp"
+#include "core/spool/committer.hpp"
+#include "core/spool/message_id.hpp"
+#include "core/spool/spool.hpp"
+
+namespace tern::server {
+
+// Main options of the SMTP side, read once per configuration.
+struct ServerSettings {
+  int64_t message_size_limit = 50 * 1024 * 1024;  // expanded once; 0: none
+  int recipients_max = 50000;
+  bool recipients_max_reject = false;
+  std::chrono::seconds receive_timeout{300};  // smtp_receive_timeout
+  bool enforce_sync = true;                   // smtp_enforce_sync
+  bool accept_8bitmime = true;
+  bool queue_only = false;
+  int max_unknown_commands = 3;
+  int max_synprot_errors = 3;
+  int max_nonmail = 10;
+  std::string primary_hostname;
+  std::string qualify_domain, qualify_recipient;
+  // Host lists, matched against each client (unexpanded text).
+  std::string pipelining_advertise_hosts, chunking_advertise_hosts, tls_advertise_hosts,
+      smtputf8_advertise_hosts, dsn_advertise_hosts, pipelining_connect_advertise_hosts,
+      helo_accept_junk_hosts, helo_verify_hosts, sender_unqualified_hosts,
+      recipient_unqualified_hosts, smtp_accept_max_nonmail_hosts;
+  std::string helo_allow_chars;
+  bool tls_available = false;  // a server certificate is configured
+  bool prdr_enable = false;
+  expand::Expansion smtp_banner, received_header_text;
+  std::string acl_connect, acl_helo, acl_mail, acl_rcpt, acl_predata, acl_data, acl_quit,
+      acl_notquit, acl_vrfy, acl_expn, acl_etrn, acl_starttls;
+
+  static Result<ServerSettings> from(cli::Runtime& rt);
+};
+
+class ServerContext {
+ public:
+  ServerContext(cli::Runtime& runtime, boost::asio::io_context& io, ServerLog& log,
+                ServerSettings settings);
+
+  cli::Runtime& runtime;
+  boost::asio::io_context& io;
+  ServerLog& log;
+  const ServerSettings settings;
+  spool::Spool spool;
+  spool::Committer committer;
+  spool::IdGenerator ids;
+};
+
+}  // namespace tern::server

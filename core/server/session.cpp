@@ -1,0 +1,872 @@
+// core/server/session.cpp: the SMTP conversation (see session.hpp).
+//
+// Reply texts and log wording are Exim 4.96's (checked with the reference
+// Exim's -bs and -bh sessions); where this file decides something Exim
+// decides elsewhere, the comment says which Exim function it follows.
+#include "core/server/session.hpp"
+
+#include <sys/time.h>
+
+#include <utility>  // before Boost 1.74's awaitable.hpp, which needs std::exchange
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <cstring>
+
+#include "core/lookup/match.hpp"
+#include "core/smtp/input.hpp"
+#include "core/text/strfuncs.hpp"
+
+namespace tern::server {
+
+namespace {
+
+constexpr size_t kReadChunk = 16384;
+
+std::string now_tod_full() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S %z", &tm);
+  return buf;
+}
+
+// The message's header section (stored form, LF line ends) cut into headers,
+// each with its continuation lines. A line that is not a header (no colon
+// before white space) cannot occur: the reader ends the section there.
+std::vector<std::string> split_headers(std::string_view section) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < section.size()) {
+    size_t eol = section.find('\n', pos);
+    size_t end = eol == std::string_view::npos ? section.size() : eol + 1;
+    std::string_view line = section.substr(pos, end - pos);
+    pos = end;
+    if (line == "\n") break;  // the blank line between headers and body
+    if ((line[0] == ' ' || line[0] == '\t') && !out.empty())
+      out.back() += line;
+    else
+      out.emplace_back(line);
+    if (out.back().back() != '\n') out.back() += '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Session::Message {
+  smtp::MailCommand mail;
+  std::vector<spool::Recipient> recipients;
+  bool discard = false;  // an ACL said discard: answer as if accepted, keep nothing
+  std::vector<std::string> acl_headers;
+  bool freeze = false, queue_only = false;
+
+  // Set once DATA or the first BDAT starts the content.
+  std::string id;
+  std::optional<spool::IncomingMessage> incoming;
+  std::optional<smtp::MessageReader> reader;
+  std::string header_section;  // the stored form up to the body
+  bool in_body = false;
+  bool write_failed = false;
+  uint64_t bdat_total = 0;
+  std::vector<std::string> headers;
+  struct timeval received{};
+};
+
+Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer peer)
+    : server_(server),
+      settings_(server.settings),
+      stream_(std::move(stream)),
+      peer_(std::move(peer)),
+      vars_(&server.runtime.config_variables()),
+      searcher_(std::make_unique<lookup::Searcher>(server.runtime.lookup_registry())),
+      ctx_(server.runtime.context()),
+      state_(smtp::SessionLimits{settings_.max_unknown_commands, settings_.max_synprot_errors,
+                                 settings_.max_nonmail, true, false}),
+      timer_(server.io) {
+  ctx_.variables = &vars_;
+  ctx_.searcher = searcher_.get();
+  if (!peer_.address.empty()) {
+    set_var("sender_host_address", peer_.address);
+    set_var("sender_host_port", std::to_string(peer_.port));
+    set_var("received_ip_address", peer_.local_address);
+    set_var("received_port", std::to_string(peer_.local_port));
+    set_var("interface_address", peer_.local_address);
+    set_var("interface_port", std::to_string(peer_.local_port));
+    set_var("sender_fullhost", "[" + peer_.address + "]");
+    set_var("sender_rcvhost", "[" + peer_.address + "]");
+    // A remote client is nobody local: the caller's identity does not apply.
+    set_var("sender_address", "");
+    set_var("authenticated_id", "");
+    set_var("authenticated_sender", "");
+    set_var("sender_ident", "");
+  } else {
+    set_var("sender_ident", peer_.login);
+  }
+  set_var("received_protocol", peer_.address.empty() ? "local-smtp" : "smtp");
+  state_ = smtp::SessionState(smtp::SessionLimits{
+      settings_.max_unknown_commands, settings_.max_synprot_errors, settings_.max_nonmail,
+      peer_.address.empty() ? true : host_in(settings_.smtp_accept_max_nonmail_hosts),
+      !peer_.address.empty() && host_in(settings_.helo_verify_hosts)});
+}
+
+Session::~Session() = default;
+
+// ---- I/O ----
+
+void Session::send(const smtp::Reply& r) { out_ += smtp::format(r); }
+
+void Session::consume(size_t n) {
+  in_pos_ += n;
+  if (in_pos_ == in_.size()) {
+    in_.clear();
+    in_pos_ = 0;
+  }
+}
+
+bool Session::input_pending() { return in_pos_ < in_.size() || stream_->available() > 0; }
+
+boost::asio::awaitable<bool> Session::flush() {
+  if (closed_) co_return false;
+  if (out_.empty()) co_return true;
+  error_code ec;
+  co_await stream_->write_all(out_, ec);
+  out_.clear();
+  if (ec) closed_ = true;
+  co_return !ec;
+}
+
+boost::asio::awaitable<bool> Session::fill() {
+  if (!co_await flush()) co_return false;
+  if (in_pos_ > 0) {
+    in_.erase(0, in_pos_);
+    in_pos_ = 0;
+  }
+  timed_out_ = false;
+  timer_.expires_after(settings_.receive_timeout);
+  timer_.async_wait([this](const error_code& ec) {
+    if (ec) return;  // cancelled: the read finished first
+    timed_out_ = true;
+    stream_->cancel();
+  });
+  // One buffer for all sessions of the thread (see SocketStream::read_some).
+  static thread_local char buf[kReadChunk];
+  error_code ec;
+  size_t n = co_await stream_->read_some(std::span<char>(buf, sizeof buf), ec);
+  timer_.cancel();
+  if (ec || n == 0) co_return false;
+  in_.append(buf, n);
+  co_return true;
+}
+
+// ---- facts and policy ----
+
+bool Session::host_in(const std::string& list) {
+  if (list.empty()) return false;
+  if (peer_.address.empty()) return false;  // a local caller is no host
+  lookup::MatchEnv env = expand::match_env(ctx_);
+  auto r = lookup::match_list(peer_.address, list, lookup::ListKind::kHost, env, false,
+                              vars_.get("sender_host_name") ? *vars_.get("sender_host_name") : "");
+  return r && r->matched();
+}
+
+std::string Session::host_for_log() const {
+  if (peer_.address.empty()) return "U=" + peer_.login;
+  std::string s = "H=";
+  if (!helo_name_.empty()) s += "(" + helo_name_ + ") ";
+  s += "[" + peer_.address + "]";
+  return s;
+}
+
+AclDecision Session::acl(AclWhere where, const std::string& name) { return gate_.check(where, name, ctx_); }
+
+// Sends the reply of a refusing ACL; true when the connection must close.
+bool Session::send_acl_failure(const AclDecision& d) {
+  send(d.reply);
+  return d.verdict == AclDecision::Verdict::kDrop;
+}
+
+// ---- the conversation ----
+
+boost::asio::awaitable<void> Session::run() {
+  if (co_await banner()) {
+    for (;;) {
+      auto cl = smtp::next_command_line(buffered());
+      if (!cl) {
+        if (co_await fill()) continue;
+        if (timed_out_) {
+          send(smtp::Reply::make(421, settings_.primary_hostname +
+                                          " SMTP incoming data timeout - closing connection."));
+          server_.log.main("SMTP command timeout on connection from " + host_for_log().substr(2));
+        } else if (!closed_) {
+          server_.log.main("unexpected disconnection while reading SMTP command from " +
+                           host_for_log().substr(2));
+        }
+        break;
+      }
+      std::string line(cl->text);
+      const bool overlong = cl->overlong;
+      consume(cl->consumed);
+      smtp::Command c = smtp::identify(line, overlong);
+      set_var("smtp_command", std::string(c.line));
+      set_var("smtp_command_argument", std::string(c.argument));
+
+      if (state_.chunking_active()) {
+        smtp::Outcome o = state_.in_chunking(c);
+        if (!o.proceed) {
+          if (o.reply) send(*o.reply);
+          if (o.drop) break;
+          continue;
+        }
+      }
+      const bool pipelining = state_.pipelining_advertised();
+      if (sync_checks() && smtp::sync_violation(c, pipelining, input_pending(), true)) {
+        send(smtp::replies::sync_error());
+        server_.log.reject("SMTP protocol synchronization error (" +
+                           std::string(pipelining ? "input sent without waiting for reply"
+                                                  : "next input sent too soon: pipelining was not advertised") +
+                           "): rejected \"" + text::string_printing(c.line, false) + "\" " + host_for_log() +
+                           " next input=\"" + text::string_printing(buffered(), false) + "\"");
+        break;
+      }
+      smtp::Outcome o = state_.on_command(c);
+      if (!o.proceed) {
+        if (o.reply) send(*o.reply);
+        if (o.drop) {
+          const bool unknown = c.verb == smtp::Verb::kUnknown;
+          server_.log.reject("SMTP call from " + host_for_log().substr(2) + " dropped: too many " +
+                             (unknown ? "unrecognized commands (last was \""
+                                      : "syntax or protocol errors (last command was \"") +
+                             text::string_printing(line, false) + "\")");
+          break;
+        }
+        continue;
+      }
+
+      bool keep = true;
+      switch (c.verb) {
+        case smtp::Verb::kHelo:
+        case smtp::Verb::kEhlo: on_helo(c); break;
+        case smtp::Verb::kMail: on_mail(c); break;
+        case smtp::Verb::kRcpt: on_rcpt(c); break;
+        case smtp::Verb::kData: keep = co_await on_data(c); break;
+        case smtp::Verb::kBdat: keep = co_await on_bdat(c); break;
+        case smtp::Verb::kRset:
+          reset_transaction();
+          state_.rset();
+          send(smtp::replies::reset_ok());
+          break;
+        case smtp::Verb::kNoop: send(smtp::replies::ok()); break;
+        case smtp::Verb::kQuit: on_quit(); break;
+        case smtp::Verb::kVrfy:
+        case smtp::Verb::kExpn: on_vrfy_expn(c); break;
+        case smtp::Verb::kEtrn: on_etrn(c); break;
+        case smtp::Verb::kHelp:
+          send(smtp::help_reply(false, !settings_.acl_etrn.empty(), !settings_.acl_expn.empty(),
+                                !settings_.acl_vrfy.empty()));
+          break;
+        case smtp::Verb::kStarttls:
+          // Not advertised without a certificate; Exim counts it as a protocol error.
+          if (smtp::Outcome e = state_.synprot_error(
+                  smtp::Reply::make(503, "STARTTLS command used when not advertised"));
+              e.reply) {
+            send(*e.reply);
+            keep = !e.drop;
+          }
+          break;
+        case smtp::Verb::kAuth:
+          if (smtp::Outcome e = state_.synprot_error(smtp::replies::auth_not_advertised()); e.reply) {
+            send(*e.reply);
+            keep = !e.drop;
+          }
+          break;
+        default: break;
+      }
+      if (!keep || quit_ || closed_) break;
+    }
+  }
+  if (!quit_ && !settings_.acl_notquit.empty()) acl(AclWhere::kNotquit, settings_.acl_notquit);
+  co_await flush();
+  stream_->close();
+}
+
+boost::asio::awaitable<bool> Session::banner() {
+  AclDecision d = acl(AclWhere::kConnect, settings_.acl_connect);
+  if (!d.accepted()) {
+    send(d.reply);
+    server_.log.reject(host_for_log() + " rejected connection in \"connect\" ACL" +
+                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
+    co_await flush();
+    co_return false;
+  }
+  // Exim's greeting synchronisation check: a client that talks before the
+  // banner is refused.
+  if (sync_checks() && input_pending()) {
+    send(smtp::replies::sync_error());
+    server_.log.reject("SMTP protocol synchronization error (input sent without waiting for greeting): "
+                       "rejected connection from " +
+                       host_for_log() + " input=\"" + text::string_printing(buffered(), false) + "\"");
+    co_await flush();
+    co_return false;
+  }
+  std::string text;
+  if (auto r = expand::evaluate(settings_.smtp_banner, ctx_)) {
+    text = *r;
+  } else {
+    server_.log.panic("Expansion of \"" + settings_.smtp_banner.source() +
+                      "\" (smtp_banner) failed: " + r.error().message);
+    text = settings_.primary_hostname + " ESMTP";
+  }
+  smtp::Reply b = smtp::Reply::make(220, "");
+  b.lines.clear();
+  size_t pos = 0;
+  for (;;) {
+    size_t nl = text.find('\n', pos);
+    b.lines.push_back(text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+    if (nl == std::string::npos) break;
+    pos = nl + 1;
+  }
+  send(b);
+  co_return co_await flush();
+}
+
+void Session::on_helo(const smtp::Command& c) {
+  smtp::HeloOptions ho;
+  ho.accept_junk = host_in(settings_.helo_accept_junk_hosts);
+  ho.allow_chars = settings_.helo_allow_chars;
+  auto p = smtp::parse_helo(c.verb, c.argument, ho);
+  if (!p.ok()) {
+    smtp::Outcome o = state_.helo_error(p.rejection->reply);
+    send(*o.reply);
+    server_.log.reject("rejected " + std::string(smtp::verb_name(c.verb)) + " from " + host_for_log().substr(2) +
+                       ": syntactically invalid argument(s): " + text::string_printing(c.argument, false));
+    if (o.drop) closed_ = true;
+    return;
+  }
+  reset_transaction();
+  helo_name_ = *p.value;
+  set_var("sender_helo_name", helo_name_);
+  if (!peer_.address.empty()) {
+    set_var("sender_fullhost", "(" + helo_name_ + ") [" + peer_.address + "]");
+    set_var("sender_rcvhost", "[" + peer_.address + "] (helo=" + helo_name_ + ")");
+  }
+  AclDecision d = acl(AclWhere::kHelo, settings_.acl_helo);
+  if (!d.accepted()) {
+    if (send_acl_failure(d)) closed_ = true;
+    server_.log.reject("rejected " + std::string(smtp::verb_name(c.verb)) + " from " + host_for_log().substr(2) +
+                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
+    return;
+  }
+  esmtp_ = c.verb == smtp::Verb::kEhlo;
+  std::string greeting = smtp::hello_text(settings_.primary_hostname, peer_.address.empty() ? peer_.login : "",
+                                          helo_name_, peer_.address);
+  const bool remote = !peer_.address.empty();
+  pipelining_offered_ = esmtp_ && (remote ? host_in(settings_.pipelining_advertise_hosts)
+                                          : settings_.pipelining_advertise_hosts == "*") &&
+                        !d.no_pipelining;
+  chunking_offered_ = esmtp_ && (remote ? host_in(settings_.chunking_advertise_hosts)
+                                        : settings_.chunking_advertise_hosts == "*");
+  std::string proto = std::string(remote ? "" : "local-") + (esmtp_ ? "esmtp" : "smtp");
+  if (tls_active_) proto += "s";
+  set_var("received_protocol", proto);
+  if (!esmtp_) {
+    send(smtp::helo_reply(greeting));
+  } else {
+    smtp::EhloFeatures f;
+    f.size_limit = settings_.message_size_limit;
+    f.accept_8bitmime = settings_.accept_8bitmime;
+    f.dsn = remote && host_in(settings_.dsn_advertise_hosts);
+    f.etrn = !settings_.acl_etrn.empty();
+    f.vrfy = !settings_.acl_vrfy.empty();
+    f.expn = !settings_.acl_expn.empty();
+    f.pipelining = pipelining_offered_;
+    f.pipe_connect = false;
+    f.chunking = chunking_offered_;
+    f.starttls = false;
+    f.prdr = settings_.prdr_enable;
+    f.smtputf8 = settings_.accept_8bitmime && (remote ? host_in(settings_.smtputf8_advertise_hosts)
+                                                      : settings_.smtputf8_advertise_hosts == "*");
+    send(smtp::ehlo_reply(greeting, f));
+  }
+  state_.helo_accepted(esmtp_, pipelining_offered_, chunking_offered_);
+}
+
+void Session::reset_transaction() {
+  msg_.reset();
+  set_var("sender_address", "");
+  set_var("local_part", "");
+  set_var("domain", "");
+  vars_.set_headers(nullptr);
+  // $acl_m* live for one message.
+  for (auto it = ctx_.acl_vars.begin(); it != ctx_.acl_vars.end();)
+    it = it->first.starts_with("m") ? ctx_.acl_vars.erase(it) : std::next(it);
+}
+
+void Session::on_mail(const smtp::Command& c) {
+  if (smtp::Outcome o = state_.check_mail(); !o.proceed) {
+    send(*o.reply);
+    if (o.drop) closed_ = true;
+    return;
+  }
+  reset_transaction();
+  smtp::MailOptions mo;
+  mo.esmtp = esmtp_;
+  mo.accept_8bitmime = settings_.accept_8bitmime;
+  mo.dsn_advertised = !peer_.address.empty() && host_in(settings_.dsn_advertise_hosts);
+  mo.prdr_enable = settings_.prdr_enable;
+  mo.size_limit = settings_.message_size_limit;
+  auto p = smtp::parse_mail(c.argument, mo);
+  if (!p.ok()) {
+    state_.mail_rejected();
+    smtp::Outcome o = state_.reject(*p.rejection);
+    send(*o.reply);
+    if (o.drop) closed_ = true;
+    return;
+  }
+  smtp::MailCommand mail = std::move(*p.value);
+  const bool allow_unqualified = peer_.address.empty() || host_in(settings_.sender_unqualified_hosts);
+  if (auto r = smtp::check_qualified(mail.sender, mail.data, "sender", allow_unqualified)) {
+    state_.mail_rejected();
+    send(*r);
+    return;
+  }
+  if (!mail.sender.address.empty() && !mail.sender.has_domain())
+    mail.sender.address += "@" + settings_.qualify_domain;
+  set_var("sender_address", mail.sender.address);
+  AclDecision d = acl(AclWhere::kMail, settings_.acl_mail);
+  if (!d.accepted()) {
+    state_.mail_rejected();
+    set_var("sender_address", "");
+    if (send_acl_failure(d)) closed_ = true;
+    server_.log.reject(host_for_log() + " rejected MAIL <" + mail.sender.address + ">" +
+                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
+    return;
+  }
+  msg_ = std::make_unique<Message>();
+  msg_->discard = d.verdict == AclDecision::Verdict::kDiscard;
+  msg_->acl_headers = d.add_headers;
+  msg_->freeze = d.freeze;
+  msg_->queue_only = d.queue_only;
+  msg_->mail = std::move(mail);
+  state_.mail_accepted();
+  send(smtp::mail_accepted(msg_->mail.prdr));
+}
+
+void Session::on_rcpt(const smtp::Command& c) {
+  if (smtp::Outcome o = state_.check_rcpt(); !o.proceed) {
+    send(*o.reply);
+    if (o.drop) closed_ = true;
+    return;
+  }
+  smtp::RcptOptions ro;
+  ro.esmtp = esmtp_;
+  ro.dsn_advertised = !peer_.address.empty() && host_in(settings_.dsn_advertise_hosts);
+  auto p = smtp::parse_rcpt(c.argument, ro);
+  if (!p.ok()) {
+    smtp::Outcome o = state_.reject(*p.rejection);
+    state_.rcpt_response(smtp::format(p.rejection->reply), false);
+    send(*o.reply);
+    if (o.drop) closed_ = true;
+    return;
+  }
+  smtp::RcptCommand rcpt = std::move(*p.value);
+  const bool allow_unqualified = peer_.address.empty() || host_in(settings_.recipient_unqualified_hosts);
+  if (auto r = smtp::check_qualified(rcpt.recipient, rcpt.data, "recipient", allow_unqualified)) {
+    state_.rcpt_response(r->text(), false);
+    send(*r);
+    return;
+  }
+  if (!rcpt.recipient.has_domain()) rcpt.recipient.address += "@" + settings_.qualify_recipient;
+  if (settings_.recipients_max > 0 && static_cast<int>(msg_->recipients.size()) >= settings_.recipients_max) {
+    smtp::Reply r = smtp::Reply::make(settings_.recipients_max_reject ? 552 : 452, "too many recipients");
+    state_.rcpt_response(r.text(), false);
+    send(r);
+    return;
+  }
+  const std::string& addr = rcpt.recipient.address;
+  size_t at = addr.rfind('@');
+  set_var("local_part", addr.substr(0, at));
+  set_var("domain", addr.substr(at + 1));
+  AclDecision d = acl(AclWhere::kRcpt, settings_.acl_rcpt);
+  if (!d.accepted()) {
+    state_.rcpt_response(d.reply.text(), false);
+    if (send_acl_failure(d)) closed_ = true;
+    server_.log.reject(host_for_log() + " F=<" + msg_->mail.sender.address + "> rejected RCPT <" + addr + ">" +
+                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
+    return;
+  }
+  if (d.verdict == AclDecision::Verdict::kDiscard) {
+    msg_->discard = true;
+  } else {
+    spool::Recipient r;
+    r.address = addr;
+    if (rcpt.orcpt) r.orcpt = *rcpt.orcpt;
+    r.dsn_flags = rcpt.notify;
+    msg_->recipients.push_back(std::move(r));
+  }
+  for (auto& h : d.add_headers) msg_->acl_headers.push_back(h);
+  msg_->freeze |= d.freeze;
+  msg_->queue_only |= d.queue_only;
+  state_.rcpt_response("Accepted", true);
+  send(smtp::replies::accepted());
+}
+
+void Session::on_vrfy_expn(const smtp::Command& c) {
+  const bool vrfy = c.verb == smtp::Verb::kVrfy;
+  auto p = smtp::parse_vrfy(c.argument);
+  if (!p.ok()) {
+    send(p.rejection->reply);
+    return;
+  }
+  AclDecision d = vrfy ? acl(AclWhere::kVrfy, settings_.acl_vrfy) : acl(AclWhere::kExpn, settings_.acl_expn);
+  if (!d.accepted()) {
+    if (send_acl_failure(d)) closed_ = true;
+    server_.log.reject(host_for_log() + " rejected " + (vrfy ? "VRFY " : "EXPN ") + std::string(c.argument) +
+                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
+    return;
+  }
+  // Accepted by the ACL: the address would be routed; with no router to take
+  // it, Exim answers as for any unroutable address.
+  send(smtp::Reply::make(550, "<" + p.value->address + "> Unrouteable address"));
+}
+
+void Session::on_etrn(const smtp::Command& c) {
+  (void)c;
+  if (msg_) {
+    send(smtp::Reply::make(503, "ETRN is not permitted inside a transaction"));
+    return;
+  }
+  AclDecision d = acl(AclWhere::kEtrn, settings_.acl_etrn);
+  if (!d.accepted()) {
+    if (send_acl_failure(d)) closed_ = true;
+    server_.log.reject(host_for_log() + " rejected ETRN " + std::string(c.argument));
+    return;
+  }
+  send(smtp::replies::ok());
+}
+
+void Session::on_quit() {
+  if (!settings_.acl_quit.empty()) acl(AclWhere::kQuit, settings_.acl_quit);
+  send(smtp::replies::closing(settings_.primary_hostname));
+  quit_ = true;
+}
+
+// ---- the message content ----
+
+bool Session::start_message() {
+  Message& m = *msg_;
+  gettimeofday(&m.received, nullptr);
+  m.id = server_.ids.next().text();
+  set_var("message_exim_id", m.id);
+  set_var("message_id", m.id);
+  if (!peer_.fake) {
+    auto in = spool::IncomingMessage::create(server_.spool, m.id);
+    if (!in) {
+      server_.log.panic("failed to create spool file for " + m.id + ": " + in.error().message);
+      return false;
+    }
+    m.incoming.emplace(std::move(*in));
+  }
+  m.reader.emplace(m.bdat_total == 0 && state_.chunking_active() ? smtp::MessageReader::Framing::kBdat
+                                                                 : smtp::MessageReader::Framing::kData,
+                   static_cast<uint64_t>(settings_.message_size_limit));
+  return true;
+}
+
+// Moves what the reader produced to the header section or the spool's body.
+void Session::take_message_output() {
+  Message& m = *msg_;
+  smtp::MessageReader& r = *m.reader;
+  if (!m.in_body) {
+    if (!r.in_body() && !r.done()) {
+      m.header_section += r.take();
+      return;
+    }
+    std::string out = r.take();
+    size_t header_part = r.in_body() ? r.stats().header_size - m.header_section.size() : out.size();
+    m.header_section.append(out, 0, header_part);
+    out.erase(0, header_part);
+    m.in_body = r.in_body();
+    if (m.incoming && !out.empty() && !m.incoming->write_body(out)) m.write_failed = true;
+    return;
+  }
+  std::string out = r.take();
+  if (m.incoming && !out.empty() && !m.incoming->write_body(out)) m.write_failed = true;
+}
+
+boost::asio::awaitable<bool> Session::on_data(const smtp::Command& c) {
+  (void)c;
+  if (smtp::Outcome o = state_.check_data(smtp::Verb::kData, msg_ && msg_->discard); !o.proceed) {
+    send(*o.reply);
+    co_return !o.drop;
+  }
+  AclDecision d = acl(AclWhere::kPredata, settings_.acl_predata);
+  if (!d.accepted()) {
+    if (send_acl_failure(d)) co_return false;
+    server_.log.reject(host_for_log() + " F=<" + msg_->mail.sender.address + "> rejected DATA" +
+                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
+    co_return true;
+  }
+  if (!start_message()) {
+    send(smtp::Reply::make(451, "Temporary local problem - please try later"));
+    co_return true;
+  }
+  send(smtp::replies::start_data());
+  smtp::MessageReader& reader = *msg_->reader;
+  while (!reader.done()) {
+    size_t used = reader.feed(buffered());
+    consume(used);
+    take_message_output();
+    if (reader.done()) break;
+    if (!co_await fill()) {
+      if (timed_out_) {
+        send(smtp::Reply::make(421, settings_.primary_hostname +
+                                        " SMTP incoming data timeout - closing connection."));
+        server_.log.main("SMTP data timeout (message abandoned) on connection from " + host_for_log().substr(2) +
+                         " F=<" + msg_->mail.sender.address + ">");
+      } else {
+        server_.log.main("SMTP connection from " + host_for_log().substr(2) +
+                         " lost while reading message data");
+      }
+      msg_.reset();  // its temporary files go with it
+      co_return false;
+    }
+  }
+  take_message_output();
+  co_return co_await finish_message(false, 0);
+}
+
+boost::asio::awaitable<bool> Session::on_bdat(const smtp::Command& c) {
+  const bool first = !state_.chunking_active();
+  if (first) {
+    if (smtp::Outcome o = state_.check_bdat_allowed(); !o.proceed) {
+      send(*o.reply);
+      co_return !o.drop;
+    }
+  }
+  auto p = smtp::parse_bdat(c.argument);
+  if (!p.ok()) {
+    smtp::Outcome o = state_.reject(*p.rejection);
+    send(*o.reply);
+    co_return !o.drop;
+  }
+  if (first) {
+    if (smtp::Outcome o = state_.check_data(smtp::Verb::kBdat, msg_ && msg_->discard); !o.proceed) {
+      send(*o.reply);
+      co_return !o.drop;
+    }
+    AclDecision d = acl(AclWhere::kPredata, settings_.acl_predata);
+    if (!d.accepted()) {
+      if (send_acl_failure(d)) co_return false;
+      co_return true;
+    }
+    state_.chunk_started(p.value->last);
+    if (!start_message()) {
+      send(smtp::Reply::make(451, "Temporary local problem - please try later"));
+      co_return true;
+    }
+  } else {
+    if (p.value->size == 0 && !p.value->last) {
+      send(smtp::bdat_zero_size());
+      co_return true;
+    }
+    state_.chunk_started(p.value->last);
+  }
+  smtp::BdatChunk chunk(*p.value);
+  smtp::MessageReader& reader = *msg_->reader;
+  while (!chunk.complete()) {
+    std::string_view part = chunk.take(buffered());
+    reader.feed(part);
+    consume(part.size());
+    take_message_output();
+    if (chunk.complete()) break;
+    if (!co_await fill()) {
+      server_.log.main("SMTP connection from " + host_for_log().substr(2) + " lost while reading message data");
+      msg_.reset();
+      co_return false;
+    }
+  }
+  msg_->bdat_total += chunk.size();
+  if (!chunk.last()) {
+    send(smtp::replies::chunk_received(chunk.size()));
+    if (sync_checks() && smtp::bdat_sync_violation(state_.pipelining_advertised(), input_pending(), true)) {
+      send(smtp::replies::sync_error());
+      co_return false;
+    }
+    co_return true;
+  }
+  reader.finish();
+  take_message_output();
+  co_return co_await finish_message(true, chunk.size());
+}
+
+std::string Session::received_header() {
+  if (msg_->recipients.size() == 1) set_var("received_for", msg_->recipients.front().address);
+  else set_var("received_for", "");
+  auto r = expand::evaluate(settings_.received_header_text, ctx_);
+  std::string text;
+  if (r) {
+    text = *r;
+  } else {
+    server_.log.panic("Expansion of \"" + settings_.received_header_text.source() +
+                      "\" (received_header_text) failed: " + r.error().message);
+    text = "Received: by " + settings_.primary_hostname + " id " + msg_->id;
+  }
+  text += "; " + now_tod_full() + "\n";
+  return text;
+}
+
+spool::Envelope Session::make_envelope() {
+  Message& m = *msg_;
+  spool::Envelope e;
+  e.id = m.id;
+  e.originator_login = peer_.address.empty() ? peer_.login : "mail";
+  e.originator_uid = static_cast<int64_t>(getuid());
+  e.originator_gid = static_cast<int64_t>(getgid());
+  e.sender = m.mail.sender.address;
+  e.received_time = m.received.tv_sec;
+  char usec[16];
+  std::snprintf(usec, sizeof usec, ".%06ld", static_cast<long>(m.received.tv_usec));
+  e.set_var("received_time_usec", usec);
+  if (!helo_name_.empty()) e.set_var("helo_name", helo_name_, true);
+  if (!peer_.address.empty()) {
+    e.set_var("host_address", "[" + peer_.address + "]:" + std::to_string(peer_.port), true);
+    e.set_var("interface_address", "[" + peer_.local_address + "]:" + std::to_string(peer_.local_port));
+  } else {
+    e.set_var("ident", peer_.login);
+  }
+  e.set_var("received_protocol", *vars_.get("received_protocol"));
+  const smtp::MessageStats& st = m.reader->stats();
+  e.set_var("body_linecount", std::to_string(st.body_linecount));
+  e.set_var("max_received_linelength", std::to_string(st.max_received_linelength));
+  if (st.body_zerocount) e.set_var("body_zerocount", std::to_string(st.body_zerocount));
+  for (const auto& [name, value] : ctx_.acl_vars)
+    if (!name.empty() && (name[0] == 'c' || name[0] == 'm')) e.set_acl_var(name[0], name.substr(1), value);
+  if (m.freeze) e.set_flag("frozen");
+  e.set_flag("deliver_firsttime");
+  if (m.mail.smtputf8) e.set_flag("smtputf8");
+  e.recipients = m.recipients;
+
+  e.headers.push_back({'P', received_header()});
+  for (const std::string& h : m.acl_headers) {
+    std::string t = h;
+    if (t.empty() || t.back() != '\n') t += '\n';
+    e.headers.push_back({spool::header_type_for(t), t});
+  }
+  for (const std::string& h : m.headers) e.headers.push_back({spool::header_type_for(h), h});
+  // Exim's fix-ups for a local submission: a missing Message-Id and Date.
+  if (peer_.address.empty()) {
+    auto has = [&](std::string_view name) {
+      for (const auto& h : m.headers)
+        if (h.size() > name.size() && strncasecmp(h.data(), name.data(), name.size()) == 0) return true;
+      return false;
+    };
+    if (!has("message-id:"))
+      e.headers.push_back({'I', "Message-Id: <E" + m.id + "@" + settings_.primary_hostname + ">\n"});
+    if (!has("from:")) e.headers.push_back({'F', "From: " + m.mail.sender.address + "\n"});
+    if (!has("date:")) e.headers.push_back({' ', "Date: " + now_tod_full() + "\n"});
+  }
+  return e;
+}
+
+boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_chunk) {
+  Message& m = *msg_;
+  const smtp::MessageStats& st = m.reader->stats();
+  m.headers = split_headers(m.header_section);
+  vars_.set_headers(&m.headers);
+  set_var("message_size", std::to_string(st.message_size));
+  set_var("message_body_size", std::to_string(st.message_size - st.header_size));
+  set_var("body_linecount", std::to_string(st.body_linecount));
+  set_var("recipients_count", std::to_string(m.recipients.size()));
+
+  auto done = [&] {
+    state_.message_done();
+    msg_.reset();
+    vars_.set_headers(nullptr);
+  };
+  auto reply_final = [&](smtp::Reply r) {
+    if (bdat) r.lines.insert(r.lines.begin(), " " + std::to_string(last_chunk) + " byte chunk, total " +
+                                                  std::to_string(m.bdat_total));
+    send(r);
+  };
+
+  if (st.too_big) {
+    server_.log.reject(host_for_log() + " F=<" + m.mail.sender.address +
+                       "> rejected after DATA: message too big: read=" + std::to_string(st.message_size) +
+                       " max=" + std::to_string(settings_.message_size_limit));
+    send(smtp::replies::size_exceeded());
+    done();
+    co_return true;
+  }
+  AclDecision d = acl(AclWhere::kData, settings_.acl_data);
+  if (!d.accepted()) {
+    server_.log.reject(host_for_log() + " F=<" + m.mail.sender.address + "> rejected after DATA" +
+                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
+    bool drop = send_acl_failure(d);
+    done();
+    co_return !drop;
+  }
+  for (auto& h : d.add_headers) m.acl_headers.push_back(h);
+  m.freeze |= d.freeze;
+  if (d.verdict == AclDecision::Verdict::kDiscard) m.discard = true;
+
+  if (m.discard || m.recipients.empty() || peer_.fake) {
+    reply_final(smtp::Reply::make(250, "OK id=" + m.id));
+    done();
+    co_return true;
+  }
+  if (m.write_failed) {
+    server_.log.panic("spool write error for " + m.id);
+    reply_final(smtp::Reply::make(451, "Error while writing spool file"));
+    done();
+    co_return true;
+  }
+  spool::Envelope env = make_envelope();
+  int64_t size = st.message_size;
+  for (const auto& h : env.headers)
+    if (h.type == 'P') size += static_cast<int64_t>(h.text.size());
+  if (Status s = m.incoming->finish(env); !s) {
+    server_.log.panic("spool write error for " + m.id + ": " + s.error().message);
+    reply_final(smtp::Reply::make(451, "Error while writing spool file"));
+    done();
+    co_return true;
+  }
+  // Durable before the 250: the committer fsyncs this message with any
+  // others finishing now, and resumes us on our own loop.
+  auto executor = co_await boost::asio::this_coro::executor;
+  Status committed = co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(Status)>(
+      [&](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        server_.committer.submit(
+            std::move(*m.incoming),
+            [executor](std::function<void()> f) { boost::asio::post(executor, std::move(f)); },
+            [h](Status s) { (*h)(std::move(s)); });
+      },
+      boost::asio::use_awaitable);
+  m.incoming.reset();
+  if (!committed) {
+    server_.log.panic("failed to make " + m.id + " durable: " + committed.error().message);
+    reply_final(smtp::Reply::make(451, "Error while writing spool file"));
+    done();
+    co_return true;
+  }
+  std::string line = "<= " + (m.mail.sender.address.empty() ? std::string("<>") : m.mail.sender.address) + " " +
+                     host_for_log() + " P=" + *vars_.get("received_protocol") + " S=" + std::to_string(size);
+  for (const auto& h : m.headers)
+    if (strncasecmp(h.c_str(), "message-id:", 11) == 0) {
+      std::string v = h.substr(11);
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(0, 1);
+      while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+      line += " id=" + v;
+      break;
+    }
+  server_.log.main(line, m.id);
+  reply_final(smtp::Reply::make(250, "OK id=" + m.id));
+  ++messages_accepted_;
+  done();
+  co_return true;
+}
+
+}  // namespace tern::server

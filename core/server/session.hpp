@@ -1,0 +1,118 @@
+// core/server/session.hpp: one SMTP conversation, from banner to close.
+//
+// A coroutine on the worker's io_context that reads top to bottom the way
+// Exim's smtp_setup_msg() does: banner (with the greeting sync check), then
+// commands until QUIT or a drop. The protocol pieces are core/smtp's
+// (command parsing, state and counters, DATA/BDAT reading with the
+// smuggling rules, reply texts); this file adds I/O, timeouts, ACL calls,
+// the spool (250 only once the message is durable) and the logs.
+//
+// Replies are collected and written when the session is about to wait for
+// input, so a pipelined batch gets its answers in one write, as Exim does.
+#pragma once
+
+#include <utility>  // before Boost 1.74's awaitable.hpp, which needs std::exchange
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/expand/expand.hpp"
+#include "core/lookup/lookup.hpp"
+#include "core/server/acl_gate.hpp"
+#include "core/server/server_context.hpp"
+#include "core/server/session_vars.hpp"
+#include "core/server/stream.hpp"
+#include "core/smtp/command.hpp"
+#include "core/smtp/data_reader.hpp"
+#include "core/smtp/state.hpp"
+#include "core/spool/envelope.hpp"
+
+namespace tern::server {
+
+// Who is on the other end.
+struct Peer {
+  std::string address;  // empty for a local caller (-bs)
+  uint16_t port = 0;
+  std::string local_address;
+  uint16_t local_port = 0;
+  std::string login;  // the local caller's login (-bs)
+  bool fake = false;  // -bh: nothing is written to the spool
+};
+
+class Session {
+ public:
+  Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer peer);
+  ~Session();
+
+  // The whole conversation; returns when the connection is closed.
+  boost::asio::awaitable<void> run();
+
+ private:
+  struct Message;  // the transaction being built: sender, recipients, data
+
+  // I/O
+  boost::asio::awaitable<bool> fill();  // read more input; false: none will come
+  boost::asio::awaitable<bool> flush();
+  void send(const smtp::Reply& r);
+  bool input_pending();
+  // Exim's check_sync() applies to real TCP clients only (not -bs, not -bh).
+  bool sync_checks() const { return settings_.enforce_sync && !peer_.address.empty() && !peer_.fake; }
+  std::string_view buffered() const { return std::string_view(in_).substr(in_pos_); }
+  void consume(size_t n);
+
+  // Commands
+  boost::asio::awaitable<bool> banner();
+  void on_helo(const smtp::Command& c);
+  void on_mail(const smtp::Command& c);
+  void on_rcpt(const smtp::Command& c);
+  boost::asio::awaitable<bool> on_data(const smtp::Command& c);
+  boost::asio::awaitable<bool> on_bdat(const smtp::Command& c);
+  void on_vrfy_expn(const smtp::Command& c);
+  void on_etrn(const smtp::Command& c);
+  void on_quit();
+  void reset_transaction();
+
+  // The message
+  bool start_message();
+  void take_message_output();
+  boost::asio::awaitable<bool> finish_message(bool bdat, uint64_t last_chunk);
+  spool::Envelope make_envelope();
+  std::string received_header();
+
+  // Policy and facts
+  AclDecision acl(AclWhere where, const std::string& name);
+  bool host_in(const std::string& list);
+  void set_var(std::string_view name, std::string value) { vars_.set(name, std::move(value)); }
+  std::string host_for_log() const;  // "H=(helo) [ip]" / "U=login"
+  bool send_acl_failure(const AclDecision& d);  // true: drop
+
+  ServerContext& server_;
+  const ServerSettings& settings_;
+  std::unique_ptr<Stream> stream_;
+  Peer peer_;
+  SessionVariables vars_;
+  std::unique_ptr<lookup::Searcher> searcher_;
+  expand::Context ctx_;
+  smtp::SessionState state_;
+  AclGate gate_;
+  boost::asio::steady_timer timer_;
+  bool timed_out_ = false;
+
+  std::string in_;
+  size_t in_pos_ = 0;
+  std::string out_;
+  bool closed_ = false;   // the peer went away or we dropped
+  bool quit_ = false;
+
+  std::string helo_name_;
+  bool esmtp_ = false;
+  bool tls_active_ = false;
+  bool pipelining_offered_ = false, chunking_offered_ = false;
+  std::unique_ptr<Message> msg_;
+  int messages_accepted_ = 0;
+};
+
+}  // namespace tern::server
