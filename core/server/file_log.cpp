@@ -36,7 +36,7 @@ void FileLog::write(const char* which, std::string_view text, std::string_view i
   }
   line += text;
   line += '\n';
-  if (stderr_) std::fwrite(line.data(), 1, line.size(), stderr);
+  if (stderr_ && std::string_view(which) == "main") std::fwrite(line.data(), 1, line.size(), stderr);
   if (pattern_.empty()) return;
   std::string path = pattern_;
   if (auto p = path.find("%s"); p != std::string::npos) path.replace(p, 2, which);

@@ -40,6 +40,7 @@
 #include "core/server/listen.hpp"
 #include "core/server/modes.hpp"
 #include "core/server/privileges.hpp"
+#include "core/spool/recover.hpp"
 #include "core/module_host/setup.hpp"
 #include "core/text/list.hpp"
 
@@ -403,6 +404,20 @@ int run_daemon(const cli::CommandLine& cl) {
     return 1;
   }
   if (!configuration_is_good(cl)) return 1;
+  // Before anything listens: remove what a crash left half-written (never
+  // acknowledged), keep every message that was.
+  std::string recovered;
+  std::error_code dir_error;
+  std::filesystem::create_directories(settings->spool_directory + "/input", dir_error);
+  spool::SpoolConfig spool_config;
+  spool_config.directory = settings->spool_directory;
+  if (auto report = spool::recover(spool::Spool(spool_config)); !report) {
+    std::fprintf(stderr, "tern: %s\n", ("spool recovery failed: " + report.error().message).c_str());
+    return 1;
+  } else if (!report->removed.empty()) {
+    recovered = "spool recovery: removed " + std::to_string(report->removed.size()) +
+                " files of messages never acknowledged; " + std::to_string(report->messages) + " messages kept";
+  }
   auto addresses = listen_addresses(settings->local_interfaces, settings->daemon_smtp_ports, cl.listen);
   if (!addresses) {
     std::fprintf(stderr, "tern: %s\n", addresses.error().message.c_str());
@@ -483,6 +498,7 @@ int run_daemon(const cli::CommandLine& cl) {
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGCHLD}) ::sigaction(sig, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  if (!recovered.empty()) log.main(recovered);
   Master master(cl, std::move(*settings), std::move(listeners), log);
   int rc = master.run();
   if (!pid_file.empty()) ::unlink(pid_file.c_str());

@@ -239,7 +239,7 @@ boost::asio::awaitable<void> Session::run() {
           server_.log.reject("SMTP call from " + host_for_log().substr(2) + " dropped: too many " +
                              (unknown ? "unrecognized commands (last was \""
                                       : "syntax or protocol errors (last command was \"") +
-                             text::string_printing(line, false) + "\")");
+                             text::string_printing(c.line, false) + "\")");
           break;
         }
         continue;
@@ -859,6 +859,8 @@ boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_ch
       std::string v = h.substr(11);
       while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(0, 1);
       while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+      // Exim logs the Message-ID without its angle brackets.
+      if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
       line += " id=" + v;
       break;
     }

@@ -106,3 +106,112 @@ def run_tern(tern, args, stdin=None, timeout=60, env=None):
     """Run build/bin/tern; returns CompletedProcess with text stdout/stderr."""
     return subprocess.run([tern] + list(args), input=stdin, capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+class Daemon:
+    """`tern -bdf -C <conf> -oX 127.0.0.1.<port>` in the foreground, with a
+    scratch spool and log directory; stopped with SIGTERM on close()."""
+
+    def __init__(self, tern, scratch, config_body, port=None, listen=None, extra_args=(), name="tern"):
+        self.tern = tern
+        self.port = port or free_port()
+        self.dir = os.path.join(scratch.path, name)
+        os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o755)
+        self.spool = os.path.join(self.dir, "spool")
+        self.logdir = os.path.join(self.dir, "log")
+        self.config = os.path.join(self.dir, "tern.conf")
+        with open(self.config, "w") as f:
+            f.write(f"spool_directory = {self.spool}\n"
+                    f"log_file_path = {self.logdir}/%slog\n"
+                    "primary_hostname = mx.test.example\n"
+                    "exim_user = nobody\nexim_group = nogroup\n")
+            f.write(config_body)
+        self.listen = listen or f"127.0.0.1.{self.port}"
+        self.server = Server([tern, "-bdf", "-C", self.config, "-oX", self.listen, *extra_args],
+                             log_path=os.path.join(self.dir, "stderr"))
+        host = "127.0.0.1"
+        if self.listen.startswith("<;") or self.listen.startswith("::"):
+            host = "::1"
+        wait_port(self.port, host=host, proc=self.server.proc)
+
+    def log(self, which="main"):
+        path = os.path.join(self.logdir, f"{which}log")
+        try:
+            with open(path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def wait_log(self, text, which="main", timeout=10.0):
+        wait_for(lambda: text in self.log(which), timeout, f"{text!r} in the {which} log")
+
+    def messages(self):
+        """Ids of the messages on the spool (those with both -H and -D)."""
+        ids = []
+        for root, _dirs, files in os.walk(os.path.join(self.spool, "input")):
+            names = set(files)
+            ids += [f[:-2] for f in files if f.endswith("-H") and f[:-2] + "-D" in names]
+        return sorted(ids)
+
+    def read(self, msg_id, part="H"):
+        for root, _dirs, files in os.walk(os.path.join(self.spool, "input")):
+            if f"{msg_id}-{part}" in files:
+                with open(os.path.join(root, f"{msg_id}-{part}"), "rb") as f:
+                    return f.read().decode("utf-8", "replace")
+        raise FileNotFoundError(msg_id)
+
+    def stop(self, sig=signal.SIGTERM):
+        self.server.stop(sig)
+        return self.server.proc.returncode
+
+    def close(self):
+        self.stop()
+
+
+class SmtpClient:
+    """A raw SMTP client: exact bytes out, whole replies in."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10.0, source=None):
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def reply(self):
+        """One reply: (code, [lines]); (None, []) when the server closed."""
+        lines = []
+        while True:
+            while b"\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return (None, lines)
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\n", 1)
+            line = line.rstrip(b"\r").decode("utf-8", "replace")
+            lines.append(line[4:])
+            if len(line) < 4 or line[3] != "-":
+                return (int(line[:3]), lines)
+
+    def cmd(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def closed(self, timeout=5.0):
+        """True when the server has closed the connection (after any buffered replies)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    return True
+                self.buf += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
