@@ -102,6 +102,11 @@ Status Runtime::make_context(module_host::UnloadedNames unloaded) {
     if (Status st = lookups_->add(std::move(type)); !st) return st;
   searcher_ = std::make_unique<lookup::Searcher>(*lookups_);
   extensions_ = std::make_unique<module_host::ModuleExtensions>(generation_, std::move(unloaded), base);
+  call_env_ = base;
+  call_env_.dns = resolver_.get();
+  auto acls = acl::AclSet::compile(config_, &generation_->acl(), extensions_.get(), lookups_.get());
+  if (!acls) return acls.take_error();
+  acls_ = std::make_unique<acl::AclSet>(std::move(*acls));
 
   const auto& main = config_.main;
   std::string primary = main.get_string("primary_hostname");
@@ -149,6 +154,12 @@ Status Runtime::make_context(module_host::UnloadedNames unloaded) {
     if (it == environment_.end()) return std::nullopt;
     return it->second;
   };
+  // ${acl} here runs as in `exim -be`: where "unknown", outside a session.
+  acl_env_ = std::make_unique<acl::RunEnv>(context_, acl_state_);
+  acl_env_->dns = resolver_.get();
+  acl_env_->ratelimits = &ratelimits_;
+  acl_env_->call_env = &call_env_;
+  context_.acl = acl::make_acl_hook(*acls_, acl::Where::kExpansion, [this]() -> acl::RunEnv& { return *acl_env_; });
   return {};
 }
 

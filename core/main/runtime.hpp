@@ -13,9 +13,12 @@
 #include <memory>
 #include <string>
 
+#include "core/acl/acl.hpp"
+#include "core/acl/ratelimit.hpp"
 #include "core/base/result.hpp"
 #include "core/config/config.hpp"
 #include "core/config/options.hpp"
+#include "core/dns/resolver.hpp"
 #include "core/expand/expand.hpp"
 #include "core/lookup/lookup.hpp"
 #include "core/main/command_line.hpp"
@@ -46,6 +49,13 @@ class Runtime {
   // own Searcher over them).
   const expand::VariableSource& config_variables() const { return variables_; }
   lookup::Registry& lookup_registry() { return *lookups_; }
+  const config::OptionRegistry& option_registry() const { return options_; }
+  // The configuration's ACLs (compiled with it), the resolver, the
+  // process's ratelimit records, and what a module call gets.
+  const acl::AclSet& acls() const { return *acls_; }
+  dns::Resolver& resolver() { return *resolver_; }
+  acl::RateLimitStore& ratelimits() { return ratelimits_; }
+  const module_host::CallEnv& call_env() const { return call_env_; }
   // Substitute the configuration's macros into `line` (-be input lines).
   std::string substitute_macros(std::string_view line) const;
   // Define a macro from a `NAME = value` line; false when `line` is not one.
@@ -65,6 +75,13 @@ class Runtime {
   expand::MapVariables variables_;
   expand::Context context_;
   std::map<std::string, std::string> environment_;  // what ${env} sees
+  module_host::CallEnv call_env_;
+  std::unique_ptr<acl::AclSet> acls_;
+  std::unique_ptr<dns::Resolver> resolver_ = std::make_unique<dns::Resolver>();
+  acl::RateLimitStore ratelimits_;
+  // ${acl} outside a session (-be): where "unknown", state of its own.
+  acl::SessionState acl_state_;
+  std::unique_ptr<acl::RunEnv> acl_env_;
 };
 
 }  // namespace tern::cli

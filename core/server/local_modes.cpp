@@ -14,7 +14,7 @@
 #include <cstdio>
 
 #include "core/main/runtime.hpp"
-#include "core/server/file_log.hpp"
+#include "core/server/server_log.hpp"
 #include "core/server/modes.hpp"
 #include "core/server/session.hpp"
 #include "core/text/ipaddr.hpp"
@@ -34,16 +34,22 @@ int run_local(const cli::CommandLine& cl, Peer peer, ServerLog* log_override) {
     std::fprintf(stderr, "%s\n", rt.error().message.c_str());
     return 1;
   }
-  auto settings = ServerSettings::from(**rt);
-  if (!settings) {
-    std::fprintf(stderr, "%s\n", settings.error().message.c_str());
+  auto setup = ServerSetup::from(**rt);
+  if (!setup) {
+    std::fprintf(stderr, "%s\n", setup.error().message.c_str());
     return 1;
   }
-  const config::OptionSet& main = (*rt)->config().main;
-  FileLog file_log(main.get_string("log_file_path"), main.get_string("spool_directory"));
-  ServerLog& log = log_override ? *log_override : file_log;
+  auto log_options = logger_options(**rt);
+  if (!log_options) {
+    std::fprintf(stderr, "%s\n", log_options.error().message.c_str());
+    return 1;
+  }
+  std::unique_ptr<ServerLog> file_log;
+  if (!log_override) file_log = std::make_unique<FileLog>(std::move(*log_options));
+  ServerLog& log = log_override ? *log_override : *file_log;
   boost::asio::io_context io;
-  ServerContext server(**rt, io, log, std::move(*settings));
+  ServerContext server(**rt, io, log, std::move(setup->settings));
+  server.tls = setup->tls;
   if (!peer.fake) {
     if (Status s = server.spool.create_dirs(); !s) {
       std::fprintf(stderr, "tern: spool directory: %s\n", s.error().message.c_str());
@@ -91,7 +97,7 @@ int run_fake_session(const cli::CommandLine& cl) {
               "**** This is not for real!\n\n",
               address.c_str());
   std::fflush(stdout);
-  TestingLog log;
+  TestingLog log(log::Selectors::defaults());
   return run_local(cl, std::move(peer), &log);
 }
 

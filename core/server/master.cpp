@@ -36,10 +36,12 @@
 #include "core/lookup/match.hpp"
 #include "core/main/runtime.hpp"
 #include "core/server/fd_passing.hpp"
-#include "core/server/file_log.hpp"
+#include "core/server/server_log.hpp"
+#include "core/log/log_path.hpp"
 #include "core/server/listen.hpp"
 #include "core/server/modes.hpp"
 #include "core/server/privileges.hpp"
+#include "core/server/server_context.hpp"
 #include "core/spool/recover.hpp"
 #include "core/module_host/setup.hpp"
 #include "core/text/list.hpp"
@@ -128,6 +130,11 @@ bool configuration_is_good(const cli::CommandLine& cl) {
       std::fflush(stderr);
       _exit(1);
     }
+    if (auto setup = ServerSetup::from(**rt); !setup) {
+      std::fprintf(stderr, "%s\n", setup.error().message.c_str());
+      std::fflush(stderr);
+      _exit(1);
+    }
     _exit(0);
   }
   int status = 0;
@@ -149,7 +156,7 @@ struct Connection {
 
 class Master {
  public:
-  Master(const cli::CommandLine& cl, MasterSettings s, std::vector<int> listeners, FileLog& log)
+  Master(const cli::CommandLine& cl, MasterSettings s, std::vector<int> listeners, ServerLog& log)
       : cl_(cl), s_(std::move(s)), listeners_(std::move(listeners)), log_(log) {}
 
   int run();
@@ -167,7 +174,7 @@ class Master {
   const cli::CommandLine& cl_;
   MasterSettings s_;
   std::vector<int> listeners_;
-  FileLog& log_;
+  ServerLog& log_;
   std::vector<Worker> workers_;
   std::map<uint64_t, Connection> connections_;
   std::map<std::string, int> per_host_;
@@ -489,7 +496,18 @@ int run_daemon(const cli::CommandLine& cl) {
     }
   }
 
-  FileLog log(settings->log_file_path, settings->spool_directory, cl.foreground);
+  // The master's own log: the same files (it has no expansion: log_file_path
+  // is taken as written, which covers every path without ${...}).
+  auto destinations = log::parse_log_file_path(settings->log_file_path, settings->spool_directory);
+  if (!destinations) {
+    std::fprintf(stderr, "tern: %s\n", destinations.error().message.c_str());
+    return 1;
+  }
+  log::LoggerOptions log_options;
+  log_options.destinations = std::move(*destinations);
+  log_options.mirror_fd = cl.foreground ? 2 : -1;
+  log_options.stderr_fd = cl.foreground ? 2 : -1;
+  FileLog log(std::move(log_options));
   if (::pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return 1;
   struct sigaction sa {};
   sa.sa_handler = on_signal;

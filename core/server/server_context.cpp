@@ -2,7 +2,12 @@
 // the shared pieces of a ServerContext.
 #include "core/server/server_context.hpp"
 
+#include <unistd.h>
+
 #include "core/config/options.hpp"
+#include "core/server/listen.hpp"
+#include "core/server/privileges.hpp"
+#include "core/text/list.hpp"
 
 namespace tern::server {
 
@@ -64,6 +69,11 @@ Result<ServerSettings> ServerSettings::from(cli::Runtime& rt) {
   const expand::Extensions* ext = rt.context().extensions;
   s.smtp_banner = expand::compile(m.get_string("smtp_banner"), ext);
   s.received_header_text = expand::compile(m.get_string("received_header_text"), ext);
+  for (const std::string& p : text::list_items(m.get_string("tls_on_connect_ports"))) {
+    auto port = parse_port(p);
+    if (!port) return Error::failed("tls_on_connect_ports: " + port.error().message);
+    s.tls_on_connect_ports.push_back(*port);
+  }
   s.acl_connect = m.get_string("acl_smtp_connect");
   s.acl_helo = m.get_string("acl_smtp_helo");
   s.acl_mail = m.get_string("acl_smtp_mail");
@@ -77,6 +87,31 @@ Result<ServerSettings> ServerSettings::from(cli::Runtime& rt) {
   s.acl_etrn = m.get_string("acl_smtp_etrn");
   s.acl_starttls = m.get_string("acl_smtp_starttls");
   return s;
+}
+
+Result<log::LoggerOptions> logger_options(cli::Runtime& rt) {
+  const config::OptionSet& main = rt.config().main;
+  auto options = log::options_from_config(main, main.get_string("spool_directory"),
+                                          [&rt](std::string_view s) { return expand::expand(s, rt.context()); });
+  if (!options) return options.take_error();
+  if (::getuid() == 0) {
+    if (auto who = resolve_run_as(main.get_string("exim_user"), main.get_string("exim_group"))) {
+      options->owner_uid = who->uid;
+      options->owner_gid = who->gid;
+    }
+  }
+  return options;
+}
+
+Result<ServerSetup> ServerSetup::from(cli::Runtime& rt) {
+  auto settings = ServerSettings::from(rt);
+  if (!settings) return settings.take_error();
+  ServerSetup setup{std::move(*settings), nullptr};
+  auto tls = tls::ServerTls::create(tls::ServerOptions::from_main(rt.config().main, setup.settings.primary_hostname),
+                                    rt.context().extensions);
+  if (!tls) return tls.take_error();
+  setup.tls = std::move(*tls);
+  return setup;
 }
 
 namespace {

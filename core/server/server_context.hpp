@@ -21,6 +21,7 @@
 #include "core/spool/committer.hpp"
 #include "core/spool/message_id.hpp"
 #include "core/spool/spool.hpp"
+#include "core/tls/server.hpp"
 
 namespace tern::server {
 
@@ -47,6 +48,7 @@ struct ServerSettings {
   bool tls_available = false;  // a server certificate is configured
   bool prdr_enable = false;
   expand::Expansion smtp_banner, received_header_text;
+  std::vector<uint16_t> tls_on_connect_ports;
   std::string acl_connect, acl_helo, acl_mail, acl_rcpt, acl_predata, acl_data, acl_quit,
       acl_notquit, acl_vrfy, acl_expn, acl_etrn, acl_starttls;
 
@@ -65,6 +67,21 @@ class ServerContext {
   spool::Spool spool;
   spool::Committer committer;
   spool::IdGenerator ids;
+  // STARTTLS and tls_on_connect_ports; null when TLS cannot be offered.
+  std::shared_ptr<tls::ServerTls> tls;
+};
+
+// The log options of a configuration (log_file_path expanded, log_selector,
+// syslog_*), with the files given to exim_user when running as root.
+Result<log::LoggerOptions> logger_options(cli::Runtime& rt);
+
+// What the SMTP side makes of a loaded configuration, checked as a whole
+// (the daemon's configuration check runs this too): the settings and the
+// TLS server. Errors are one line, as for the rest of the configuration.
+struct ServerSetup {
+  ServerSettings settings;
+  std::shared_ptr<tls::ServerTls> tls;
+  static Result<ServerSetup> from(cli::Runtime& rt);
 };
 
 }  // namespace tern::server

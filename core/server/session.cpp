@@ -16,7 +16,10 @@
 
 #include "core/lookup/match.hpp"
 #include "core/smtp/input.hpp"
+#include "core/server/tls_session_stream.hpp"
 #include "core/text/strfuncs.hpp"
+#include "core/tls/server.hpp"
+#include "core/log/smtp_lines.hpp"
 
 namespace tern::server {
 
@@ -88,6 +91,11 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
       timer_(server.io) {
   ctx_.variables = &vars_;
   ctx_.searcher = searcher_.get();
+  env_.expand = &ctx_;
+  env_.options = &server.runtime.option_registry();
+  env_.main = &server.runtime.config().main;
+  env_.events = &server.runtime.modules().events();
+  env_.session = &module_data_;
   if (!peer_.address.empty()) {
     set_var("sender_host_address", peer_.address);
     set_var("sender_host_port", std::to_string(peer_.port));
@@ -267,15 +275,7 @@ boost::asio::awaitable<void> Session::run() {
           send(smtp::help_reply(false, !settings_.acl_etrn.empty(), !settings_.acl_expn.empty(),
                                 !settings_.acl_vrfy.empty()));
           break;
-        case smtp::Verb::kStarttls:
-          // Not advertised without a certificate; Exim counts it as a protocol error.
-          if (smtp::Outcome e = state_.synprot_error(
-                  smtp::Reply::make(503, "STARTTLS command used when not advertised"));
-              e.reply) {
-            send(*e.reply);
-            keep = !e.drop;
-          }
-          break;
+        case smtp::Verb::kStarttls: keep = co_await on_starttls(); break;
         case smtp::Verb::kAuth:
           if (smtp::Outcome e = state_.synprot_error(smtp::replies::auth_not_advertised()); e.reply) {
             send(*e.reply);
@@ -293,6 +293,8 @@ boost::asio::awaitable<void> Session::run() {
 }
 
 boost::asio::awaitable<bool> Session::banner() {
+  // tls_on_connect_ports: the handshake comes before anything else.
+  if (peer_.tls_on_connect && !co_await start_tls()) co_return false;
   AclDecision d = acl(AclWhere::kConnect, settings_.acl_connect);
   if (!d.accepted()) {
     send(d.reply);
@@ -384,7 +386,9 @@ void Session::on_helo(const smtp::Command& c) {
     f.pipelining = pipelining_offered_;
     f.pipe_connect = false;
     f.chunking = chunking_offered_;
-    f.starttls = false;
+    tls_offered_ = !tls_active_ && server_.tls != nullptr && dynamic_cast<SocketStream*>(stream_.get()) &&
+                   host_in(settings_.tls_advertise_hosts);
+    f.starttls = tls_offered_;
     f.prdr = settings_.prdr_enable;
     f.smtputf8 = settings_.accept_8bitmime && (remote ? host_in(settings_.smtputf8_advertise_hosts)
                                                       : settings_.smtputf8_advertise_hosts == "*");
@@ -545,6 +549,79 @@ void Session::on_etrn(const smtp::Command& c) {
     return;
   }
   send(smtp::replies::ok());
+}
+
+boost::asio::awaitable<bool> Session::on_starttls() {
+  if (!tls_offered_) {
+    smtp::Outcome e = state_.synprot_error(smtp::Reply::make(503, "STARTTLS command used when not advertised"));
+    send(*e.reply);
+    co_return !e.drop;
+  }
+  AclDecision d = acl(AclWhere::kStarttls, settings_.acl_starttls);
+  if (!d.accepted()) {
+    server_.log.reject(host_for_log() + " rejected STARTTLS" + (d.log_reason.empty() ? "" : ": " + d.log_reason));
+    co_return !send_acl_failure(d);
+  }
+  // Whatever the client pipelined after STARTTLS was sent in the clear:
+  // it must never be read as if it came over TLS (CVE-2011-0411's class).
+  consume(smtp::starttls_discard(buffered()));
+  co_return co_await start_tls();
+}
+
+boost::asio::awaitable<bool> Session::start_tls() {
+  auto* plain = dynamic_cast<SocketStream*>(stream_.get());
+  if (plain == nullptr || server_.tls == nullptr) {
+    send(smtp::Reply::make(454, "TLS currently unavailable"));
+    co_return true;
+  }
+  tls::ServerConnection conn;
+  conn.expand = &ctx_;
+  conn.hooks = &server_.runtime.modules().hooks();
+  conn.env = &env_;
+  auto started = server_.tls->start(plain->socket(), conn);
+  if (!started) {
+    server_.log.main("TLS error on connection from " + host_for_log().substr(2) + " " + started.error().message);
+    if (peer_.tls_on_connect) co_return false;
+    send(smtp::Reply::make(454, "TLS currently unavailable"));
+    co_return true;
+  }
+  if (!peer_.tls_on_connect) {
+    send(smtp::replies::ready_for_tls());
+    if (!co_await flush()) co_return false;
+  }
+  std::unique_ptr<SocketStream> socket_stream(static_cast<SocketStream*>(stream_.release()));
+  auto secure = std::make_unique<TlsSessionStream>(std::move(socket_stream), std::move(*started));
+  tls::TlsStream& t = secure->tls();
+  error_code ec = co_await t.handshake(settings_.receive_timeout);
+  stream_ = std::move(secure);
+  for (const tls::LogLine& line : t.take_log()) {
+    std::string text = "[" + peer_.address + "] " + line.text;
+    if (line.panic) server_.log.panic(text);
+    else server_.log.main(text);
+  }
+  if (ec) {
+    server_.log.main("TLS error on connection from " + host_for_log().substr(2) + " " + t.error_text());
+    closed_ = true;
+    co_return false;
+  }
+  const tls::SessionInfo& info = t.info();
+  for (const char* name : {"tls_in_ver", "tls_in_cipher", "tls_in_cipher_std", "tls_in_bits", "tls_in_peerdn",
+                           "tls_in_sni", "tls_in_certificate_verified", "tls_cipher", "tls_peerdn", "tls_sni",
+                           "tls_bits", "tls_certificate_verified"}) {
+    std::string value;
+    if (info.append_variable(name, value)) set_var(name, std::move(value));
+  }
+  tls_info_.cipher = info.cipher;
+  tls_info_.certificate_verified = info.certificate_verified;
+  tls_info_.peer_dn = info.peerdn;
+  tls_info_.sni = info.sni;
+  tls_active_ = true;
+  tls_offered_ = false;
+  // A new EHLO is needed; nothing said in the clear carries over.
+  state_.tls_started();
+  reset_transaction();
+  esmtp_ = false;
+  co_return true;
 }
 
 void Session::on_quit() {
@@ -744,6 +821,13 @@ spool::Envelope Session::make_envelope() {
   if (st.body_zerocount) e.set_var("body_zerocount", std::to_string(st.body_zerocount));
   for (const auto& [name, value] : ctx_.acl_vars)
     if (!name.empty() && (name[0] == 'c' || name[0] == 'm')) e.set_acl_var(name[0], name.substr(1), value);
+  if (!tls_info_.cipher.empty()) {
+    e.set_var("tls_cipher", tls_info_.cipher);
+    if (const std::string* v = vars_.get("tls_in_ver")) e.set_var("tls_ver", *v);
+    if (!tls_info_.sni.empty()) e.set_var("tls_sni", tls_info_.sni, true);
+    if (!tls_info_.peer_dn.empty()) e.set_var("tls_peerdn", tls_info_.peer_dn, true);
+    if (tls_info_.certificate_verified) e.set_flag("tls_certificate_verified");
+  }
   if (m.freeze) e.set_flag("frozen");
   e.set_flag("deliver_firsttime");
   if (m.mail.smtputf8) e.set_flag("smtputf8");
@@ -769,6 +853,45 @@ spool::Envelope Session::make_envelope() {
     if (!has("date:")) e.headers.push_back({' ', "Date: " + now_tod_full() + "\n"});
   }
   return e;
+}
+
+log::Peer Session::log_peer() const {
+  log::Peer p;
+  p.address = peer_.address;
+  p.port = peer_.port;
+  p.helo = helo_name_;
+  p.ident = peer_.address.empty() ? peer_.login : "";
+  p.local_address = peer_.local_address;
+  p.local_port = peer_.local_port;
+  return p;
+}
+
+log::Reception Session::reception_facts(int64_t size) const {
+  const Message& m = *msg_;
+  log::Reception r;
+  r.message_id = m.id;
+  r.sender = m.mail.sender.address;
+  r.peer = log_peer();
+  r.protocol = *vars_.get("received_protocol");
+  r.pipelining_advertised = pipelining_offered_;
+  r.tls = tls_info_;
+  r.chunking = m.bdat_total > 0;
+  r.size = size;
+  r.body_8bitmime = m.mail.body == smtp::Body::k8bitmime ? 8 : m.mail.body == smtp::Body::k7bit ? 7 : 0;
+  for (const auto& h : m.headers) {
+    if (strncasecmp(h.c_str(), "message-id:", 11) == 0 && r.header_message_id.empty()) {
+      std::string v = h.substr(11);
+      size_t lt = v.find('<'), gt = v.rfind('>');
+      if (lt != std::string::npos && gt != std::string::npos && gt > lt) r.header_message_id = v.substr(lt + 1, gt - lt - 1);
+    } else if (strncasecmp(h.c_str(), "subject:", 8) == 0 && !r.subject) {
+      std::string v = h.substr(8);
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(0, 1);
+      while (!v.empty() && v.back() == '\n') v.pop_back();
+      r.subject = v;
+    }
+  }
+  for (const auto& rc : m.recipients) r.recipients.push_back(rc.address);
+  return r;
 }
 
 boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_chunk) {
@@ -852,19 +975,7 @@ boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_ch
     done();
     co_return true;
   }
-  std::string line = "<= " + (m.mail.sender.address.empty() ? std::string("<>") : m.mail.sender.address) + " " +
-                     host_for_log() + " P=" + *vars_.get("received_protocol") + " S=" + std::to_string(size);
-  for (const auto& h : m.headers)
-    if (strncasecmp(h.c_str(), "message-id:", 11) == 0) {
-      std::string v = h.substr(11);
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(0, 1);
-      while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
-      // Exim logs the Message-ID without its angle brackets.
-      if (v.size() >= 2 && v.front() == '<' && v.back() == '>') v = v.substr(1, v.size() - 2);
-      line += " id=" + v;
-      break;
-    }
-  server_.log.main(line, m.id);
+  server_.log.write(log::reception(reception_facts(size), server_.log.selectors()));
   reply_final(smtp::Reply::make(250, "OK id=" + m.id));
   ++messages_accepted_;
   done();

@@ -20,11 +20,16 @@
 #include <vector>
 
 #include "core/expand/expand.hpp"
+#include "core/log/fields.hpp"
+#include "core/log/smtp_lines.hpp"
 #include "core/lookup/lookup.hpp"
 #include "core/server/acl_gate.hpp"
 #include "core/server/server_context.hpp"
 #include "core/server/session_vars.hpp"
 #include "core/server/stream.hpp"
+#include "core/module_host/call_env.hpp"
+#include "core/module_host/session_data.hpp"
+#include "core/tls/stream.hpp"
 #include "core/smtp/command.hpp"
 #include "core/smtp/data_reader.hpp"
 #include "core/smtp/state.hpp"
@@ -40,6 +45,7 @@ struct Peer {
   uint16_t local_port = 0;
   std::string login;  // the local caller's login (-bs)
   bool fake = false;  // -bh: nothing is written to the spool
+  bool tls_on_connect = false;  // the port is in tls_on_connect_ports
 };
 
 class Session {
@@ -73,6 +79,9 @@ class Session {
   void on_vrfy_expn(const smtp::Command& c);
   void on_etrn(const smtp::Command& c);
   void on_quit();
+  boost::asio::awaitable<bool> on_starttls();
+  // Set up TLS on the socket and run the handshake (STARTTLS or on connect).
+  boost::asio::awaitable<bool> start_tls();
   void reset_transaction();
 
   // The message
@@ -86,10 +95,14 @@ class Session {
   AclDecision acl(AclWhere where, const std::string& name);
   bool host_in(const std::string& list);
   void set_var(std::string_view name, std::string value) { vars_.set(name, std::move(value)); }
-  std::string host_for_log() const;  // "H=(helo) [ip]" / "U=login"
+  std::string host_for_log() const;
+  log::Peer log_peer() const;
+  log::Reception reception_facts(int64_t size) const;  // "H=(helo) [ip]" / "U=login"
   bool send_acl_failure(const AclDecision& d);  // true: drop
 
   ServerContext& server_;
+  module_host::SessionData module_data_;
+  module_host::CallEnv env_;
   const ServerSettings& settings_;
   std::unique_ptr<Stream> stream_;
   Peer peer_;
@@ -110,7 +123,8 @@ class Session {
   std::string helo_name_;
   bool esmtp_ = false;
   bool tls_active_ = false;
-  bool pipelining_offered_ = false, chunking_offered_ = false;
+  bool pipelining_offered_ = false, chunking_offered_ = false, tls_offered_ = false;
+  log::TlsInfo tls_info_;  // for the log lines' X= and CV=
   std::unique_ptr<Message> msg_;
   int messages_accepted_ = 0;
 };

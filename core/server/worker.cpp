@@ -24,7 +24,7 @@
 
 #include "core/main/runtime.hpp"
 #include "core/server/fd_passing.hpp"
-#include "core/server/file_log.hpp"
+#include "core/server/server_log.hpp"
 #include "core/server/modes.hpp"
 #include "core/server/privileges.hpp"
 #include "core/server/session.hpp"
@@ -82,6 +82,7 @@ void start_session(WorkerState& w, int fd, uint64_t id) {
   }
   std::tie(peer.address, peer.port) = endpoint_text(remote);
   std::tie(peer.local_address, peer.local_port) = endpoint_text(local);
+  for (uint16_t port : w.server->settings.tls_on_connect_ports) peer.tls_on_connect |= port == peer.local_port;
   auto session = std::make_unique<Session>(*w.server, std::make_unique<SocketStream>(std::move(socket)),
                                            std::move(peer));
   ++w.active;
@@ -132,13 +133,19 @@ int run_worker(const cli::CommandLine& cl) {
     std::fprintf(stderr, "%s\n", rt.error().message.c_str());
     return 1;
   }
-  auto settings = ServerSettings::from(**rt);
-  if (!settings) {
-    std::fprintf(stderr, "%s\n", settings.error().message.c_str());
+  auto setup = ServerSetup::from(**rt);
+  if (!setup) {
+    std::fprintf(stderr, "%s\n", setup.error().message.c_str());
     return 1;
   }
   const config::OptionSet& main = (*rt)->config().main;
-  FileLog log(main.get_string("log_file_path"), main.get_string("spool_directory"), log_to_stderr);
+  auto log_options = logger_options(**rt);
+  if (!log_options) {
+    std::fprintf(stderr, "%s\n", log_options.error().message.c_str());
+    return 1;
+  }
+  if (log_to_stderr) log_options->mirror_fd = 2;
+  FileLog log(std::move(*log_options));
   if (::getuid() == 0) {
     auto who = resolve_run_as(main.get_string("exim_user"), main.get_string("exim_group"));
     if (!who) {
@@ -151,7 +158,8 @@ int run_worker(const cli::CommandLine& cl) {
     }
   }
   asio::io_context io(1);
-  ServerContext server(**rt, io, log, std::move(*settings));
+  ServerContext server(**rt, io, log, std::move(setup->settings));
+  server.tls = setup->tls;
   w.server = &server;
   asio::co_spawn(io, read_control(w), asio::detached);
   io.run();

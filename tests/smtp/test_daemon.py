@@ -63,7 +63,9 @@ class Basics(DaemonTest):
         code, lines = c.cmd("EHLO client.example")
         self.assertEqual(code, 250)
         self.assertEqual(lines[0], "mx.test.example Hello client.example [127.0.0.1]")
-        self.assertEqual(lines[1:], ["SIZE 52428800", "8BITMIME", "PIPELINING", "CHUNKING", "SMTPUTF8", "HELP"])
+        # STARTTLS too: without tls_certificate, Exim (and tern) use a self-signed one.
+        self.assertEqual(lines[1:], ["SIZE 52428800", "8BITMIME", "PIPELINING", "CHUNKING", "STARTTLS", "SMTPUTF8",
+                                     "HELP"])
         self.assertEqual(c.cmd("QUIT"), (221, ["mx.test.example closing connection"]))
         self.assertTrue(c.closed())
 
@@ -446,6 +448,133 @@ class Crash(unittest.TestCase):
                             self.assertTrue(os.path.exists(os.path.join(root, f[:-2] + "-H")), f)
             finally:
                 d.close()
+
+
+def make_certificate(scratch, name="mx.test.example", key="rsa:2048"):
+    """A throwaway self-signed certificate and key made with the openssl CLI."""
+    cert = os.path.join(scratch.path, f"{name}.crt")
+    keyfile = os.path.join(scratch.path, f"{name}.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", key, "-nodes", "-days", "2", "-subj", f"/CN={name}",
+                    "-keyout", keyfile, "-out", cert], check=True, capture_output=True)
+    os.chmod(keyfile, 0o644)
+    return cert, keyfile
+
+
+class Tls(unittest.TestCase):
+    def setUp(self):
+        self.scratch = ternlab.Scratch()
+        cert, key = make_certificate(self.scratch)
+        self.tls_port = ternlab.free_port()
+        self.port = ternlab.free_port()
+        self.daemon = ternlab.Daemon(TERN, self.scratch, ACCEPT_ALL + f"tls_certificate = {cert}\n"
+                                     f"tls_privatekey = {key}\ntls_on_connect_ports = {self.tls_port}\n",
+                                     port=self.port, listen=f"127.0.0.1.{self.port} : 127.0.0.1.{self.tls_port}")
+
+    def tearDown(self):
+        self.daemon.close()
+        self.scratch.close()
+
+    def test_openssl_s_client_starttls(self):
+        p = subprocess.Popen(["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.1:{self.port}",
+                              "-servername", "mx.test.example", "-crlf", "-quiet"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def say(line):
+            p.stdin.write(line + "\n")
+            p.stdin.flush()
+            while True:
+                got = p.stdout.readline()
+                self.assertTrue(got, "openssl s_client closed")
+                if got[3:4] != "-":
+                    return got.rstrip("\r\n")
+
+        try:
+            self.assertTrue(say("EHLO tls.example").startswith("250 "))
+            self.assertEqual(say("MAIL FROM:<a@a.example>"), "250 OK")
+            self.assertEqual(say("RCPT TO:<b@b.example>"), "250 Accepted")
+            self.assertTrue(say("DATA").startswith("354"))
+            self.assertRegex(say("Subject: over tls\n\nsecret\n."), r"^250 OK id=")
+            self.assertTrue(say("QUIT").startswith("221"))
+        finally:
+            p.stdin.close()
+            p.wait(10)
+        self.assertIn("CN = mx.test.example", p.stderr.read())
+        ids = self.daemon.messages()
+        self.assertEqual(len(ids), 1)
+        header = self.daemon.read(ids[0], "H")
+        # Exim's default received_header_text gives the double space.
+        self.assertIn("with esmtps  (TLS1.3) tls TLS_AES_256_GCM_SHA384\n\t(Exim 4.96)\n", header)
+        self.assertIn("-tls_cipher TLS1.3:TLS_AES_256_GCM_SHA384:256\n", header)
+        self.daemon.wait_log("P=esmtps X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=no S=")
+
+    def test_tls_on_connect(self):
+        import ssl
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with smtplib.SMTP_SSL("127.0.0.1", self.tls_port, context=ctx, timeout=20) as s:
+            code, banner = s.ehlo("implicit.example")
+            self.assertEqual(code, 250)
+            self.assertNotIn(b"STARTTLS", banner)
+            s.sendmail("a@a.example", ["b@b.example"], "Subject: 465\r\n\r\nhi\r\n")
+        self.daemon.wait_log("P=esmtps X=TLS1.3")
+
+    def test_plaintext_pipelined_behind_starttls_is_a_sync_error(self):
+        # STARTTLS must be the last command of its batch (Exim's check_sync).
+        c = ternlab.SmtpClient(self.port)
+        c.reply()
+        c.cmd("EHLO inject.example")
+        c.send("STARTTLS\r\nMAIL FROM:<evil@x.example>\r\n")
+        self.assertEqual(c.reply(), (554, ["SMTP synchronization error"]))
+        self.assertTrue(c.closed())
+        c.close()
+
+    def test_failed_handshake_is_logged_and_daemon_stays_up(self):
+        c = ternlab.SmtpClient(self.port)
+        c.reply()
+        c.cmd("EHLO bad.example")
+        self.assertEqual(c.cmd("STARTTLS"), (220, ["TLS go ahead"]))
+        c.send(b"this is not a TLS client hello\r\n" * 4)
+        c.closed()
+        self.daemon.wait_log("TLS error on connection from (bad.example) [127.0.0.1]")
+        c2 = ternlab.SmtpClient(self.port)
+        self.assertEqual(c2.reply()[0], 220)
+        c2.close()
+
+
+class TlsWithoutSync(Tls):
+    """smtp_enforce_sync off: the plaintext is still never read as if it came over TLS."""
+
+    def setUp(self):
+        self.scratch = ternlab.Scratch()
+        cert, key = make_certificate(self.scratch)
+        self.daemon = ternlab.Daemon(TERN, self.scratch, ACCEPT_ALL + f"tls_certificate = {cert}\n"
+                                     f"tls_privatekey = {key}\nsmtp_enforce_sync = false\n")
+        self.port = self.daemon.port
+
+    test_openssl_s_client_starttls = None
+    test_tls_on_connect = None
+    test_plaintext_pipelined_behind_starttls_is_a_sync_error = None
+    test_failed_handshake_is_logged_and_daemon_stays_up = None
+
+    def test_pipelined_plaintext_after_starttls_is_discarded(self):
+        import ssl
+        c = ternlab.SmtpClient(self.port)
+        c.reply()
+        c.cmd("EHLO inject.example")
+        c.send("STARTTLS\r\nMAIL FROM:<evil@x.example>\r\n")
+        self.assertEqual(c.reply(), (220, ["TLS go ahead"]))
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        tls = ctx.wrap_socket(c.sock, server_hostname="mx.test.example")
+        tls.sendall(b"EHLO again.example\r\n")
+        self.assertIn("250", tls.recv(4096).decode())
+        tls.sendall(b"RCPT TO:<b@b.example>\r\n")
+        data = tls.recv(4096).decode()
+        # Had the plaintext MAIL counted, this RCPT would be accepted.
+        self.assertEqual(data, "503 sender not yet given\r\n")
+        tls.close()
 
 
 class LocalModes(unittest.TestCase):
