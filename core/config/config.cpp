@@ -456,6 +456,13 @@ class Loader {
   Status option_line(const SourceLine& line, std::string_view t, Scope scope, const std::string& driver,
                      OptionSet& set, const std::string& instance) {
     const OptionRegistry& reg = *req_.registry;
+    // Exim's "hide name = value": -bP does not show the value to non-admin users.
+    bool hide = false;
+    if (t.size() > 4 && t.compare(0, 4, "hide") == 0 && is_space(t[4])) {
+      hide = true;
+      t.remove_prefix(4);
+      while (!t.empty() && is_space(t[0])) t.remove_prefix(1);
+    }
     if (t.empty() || !isalpha(static_cast<unsigned char>(t[0])))
       return at(line.where, "option setting expected: " + std::string(t));
     size_t i = 0;
@@ -498,6 +505,7 @@ class Loader {
       if (!v) return at(line.where, v.error().message);
       value = std::move(*v);
     }
+    value.hide = hide;
     // Synonyms: "verify" sets verify_sender and verify_recipient.
     std::vector<std::string> targets;
     if (def->alias_of.empty()) {

@@ -7,6 +7,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -440,6 +441,8 @@ Result<OptionValue> parse_option_value(const OptionDef& def, std::string_view te
 
 std::string format_option(const OptionDef& def, const OptionValue& v) {
   const std::string& n = def.name;
+  // A value set with "hide" is shown to root (Exim's admin user) only.
+  if (v.hide && ::getuid() != 0) return n + " = <value not displayable>";
   switch (def.type) {
     case OptionType::kBool:
       return (v.is_set && v.flag) ? n : "no_" + n;

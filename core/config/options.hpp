@@ -57,6 +57,7 @@ struct OptionValue {
   std::vector<int64_t> numbers;
   std::string text;
   bool expand = false;  // kExpandUid/kExpandGid holding an expandable text
+  bool hide = false;    // set with Exim's "hide" prefix: -bP shows no value to non-admin users
 };
 
 struct OptionDef {

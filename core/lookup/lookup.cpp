@@ -6,7 +6,9 @@
 // components removed (down to the minimum number of components), then the
 // affix alone; for *@, "*@domain"; for * or *@, "*". Results are cached per
 // (type, file, options, key) until tidyup(), including not-found answers;
-// defers and answers the type marks uncacheable are not kept.
+// defers and answers the type marks uncacheable are not kept, and an
+// uncacheable answer (an SQL write) also forgets what was cached for its type
+// and file, as Exim's search_find does.
 #include "core/lookup/lookup.hpp"
 
 #include <cctype>
@@ -151,7 +153,15 @@ Found Searcher::cached_find(LookupType& type, Handle& handle, std::string_view f
     if (it != cache_.end()) return it->second;
   }
   Found f = type.find(handle, filename, key, opts, caller);
-  if (f.status != Found::Status::kDefer && f.cacheable) cache_[id] = f;
+  if (f.status == Found::Status::kDefer) return f;
+  if (f.cacheable) {
+    cache_[id] = f;
+  } else {
+    // Exim's "lookup forced cache cleanup": an answer that must not be kept
+    // (an SQL write) also drops what was cached for this file or connection.
+    const std::string prefix = join_key(join_key(type.name(), filename), "");
+    std::erase_if(cache_, [&](const auto& e) { return e.first.compare(0, prefix.size(), prefix) == 0; });
+  }
   return f;
 }
 

@@ -5,7 +5,8 @@
 // modules add theirs through the ABI, wrapped into the same interface. The
 // Searcher applies Exim's rules on top of any type: the `partial-`, `*` and
 // `*@` affixes, `ret=` and `cache=` options, and the cache of open files and
-// of found results (a nil result from a query type is not cached).
+// of found results (a nil result from a query type is not cached; an SQL
+// write, which must not be cached, also empties its type's cache, as Exim does).
 #pragma once
 
 #include <functional>
@@ -89,12 +90,16 @@ class LookupType {
     return find(handle, filename, key, opts);
   }
   // `${quote_<name>:s}`; nullopt when this type has no quoting function
-  // (then Exim leaves the string unchanged).
+  // (then Exim leaves the string unchanged) or when its function refuses
+  // the options (`${quote_mysql_x:s}`: has_quote() tells the two apart).
   virtual std::optional<std::string> quote(std::string_view s, std::string_view opts) const {
     (void)s;
     (void)opts;
     return std::nullopt;
   }
+  // True when this type has a quoting function: a nullopt from quote() is
+  // then a refusal, which Exim reports as `"x" unrecognized after "${quote_mysql"`.
+  virtual bool has_quote() const { return false; }
 };
 
 // All lookup types known to one configuration generation.

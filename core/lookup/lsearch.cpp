@@ -29,6 +29,7 @@
 #include "core/lookup/internal.hpp"
 #include "core/text/ipaddr.hpp"
 #include "core/text/regex.hpp"
+#include "core/text/strfuncs.hpp"
 
 namespace tern::lookup {
 
@@ -70,36 +71,6 @@ bool has_word(std::string_view opts, std::string_view word) {
     opts.remove_prefix(comma + 1);
   }
   return false;
-}
-
-// Exim's string_interpret_escape: `s[i]` is the backslash; returns the
-// character and leaves `i` on the last character consumed.
-char interpret_escape(std::string_view s, size_t& i) {
-  if (i + 1 >= s.size()) return '\\';
-  char c = s[++i];
-  auto octal = [](char x) { return x >= '0' && x <= '7'; };
-  if (octal(c)) {
-    int v = c - '0';
-    for (int k = 0; k < 2 && i + 1 < s.size() && octal(s[i + 1]); ++k) v = v * 8 + (s[++i] - '0');
-    return static_cast<char>(v);
-  }
-  switch (c) {
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    case 'v': return '\v';
-    case 'x': {
-      int v = 0;
-      for (int k = 0; k < 2 && i + 1 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])); ++k) {
-        char h = static_cast<char>(std::tolower(static_cast<unsigned char>(s[++i])));
-        v = v * 16 + (h <= '9' ? h - '0' : h - 'a' + 10);
-      }
-      return static_cast<char>(v);
-    }
-    default: return c;
-  }
 }
 
 enum class Kind { kPlain, kWild, kNWild, kIp };
@@ -169,7 +140,7 @@ Found parse_into(LsearchFile& f, std::string_view filename, const std::string& c
       ++s;
       while (s < line.size() && line[s] != '"') {
         if (line[s] == '\\')
-          e.key += interpret_escape(line, s);
+          e.key += text::interpret_escape(line, s);
         else
           e.key += line[s];
         ++s;

@@ -79,6 +79,13 @@ const char* kind_name(ListKind k) {
   return "string";
 }
 
+// The client's host name when match_list() got none: looked up once, on
+// the first item that needs it (MatchEnv::lookup_host_name).
+struct LazyHostName {
+  bool tried = false;
+  std::string name;
+};
+
 struct Ctx {
   ListKind kind;
   MatchEnv& env;
@@ -87,7 +94,24 @@ struct Ctx {
   bool ip_only;
   int depth = 0;
   std::vector<std::string>* log;
+  std::string_view trace_subject = {};  // what trace lines call the subject
+  LazyHostName* lazy_name = nullptr;
 };
+
+// One line of Exim's list debugging: `<subject> in "<list>"? yes (<how>)`.
+void trace_list(const Ctx& ctx, std::string_view list, bool yes, std::string_view how) {
+  if (!ctx.env.trace) return;
+  std::string line(ctx.trace_subject);
+  line += " in \"";
+  line += list;
+  line += "\"? ";
+  line += yes ? "yes (" : "no (";
+  line += how;
+  line += ')';
+  ctx.env.trace(line);
+}
+
+std::string matched(std::string_view item) { return "matched \"" + std::string(item) + "\""; }
 
 std::string trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
@@ -195,6 +219,16 @@ std::string address_value(std::string_view pattern, size_t subject_local_len, bo
   return v;
 }
 
+// Exim checks an address's domain part as a one-item domain list, which
+// its list debugging shows.
+void trace_domain_part(const Ctx& ctx, std::string_view sdomain, std::string_view pattern,
+                       const Result<ItemResult>& r) {
+  if (!r.ok() || r->outcome == Item::kDefer || r->outcome == Item::kError) return;
+  Ctx sub = ctx;
+  sub.trace_subject = sdomain;
+  trace_list(sub, pattern, r->outcome == Item::kOk, r->outcome == Item::kOk ? matched(pattern) : "end of list");
+}
+
 // Exim's check_address: `subject` is local@domain.
 Result<ItemResult> check_address(std::string_view subject, std::string_view pattern, Ctx& ctx) {
   if (!pattern.empty() && pattern[0] == '^') {
@@ -242,6 +276,7 @@ Result<ItemResult> check_address(std::string_view subject, std::string_view patt
   size_t pat = pattern.find('@');
   if (pat == pattern.npos) {
     auto r = check_string(sdomain, pattern, ctx, ListKind::kDomain, true);
+    trace_domain_part(ctx, sdomain, pattern, r);
     if (r.ok() && r->outcome == Item::kOk) r->data = address_value(pattern, 0, false, r->data);
     return r;
   }
@@ -258,6 +293,7 @@ Result<ItemResult> check_address(std::string_view subject, std::string_view patt
   if (pdomain[0] == '+') {
     Ctx sub = ctx;
     sub.kind = ListKind::kDomain;
+    sub.trace_subject = sdomain;
     auto m = check_list(sdomain, pdomain, sub);
     if (!m.ok()) return m.take_error();
     ItemResult r;
@@ -268,6 +304,7 @@ Result<ItemResult> check_address(std::string_view subject, std::string_view patt
     return r;
   }
   auto r = check_string(sdomain, pdomain, ctx, ListKind::kDomain, true);
+  trace_domain_part(ctx, sdomain, pdomain, r);
   if (r.ok() && r->outcome == Item::kOk) r->data = address_value(pattern, slocal.size(), true, r->data);
   return r;
 }
@@ -363,9 +400,18 @@ Result<ItemResult> check_host(std::string_view ip, std::string_view ss, Ctx& ctx
       return fail_item();
     }
   }
-  if (ctx.host_name.empty())
+  std::string_view host_name = ctx.host_name;
+  if (host_name.empty() && ctx.lazy_name && ctx.env.lookup_host_name) {
+    if (!ctx.lazy_name->tried) {
+      ctx.lazy_name->tried = true;
+      if (ctx.env.trace) ctx.env.trace("sender host name required, to match against " + pattern);
+      if (auto n = ctx.env.lookup_host_name()) ctx.lazy_name->name = std::move(*n);
+    }
+    host_name = ctx.lazy_name->name;
+  }
+  if (host_name.empty())
     return ItemResult{Item::kError, {}, {}, "failed to find host name for " + std::string(ip)};
-  return check_string(ctx.host_name, pattern, ctx, ListKind::kString, true);
+  return check_string(host_name, pattern, ctx, ListKind::kString, true);
 }
 
 Result<ItemResult> check_item(std::string_view subject, std::string_view item, Ctx& ctx) {
@@ -416,6 +462,17 @@ Result<MatchResult> check_list(std::string_view subject, std::string_view list, 
         out.error = "NULL";
         return out;
       }
+      std::map<std::string, bool, std::less<>>* cache =
+          text->find('$') == std::string::npos ? ctx.env.named_list_cache : nullptr;
+      if (cache) {
+        if (auto hit = cache->find(name); hit != cache->end()) {
+          if (!hit->second) continue;  // cached "not in it": the next item decides
+          out.outcome = yes;
+          out.from_cache = true;
+          trace_list(ctx, list, positive, matched(raw) + " - cached");
+          return out;
+        }
+      }
       if (ctx.depth > 50) return Error::failed("named list \"" + std::string(item) + "\" refers to itself");
       std::string expanded = *text;
       if (ctx.env.expand) {
@@ -429,9 +486,11 @@ Result<MatchResult> check_list(std::string_view subject, std::string_view list, 
       ctx.caseless = sub.caseless;
       if (!r.ok()) return r;
       if (r->outcome == MatchResult::Outcome::kDefer) return r;
+      if (cache) (*cache)[std::string(name)] = r->outcome == MatchResult::Outcome::kMatch;
       if (r->outcome == MatchResult::Outcome::kMatch) {
         out = std::move(r.value());
         out.outcome = yes;
+        trace_list(ctx, list, positive, matched(raw));
         return out;
       }
       continue;
@@ -445,6 +504,7 @@ Result<MatchResult> check_list(std::string_view subject, std::string_view list, 
         out.outcome = yes;
         out.data = std::move(ir.data);
         out.captures = std::move(ir.captures);
+        trace_list(ctx, list, positive, matched(raw));
         return out;
       case Item::kFail: break;
       case Item::kDefer:
@@ -471,6 +531,7 @@ Result<MatchResult> check_list(std::string_view subject, std::string_view list, 
     }
   }
   out.outcome = last_negative ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
+  trace_list(ctx, list, last_negative, "end of list");
   return out;
 }
 
@@ -479,7 +540,10 @@ Result<MatchResult> check_list(std::string_view subject, std::string_view list, 
 Result<MatchResult> match_list(std::string_view subject, std::string_view list, ListKind kind, MatchEnv& env,
                                bool caseless, std::string_view host_name) {
   std::vector<std::string> log;
+  LazyHostName lazy;
   Ctx ctx{kind, env, caseless, host_name, false, 0, &log};
+  ctx.trace_subject = env.trace_name.empty() ? subject : std::string_view(env.trace_name);
+  ctx.lazy_name = &lazy;
   if (kind == ListKind::kAddress && subject.empty()) {
     // The null sender matches only an empty item.
     MatchResult out;
@@ -492,10 +556,12 @@ Result<MatchResult> match_list(std::string_view subject, std::string_view list, 
       last_negative = !positive;
       if (it.empty()) {
         out.outcome = positive ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
+        trace_list(ctx, list, positive, matched(item));
         return out;
       }
     }
     out.outcome = last_negative ? MatchResult::Outcome::kMatch : MatchResult::Outcome::kNoMatch;
+    trace_list(ctx, list, last_negative, "end of list");
     return out;
   }
   auto r = check_list(subject, list, ctx);
@@ -507,6 +573,7 @@ Result<MatchResult> match_ip(std::string_view ip, std::string_view list, MatchEn
   if (!ip.empty() && text::ip_version(ip) == 0) return Error::failed("\"" + std::string(ip) + "\" is not an IP address");
   std::vector<std::string> log;
   Ctx ctx{ListKind::kHost, env, false, {}, true, 0, &log};
+  ctx.trace_subject = env.trace_name.empty() ? ip : std::string_view(env.trace_name);
   auto r = check_list(ip, list, ctx);
   if (r.ok()) r->log = std::move(log);
   return r;

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,22 @@ struct MatchEnv {
   // Unset: tern does no DNS here, and such an item behaves as Exim's
   // "failed to find IP address for mail.x.y" (see +include_unknown).
   std::function<Result<std::vector<std::string>>(std::string_view name)> resolve_host;
+  // The client's host name for items that need one, asked for only when
+  // match_list() got none and an item needs it (Exim looks it up at that
+  // point); nullopt when it cannot be found. Unset: no name.
+  std::function<std::optional<std::string>()> lookup_host_name;
+  // When set, receives the lines Exim's list debugging writes (what `exim
+  // -bh` shows), one per call: `host in "10.0.0.0/8"? yes (matched
+  // "10.0.0.0/8")`, `x in "a : b"? no (end of list)`. `trace_name` is what
+  // they call the subject (Exim says "host" for host lists); empty: the
+  // subject itself.
+  std::function<void(std::string_view line)> trace;
+  std::string trace_name;
+  // Results of named lists for this subject, by name (true: matched), as
+  // Exim caches them (per connection for host lists, per address for
+  // domains and local parts): a cached list is not matched again. Lists
+  // whose text holds a `$` are never cached. Null: no cache.
+  std::map<std::string, bool, std::less<>>* named_list_cache = nullptr;
 };
 
 struct MatchResult {
@@ -51,6 +69,7 @@ struct MatchResult {
   // Lines Exim writes to its main/panic log while matching (e.g.
   // `unknown named domain list "+nl"`, `... accepted by +include_unknown`).
   std::vector<std::string> log;
+  bool from_cache = false;  // decided by a cached named list (no data)
   bool matched() const { return outcome == Outcome::kMatch; }
 };
 

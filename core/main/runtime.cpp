@@ -11,6 +11,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <ctime>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 
@@ -159,7 +161,14 @@ Status Runtime::make_context(module_host::UnloadedNames unloaded) {
   acl_env_->dns = resolver_.get();
   acl_env_->ratelimits = &ratelimits_;
   acl_env_->call_env = &call_env_;
-  context_.acl = acl::make_acl_hook(*acls_, acl::Where::kExpansion, [this]() -> acl::RunEnv& { return *acl_env_; });
+  // Their log lines go to standard error, as Exim's -be writes them.
+  context_.acl = acl::make_acl_hook(*acls_, acl::Where::kExpansion, [this]() -> acl::RunEnv& { return *acl_env_; },
+                                    [](const acl::LogLine& l) {
+                                      std::time_t now = std::time(nullptr);
+                                      char stamp[32];
+                                      std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+                                      std::fprintf(stderr, "%s %s\n", stamp, l.text.c_str());
+                                    });
   return {};
 }
 

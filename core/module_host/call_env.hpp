@@ -27,8 +27,9 @@ namespace tern::module_host {
 class EventBus;
 class SessionData;
 
-// The core's resolver (core/dns, a later issue). Until it exists the host
+// The core's resolver (core/dns). Where a CallEnv has none the host
 // answers dns_query with TERN_DEFER "DNS resolver not available in this build".
+// query() fails (kDefer) only when no answer came (timeout, no server).
 class DnsResolver {
  public:
   virtual ~DnsResolver() = default;
@@ -36,6 +37,7 @@ class DnsResolver {
     int rcode = 0;
     bool secure = false;
     std::vector<std::string> rdata;  // wire format
+    uint32_t ttl = 0;                // the smallest TTL of the records; 0: none
   };
   virtual Result<Answer> query(std::string_view name, uint16_t rrtype) = 0;
 };

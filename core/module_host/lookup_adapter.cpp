@@ -78,9 +78,16 @@ class ModuleLookupType final : public lookup::LookupType {
       case TERN_DEFER:
       case TERN_ERROR:
         return lookup::Found::defer(o.error.empty() ? l_.name + " lookup deferred" : o.error);
-      default: return lookup::Found::not_found();
+      default: {
+        // Not found; an SQL write that changed nothing is not cached either.
+        lookup::Found f = lookup::Found::not_found();
+        f.cacheable = *no_cache == 0;
+        return f;
+      }
     }
   }
+
+  bool has_quote() const override { return l_.def.quote != nullptr; }
 
   std::optional<std::string> quote(std::string_view s, std::string_view opts) const override {
     if (l_.def.quote == nullptr) return std::nullopt;

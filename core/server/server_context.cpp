@@ -125,6 +125,11 @@ spool::SpoolConfig spool_config(cli::Runtime& rt) {
 
 ServerContext::ServerContext(cli::Runtime& runtime_, boost::asio::io_context& io_, ServerLog& log_,
                              ServerSettings settings_)
-    : runtime(runtime_), io(io_), log(log_), settings(std::move(settings_)), spool(spool_config(runtime_)) {}
+    : runtime(runtime_), io(io_), log(log_), settings(std::move(settings_)), spool(spool_config(runtime_)) {
+  acl_services.acls = &runtime.acls();
+  acl_services.ratelimits = &runtime.ratelimits();
+  acl_services.dns = &runtime.resolver();
+  acl_services.blocking = &acl_threads;
+}
 
 }  // namespace tern::server

@@ -17,6 +17,7 @@
 #include "core/base/result.hpp"
 #include "core/expand/expand.hpp"
 #include "core/main/runtime.hpp"
+#include "core/server/acl_gate.hpp"
 #include "core/server/server_log.hpp"
 #include "core/spool/committer.hpp"
 #include "core/spool/message_id.hpp"
@@ -67,6 +68,9 @@ class ServerContext {
   spool::Spool spool;
   spool::Committer committer;
   spool::IdGenerator ids;
+  // The threads ACLs that may block run on, and what every AclGate uses.
+  boost::asio::thread_pool acl_threads{2};
+  AclServices acl_services;
   // STARTTLS and tls_on_connect_ports; null when TLS cannot be offered.
   std::shared_ptr<tls::ServerTls> tls;
 };

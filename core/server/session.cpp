@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "core/lookup/match.hpp"
@@ -59,12 +60,50 @@ std::vector<std::string> split_headers(std::string_view section) {
 
 }  // namespace
 
+// What `verify =` asks of the session. Routing is the delivery issue's:
+// until routers exist, an address to verify is unroutable (Exim's answer
+// when no router accepts it) and the bounce address <> verifies.
+class Session::Verifier final : public acl::Verifier {
+ public:
+  explicit Verifier(Session& s) : s_(s) {}
+  acl::VerifyOutcome verify_recipient(const acl::VerifyRequest& r) override { return unroutable(r); }
+  acl::VerifyOutcome verify_sender(const acl::VerifyRequest& r) override {
+    if (r.address.empty()) return {};
+    return unroutable(r);
+  }
+  // A HELO naming the client's own address literal verifies; names need
+  // DNS lookups of the delivery issue's resolver integration.
+  bool verify_helo() override {
+    return !s_.peer_.address.empty() && (s_.helo_name_ == "[" + s_.peer_.address + "]" ||
+                                         s_.helo_name_ == "[IPv6:" + s_.peer_.address + "]");
+  }
+  HostName host_name() override {
+    HostName h;
+    h.rc = acl::VerifyOutcome::Rc::kFail;
+    h.message = " (failed to find host name from IP address)";
+    return h;
+  }
+
+ private:
+  static acl::VerifyOutcome unroutable(const acl::VerifyRequest& r) {
+    acl::VerifyOutcome o;
+    o.rc = acl::VerifyOutcome::Rc::kFail;
+    o.message = "Unrouteable address";
+    (void)r;
+    return o;
+  }
+  Session& s_;
+};
+
+// For ACLs that need nothing about a command. (GCC 12 mishandles
+// temporaries and default arguments inside co_await expressions: requests
+// are named objects that outlive the call.)
+const AclRequest kNoRequest{};
+
 struct Session::Message {
   smtp::MailCommand mail;
   std::vector<spool::Recipient> recipients;
   bool discard = false;  // an ACL said discard: answer as if accepted, keep nothing
-  std::vector<std::string> acl_headers;
-  bool freeze = false, queue_only = false;
 
   // Set once DATA or the first BDAT starts the content.
   std::string id;
@@ -88,6 +127,8 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
       ctx_(server.runtime.context()),
       state_(smtp::SessionLimits{settings_.max_unknown_commands, settings_.max_synprot_errors,
                                  settings_.max_nonmail, true, false}),
+      verifier_(std::make_unique<Verifier>(*this)),
+      gate_(server.acl_services, ctx_, &env_, verifier_.get()),
       timer_(server.io) {
   ctx_.variables = &vars_;
   ctx_.searcher = searcher_.get();
@@ -114,6 +155,11 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
     set_var("sender_ident", peer_.login);
   }
   set_var("received_protocol", peer_.address.empty() ? "local-smtp" : "smtp");
+  gate_.set_host_checking(peer_.fake);
+  if (peer_.fake)  // -bh shows the ACL processing as Exim's debug output does
+    gate_.set_trace([](std::string_view line) { std::fprintf(stderr, ">>> %.*s\n", int(line.size()), line.data()); });
+  gate_.set_unqualified(peer_.address.empty() || host_in(settings_.sender_unqualified_hosts),
+                        peer_.address.empty() || host_in(settings_.recipient_unqualified_hosts));
   state_ = smtp::SessionState(smtp::SessionLimits{
       settings_.max_unknown_commands, settings_.max_synprot_errors, settings_.max_nonmail,
       peer_.address.empty() ? true : host_in(settings_.smtp_accept_max_nonmail_hosts),
@@ -188,10 +234,32 @@ std::string Session::host_for_log() const {
   return s;
 }
 
-AclDecision Session::acl(AclWhere where, const std::string& name) { return gate_.check(where, name, ctx_); }
+boost::asio::awaitable<AclDecision> Session::acl(AclWhere where, const std::string& name, const AclRequest& req) {
+  gate_.set_host_ident(host_for_log());
+  AclDecision d = co_await gate_.check(where, name, req);
+  write_acl_logs(d);
+  co_return d;
+}
 
-// Sends the reply of a refusing ACL; true when the connection must close.
-bool Session::send_acl_failure(const AclDecision& d) {
+void Session::write_acl_logs(const AclDecision& d) {
+  for (const acl::LogLine& l : d.logs) {
+    log::Line line;
+    line.text = l.text;
+    line.targets = l.targets;
+    server_.log.write(line);
+  }
+}
+
+// A refusing ACL: its reject log line, then its reply. True when the
+// connection must close (drop).
+bool Session::refuse(const AclDecision& d, const std::string& message_id) {
+  if (!d.reject_log.empty() && d.reject_targets != 0) {
+    log::Line line;
+    line.text = peer_.address.empty() && d.reject_log.starts_with("F=") ? d.reject_log : host_for_log() + " " + d.reject_log;
+    line.targets = d.reject_targets;
+    line.message_id = message_id;
+    server_.log.write(line);
+  }
   send(d.reply);
   return d.verdict == AclDecision::Verdict::kDrop;
 }
@@ -256,9 +324,9 @@ boost::asio::awaitable<void> Session::run() {
       bool keep = true;
       switch (c.verb) {
         case smtp::Verb::kHelo:
-        case smtp::Verb::kEhlo: on_helo(c); break;
-        case smtp::Verb::kMail: on_mail(c); break;
-        case smtp::Verb::kRcpt: on_rcpt(c); break;
+        case smtp::Verb::kEhlo: co_await on_helo(c); break;
+        case smtp::Verb::kMail: co_await on_mail(c); break;
+        case smtp::Verb::kRcpt: co_await on_rcpt(c); break;
         case smtp::Verb::kData: keep = co_await on_data(c); break;
         case smtp::Verb::kBdat: keep = co_await on_bdat(c); break;
         case smtp::Verb::kRset:
@@ -267,10 +335,10 @@ boost::asio::awaitable<void> Session::run() {
           send(smtp::replies::reset_ok());
           break;
         case smtp::Verb::kNoop: send(smtp::replies::ok()); break;
-        case smtp::Verb::kQuit: on_quit(); break;
+        case smtp::Verb::kQuit: co_await on_quit(); break;
         case smtp::Verb::kVrfy:
-        case smtp::Verb::kExpn: on_vrfy_expn(c); break;
-        case smtp::Verb::kEtrn: on_etrn(c); break;
+        case smtp::Verb::kExpn: co_await on_vrfy_expn(c); break;
+        case smtp::Verb::kEtrn: co_await on_etrn(c); break;
         case smtp::Verb::kHelp:
           send(smtp::help_reply(false, !settings_.acl_etrn.empty(), !settings_.acl_expn.empty(),
                                 !settings_.acl_vrfy.empty()));
@@ -287,7 +355,7 @@ boost::asio::awaitable<void> Session::run() {
       if (!keep || quit_ || closed_) break;
     }
   }
-  if (!quit_ && !settings_.acl_notquit.empty()) acl(AclWhere::kNotquit, settings_.acl_notquit);
+  if (!quit_ && !settings_.acl_notquit.empty()) co_await acl(AclWhere::kNotquit, settings_.acl_notquit, kNoRequest);
   co_await flush();
   stream_->close();
 }
@@ -295,11 +363,9 @@ boost::asio::awaitable<void> Session::run() {
 boost::asio::awaitable<bool> Session::banner() {
   // tls_on_connect_ports: the handshake comes before anything else.
   if (peer_.tls_on_connect && !co_await start_tls()) co_return false;
-  AclDecision d = acl(AclWhere::kConnect, settings_.acl_connect);
-  if (!d.accepted()) {
+  AclDecision d = co_await acl(AclWhere::kConnect, settings_.acl_connect, kNoRequest);
+  if (!d.accepted_verdict()) {
     send(d.reply);
-    server_.log.reject(host_for_log() + " rejected connection in \"connect\" ACL" +
-                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
     co_await flush();
     co_return false;
   }
@@ -334,7 +400,7 @@ boost::asio::awaitable<bool> Session::banner() {
   co_return co_await flush();
 }
 
-void Session::on_helo(const smtp::Command& c) {
+boost::asio::awaitable<void> Session::on_helo(const smtp::Command& c) {
   smtp::HeloOptions ho;
   ho.accept_junk = host_in(settings_.helo_accept_junk_hosts);
   ho.allow_chars = settings_.helo_allow_chars;
@@ -345,7 +411,7 @@ void Session::on_helo(const smtp::Command& c) {
     server_.log.reject("rejected " + std::string(smtp::verb_name(c.verb)) + " from " + host_for_log().substr(2) +
                        ": syntactically invalid argument(s): " + text::string_printing(c.argument, false));
     if (o.drop) closed_ = true;
-    return;
+    co_return;
   }
   reset_transaction();
   helo_name_ = *p.value;
@@ -354,12 +420,11 @@ void Session::on_helo(const smtp::Command& c) {
     set_var("sender_fullhost", "(" + helo_name_ + ") [" + peer_.address + "]");
     set_var("sender_rcvhost", "[" + peer_.address + "] (helo=" + helo_name_ + ")");
   }
-  AclDecision d = acl(AclWhere::kHelo, settings_.acl_helo);
-  if (!d.accepted()) {
-    if (send_acl_failure(d)) closed_ = true;
-    server_.log.reject("rejected " + std::string(smtp::verb_name(c.verb)) + " from " + host_for_log().substr(2) +
-                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
-    return;
+  const AclRequest request{"", helo_name_};
+  AclDecision d = co_await acl(AclWhere::kHelo, settings_.acl_helo, request);
+  if (!d.accepted_verdict()) {
+    if (refuse(d)) closed_ = true;
+    co_return;
   }
   esmtp_ = c.verb == smtp::Verb::kEhlo;
   std::string greeting = smtp::hello_text(settings_.primary_hostname, peer_.address.empty() ? peer_.login : "",
@@ -367,7 +432,7 @@ void Session::on_helo(const smtp::Command& c) {
   const bool remote = !peer_.address.empty();
   pipelining_offered_ = esmtp_ && (remote ? host_in(settings_.pipelining_advertise_hosts)
                                           : settings_.pipelining_advertise_hosts == "*") &&
-                        !d.no_pipelining;
+                        !gate_.state().controls.no_pipelining;
   chunking_offered_ = esmtp_ && (remote ? host_in(settings_.chunking_advertise_hosts)
                                         : settings_.chunking_advertise_hosts == "*");
   std::string proto = std::string(remote ? "" : "local-") + (esmtp_ ? "esmtp" : "smtp");
@@ -399,6 +464,7 @@ void Session::on_helo(const smtp::Command& c) {
 
 void Session::reset_transaction() {
   msg_.reset();
+  gate_.state().new_message();
   set_var("sender_address", "");
   set_var("local_part", "");
   set_var("domain", "");
@@ -408,11 +474,11 @@ void Session::reset_transaction() {
     it = it->first.starts_with("m") ? ctx_.acl_vars.erase(it) : std::next(it);
 }
 
-void Session::on_mail(const smtp::Command& c) {
+boost::asio::awaitable<void> Session::on_mail(const smtp::Command& c) {
   if (smtp::Outcome o = state_.check_mail(); !o.proceed) {
     send(*o.reply);
     if (o.drop) closed_ = true;
-    return;
+    co_return;
   }
   reset_transaction();
   smtp::MailOptions mo;
@@ -427,42 +493,38 @@ void Session::on_mail(const smtp::Command& c) {
     smtp::Outcome o = state_.reject(*p.rejection);
     send(*o.reply);
     if (o.drop) closed_ = true;
-    return;
+    co_return;
   }
   smtp::MailCommand mail = std::move(*p.value);
   const bool allow_unqualified = peer_.address.empty() || host_in(settings_.sender_unqualified_hosts);
   if (auto r = smtp::check_qualified(mail.sender, mail.data, "sender", allow_unqualified)) {
     state_.mail_rejected();
     send(*r);
-    return;
+    co_return;
   }
   if (!mail.sender.address.empty() && !mail.sender.has_domain())
     mail.sender.address += "@" + settings_.qualify_domain;
   set_var("sender_address", mail.sender.address);
-  AclDecision d = acl(AclWhere::kMail, settings_.acl_mail);
-  if (!d.accepted()) {
+  const AclRequest request{"", "<" + std::string(mail.sender.address) + ">"};
+  AclDecision d = co_await acl(AclWhere::kMail, settings_.acl_mail, request);
+  if (!d.accepted_verdict()) {
     state_.mail_rejected();
     set_var("sender_address", "");
-    if (send_acl_failure(d)) closed_ = true;
-    server_.log.reject(host_for_log() + " rejected MAIL <" + mail.sender.address + ">" +
-                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
-    return;
+    if (refuse(d)) closed_ = true;
+    co_return;
   }
   msg_ = std::make_unique<Message>();
   msg_->discard = d.verdict == AclDecision::Verdict::kDiscard;
-  msg_->acl_headers = d.add_headers;
-  msg_->freeze = d.freeze;
-  msg_->queue_only = d.queue_only;
   msg_->mail = std::move(mail);
   state_.mail_accepted();
-  send(smtp::mail_accepted(msg_->mail.prdr));
+  send(d.accepted ? *d.accepted : smtp::mail_accepted(msg_->mail.prdr));
 }
 
-void Session::on_rcpt(const smtp::Command& c) {
+boost::asio::awaitable<void> Session::on_rcpt(const smtp::Command& c) {
   if (smtp::Outcome o = state_.check_rcpt(); !o.proceed) {
     send(*o.reply);
     if (o.drop) closed_ = true;
-    return;
+    co_return;
   }
   smtp::RcptOptions ro;
   ro.esmtp = esmtp_;
@@ -473,33 +535,32 @@ void Session::on_rcpt(const smtp::Command& c) {
     state_.rcpt_response(smtp::format(p.rejection->reply), false);
     send(*o.reply);
     if (o.drop) closed_ = true;
-    return;
+    co_return;
   }
   smtp::RcptCommand rcpt = std::move(*p.value);
   const bool allow_unqualified = peer_.address.empty() || host_in(settings_.recipient_unqualified_hosts);
   if (auto r = smtp::check_qualified(rcpt.recipient, rcpt.data, "recipient", allow_unqualified)) {
     state_.rcpt_response(r->text(), false);
     send(*r);
-    return;
+    co_return;
   }
   if (!rcpt.recipient.has_domain()) rcpt.recipient.address += "@" + settings_.qualify_recipient;
   if (settings_.recipients_max > 0 && static_cast<int>(msg_->recipients.size()) >= settings_.recipients_max) {
     smtp::Reply r = smtp::Reply::make(settings_.recipients_max_reject ? 552 : 452, "too many recipients");
     state_.rcpt_response(r.text(), false);
     send(r);
-    return;
+    co_return;
   }
   const std::string& addr = rcpt.recipient.address;
   size_t at = addr.rfind('@');
   set_var("local_part", addr.substr(0, at));
   set_var("domain", addr.substr(at + 1));
-  AclDecision d = acl(AclWhere::kRcpt, settings_.acl_rcpt);
-  if (!d.accepted()) {
+  const AclRequest request{addr, "<" + addr + ">"};
+  AclDecision d = co_await acl(AclWhere::kRcpt, settings_.acl_rcpt, request);
+  if (!d.accepted_verdict()) {
     state_.rcpt_response(d.reply.text(), false);
-    if (send_acl_failure(d)) closed_ = true;
-    server_.log.reject(host_for_log() + " F=<" + msg_->mail.sender.address + "> rejected RCPT <" + addr + ">" +
-                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
-    return;
+    if (refuse(d)) closed_ = true;
+    co_return;
   }
   if (d.verdict == AclDecision::Verdict::kDiscard) {
     msg_->discard = true;
@@ -510,43 +571,44 @@ void Session::on_rcpt(const smtp::Command& c) {
     r.dsn_flags = rcpt.notify;
     msg_->recipients.push_back(std::move(r));
   }
-  for (auto& h : d.add_headers) msg_->acl_headers.push_back(h);
-  msg_->freeze |= d.freeze;
-  msg_->queue_only |= d.queue_only;
-  state_.rcpt_response("Accepted", true);
-  send(smtp::replies::accepted());
+  smtp::Reply ok = d.accepted ? *d.accepted : smtp::replies::accepted();
+  state_.rcpt_response(ok.text(), true);
+  send(ok);
 }
 
-void Session::on_vrfy_expn(const smtp::Command& c) {
+boost::asio::awaitable<void> Session::on_vrfy_expn(const smtp::Command& c) {
   const bool vrfy = c.verb == smtp::Verb::kVrfy;
   auto p = smtp::parse_vrfy(c.argument);
   if (!p.ok()) {
     send(p.rejection->reply);
-    return;
+    co_return;
   }
-  AclDecision d = vrfy ? acl(AclWhere::kVrfy, settings_.acl_vrfy) : acl(AclWhere::kExpn, settings_.acl_expn);
-  if (!d.accepted()) {
-    if (send_acl_failure(d)) closed_ = true;
-    server_.log.reject(host_for_log() + " rejected " + (vrfy ? "VRFY " : "EXPN ") + std::string(c.argument) +
-                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
-    return;
+  const AclRequest request{p.value->address, std::string(c.argument)};
+  AclDecision d;  // (no co_await inside ?: : GCC 12 miscompiles it)
+  if (vrfy)
+    d = co_await acl(AclWhere::kVrfy, settings_.acl_vrfy, request);
+  else
+    d = co_await acl(AclWhere::kExpn, settings_.acl_expn, request);
+  if (!d.accepted_verdict()) {
+    if (refuse(d)) closed_ = true;
+    co_return;
   }
   // Accepted by the ACL: the address would be routed; with no router to take
   // it, Exim answers as for any unroutable address.
   send(smtp::Reply::make(550, "<" + p.value->address + "> Unrouteable address"));
 }
 
-void Session::on_etrn(const smtp::Command& c) {
+boost::asio::awaitable<void> Session::on_etrn(const smtp::Command& c) {
   (void)c;
   if (msg_) {
     send(smtp::Reply::make(503, "ETRN is not permitted inside a transaction"));
-    return;
+    co_return;
   }
-  AclDecision d = acl(AclWhere::kEtrn, settings_.acl_etrn);
-  if (!d.accepted()) {
-    if (send_acl_failure(d)) closed_ = true;
-    server_.log.reject(host_for_log() + " rejected ETRN " + std::string(c.argument));
-    return;
+  const AclRequest request{"", std::string(c.argument)};
+  AclDecision d = co_await acl(AclWhere::kEtrn, settings_.acl_etrn, request);
+  if (!d.accepted_verdict()) {
+    if (refuse(d)) closed_ = true;
+    co_return;
   }
   send(smtp::replies::ok());
 }
@@ -557,10 +619,9 @@ boost::asio::awaitable<bool> Session::on_starttls() {
     send(*e.reply);
     co_return !e.drop;
   }
-  AclDecision d = acl(AclWhere::kStarttls, settings_.acl_starttls);
-  if (!d.accepted()) {
-    server_.log.reject(host_for_log() + " rejected STARTTLS" + (d.log_reason.empty() ? "" : ": " + d.log_reason));
-    co_return !send_acl_failure(d);
+  AclDecision d = co_await acl(AclWhere::kStarttls, settings_.acl_starttls, kNoRequest);
+  if (!d.accepted_verdict()) {
+    co_return !refuse(d);
   }
   // Whatever the client pipelined after STARTTLS was sent in the clear:
   // it must never be read as if it came over TLS (CVE-2011-0411's class).
@@ -624,8 +685,8 @@ boost::asio::awaitable<bool> Session::start_tls() {
   co_return true;
 }
 
-void Session::on_quit() {
-  if (!settings_.acl_quit.empty()) acl(AclWhere::kQuit, settings_.acl_quit);
+boost::asio::awaitable<void> Session::on_quit() {
+  if (!settings_.acl_quit.empty()) co_await acl(AclWhere::kQuit, settings_.acl_quit, kNoRequest);
   send(smtp::replies::closing(settings_.primary_hostname));
   quit_ = true;
 }
@@ -679,11 +740,9 @@ boost::asio::awaitable<bool> Session::on_data(const smtp::Command& c) {
     send(*o.reply);
     co_return !o.drop;
   }
-  AclDecision d = acl(AclWhere::kPredata, settings_.acl_predata);
-  if (!d.accepted()) {
-    if (send_acl_failure(d)) co_return false;
-    server_.log.reject(host_for_log() + " F=<" + msg_->mail.sender.address + "> rejected DATA" +
-                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
+  AclDecision d = co_await acl(AclWhere::kPredata, settings_.acl_predata, kNoRequest);
+  if (!d.accepted_verdict()) {
+    if (refuse(d)) co_return false;
     co_return true;
   }
   if (!start_message()) {
@@ -734,9 +793,9 @@ boost::asio::awaitable<bool> Session::on_bdat(const smtp::Command& c) {
       send(*o.reply);
       co_return !o.drop;
     }
-    AclDecision d = acl(AclWhere::kPredata, settings_.acl_predata);
-    if (!d.accepted()) {
-      if (send_acl_failure(d)) co_return false;
+    AclDecision d = co_await acl(AclWhere::kPredata, settings_.acl_predata, kNoRequest);
+    if (!d.accepted_verdict()) {
+      if (refuse(d)) co_return false;
       co_return true;
     }
     state_.chunk_started(p.value->last);
@@ -828,18 +887,21 @@ spool::Envelope Session::make_envelope() {
     if (!tls_info_.peer_dn.empty()) e.set_var("tls_peerdn", tls_info_.peer_dn, true);
     if (tls_info_.certificate_verified) e.set_flag("tls_certificate_verified");
   }
-  if (m.freeze) e.set_flag("frozen");
+  if (gate_.state().controls.freeze) e.set_flag("frozen");
   e.set_flag("deliver_firsttime");
   if (m.mail.smtputf8) e.set_flag("smtputf8");
   e.recipients = m.recipients;
 
   e.headers.push_back({'P', received_header()});
-  for (const std::string& h : m.acl_headers) {
-    std::string t = h;
-    if (t.empty() || t.back() != '\n') t += '\n';
-    e.headers.push_back({spool::header_type_for(t), t});
-  }
+  // add_header: Exim puts them at the end unless told otherwise (":at_start:"
+  // and friends come first, after Received:).
+  for (const acl::AddedHeader& h : gate_.state().added_headers)
+    if (h.position != acl::AddedHeader::Position::kBottom)
+      e.headers.push_back({spool::header_type_for(h.text), h.text});
   for (const std::string& h : m.headers) e.headers.push_back({spool::header_type_for(h), h});
+  for (const acl::AddedHeader& h : gate_.state().added_headers)
+    if (h.position == acl::AddedHeader::Position::kBottom)
+      e.headers.push_back({spool::header_type_for(h.text), h.text});
   // Exim's fix-ups for a local submission: a missing Message-Id and Date.
   if (peer_.address.empty()) {
     auto has = [&](std::string_view name) {
@@ -923,16 +985,18 @@ boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_ch
     done();
     co_return true;
   }
-  AclDecision d = acl(AclWhere::kData, settings_.acl_data);
-  if (!d.accepted()) {
-    server_.log.reject(host_for_log() + " F=<" + m.mail.sender.address + "> rejected after DATA" +
-                       (d.log_reason.empty() ? "" : ": " + d.log_reason));
-    bool drop = send_acl_failure(d);
+  std::vector<std::string> recipient_list;
+  for (const auto& r : m.recipients) recipient_list.push_back(r.address);
+  AclRequest data_request;
+  data_request.header_lines = &m.headers;
+  data_request.recipients = &recipient_list;
+  data_request.message_size = static_cast<long long>(st.message_size);
+  AclDecision d = co_await acl(AclWhere::kData, settings_.acl_data, data_request);
+  if (!d.accepted_verdict()) {
+    bool drop = refuse(d, m.id);
     done();
     co_return !drop;
   }
-  for (auto& h : d.add_headers) m.acl_headers.push_back(h);
-  m.freeze |= d.freeze;
   if (d.verdict == AclDecision::Verdict::kDiscard) m.discard = true;
 
   if (m.discard || m.recipients.empty() || peer_.fake) {

@@ -58,6 +58,7 @@ class Session {
 
  private:
   struct Message;  // the transaction being built: sender, recipients, data
+  class Verifier;  // verify = ... for the ACLs
 
   // I/O
   boost::asio::awaitable<bool> fill();  // read more input; false: none will come
@@ -71,14 +72,14 @@ class Session {
 
   // Commands
   boost::asio::awaitable<bool> banner();
-  void on_helo(const smtp::Command& c);
-  void on_mail(const smtp::Command& c);
-  void on_rcpt(const smtp::Command& c);
+  boost::asio::awaitable<void> on_helo(const smtp::Command& c);
+  boost::asio::awaitable<void> on_mail(const smtp::Command& c);
+  boost::asio::awaitable<void> on_rcpt(const smtp::Command& c);
   boost::asio::awaitable<bool> on_data(const smtp::Command& c);
   boost::asio::awaitable<bool> on_bdat(const smtp::Command& c);
-  void on_vrfy_expn(const smtp::Command& c);
-  void on_etrn(const smtp::Command& c);
-  void on_quit();
+  boost::asio::awaitable<void> on_vrfy_expn(const smtp::Command& c);
+  boost::asio::awaitable<void> on_etrn(const smtp::Command& c);
+  boost::asio::awaitable<void> on_quit();
   boost::asio::awaitable<bool> on_starttls();
   // Set up TLS on the socket and run the handshake (STARTTLS or on connect).
   boost::asio::awaitable<bool> start_tls();
@@ -92,13 +93,14 @@ class Session {
   std::string received_header();
 
   // Policy and facts
-  AclDecision acl(AclWhere where, const std::string& name);
+  boost::asio::awaitable<AclDecision> acl(AclWhere where, const std::string& name, const AclRequest& req);
+  void write_acl_logs(const AclDecision& d);
   bool host_in(const std::string& list);
   void set_var(std::string_view name, std::string value) { vars_.set(name, std::move(value)); }
   std::string host_for_log() const;
   log::Peer log_peer() const;
   log::Reception reception_facts(int64_t size) const;  // "H=(helo) [ip]" / "U=login"
-  bool send_acl_failure(const AclDecision& d);  // true: drop
+  bool refuse(const AclDecision& d, const std::string& message_id = {});  // true: drop
 
   ServerContext& server_;
   module_host::SessionData module_data_;
@@ -110,6 +112,7 @@ class Session {
   std::unique_ptr<lookup::Searcher> searcher_;
   expand::Context ctx_;
   smtp::SessionState state_;
+  std::unique_ptr<Verifier> verifier_;
   AclGate gate_;
   boost::asio::steady_timer timer_;
   bool timed_out_ = false;

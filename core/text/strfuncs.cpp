@@ -590,4 +590,32 @@ std::string string_printing(std::string_view s, bool keep_top_bit) {
   return out;
 }
 
+char interpret_escape(std::string_view s, size_t& i) {
+  if (i + 1 >= s.size()) return '\\';
+  char c = s[++i];
+  auto octal = [](char x) { return x >= '0' && x <= '7'; };
+  if (octal(c)) {
+    int v = c - '0';
+    for (int k = 0; k < 2 && i + 1 < s.size() && octal(s[i + 1]); ++k) v = v * 8 + (s[++i] - '0');
+    return static_cast<char>(v);
+  }
+  switch (c) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'v': return '\v';
+    case 'x': {
+      int v = 0;
+      for (int k = 0; k < 2 && i + 1 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])); ++k) {
+        char h = static_cast<char>(std::tolower(static_cast<unsigned char>(s[++i])));
+        v = v * 16 + (h <= '9' ? h - '0' : h - 'a' + 10);
+      }
+      return static_cast<char>(v);
+    }
+    default: return c;
+  }
+}
+
 }  // namespace tern::text

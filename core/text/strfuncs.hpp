@@ -75,6 +75,12 @@ std::string to_hex(std::string_view bytes, bool upper = false);
 std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view code);
 
+// Exim's string_interpret_escape: `s[i]` is a backslash; returns the
+// character it stands for (\b \f \n \r \t \v, up to three octal digits, \x
+// and up to two hex digits, else the character itself; a backslash at the
+// end stands for itself) and leaves `i` on the last character consumed.
+char interpret_escape(std::string_view s, size_t& i);
+
 // Exim's string_printing(): non-printing bytes (top-bit ones included) as C
 // escapes (\n, \r, \b, \v, \f, else \ooo octal); tab passes in 4.96. Used
 // by ${escape} and by error messages that quote their input.

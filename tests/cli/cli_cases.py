@@ -189,3 +189,49 @@ def _module_cases():
 
 
 CASES += _module_cases()
+
+
+# --- ACLs (core/acl): configuration errors are Exim's texts after file:line
+# (exim -bV printed "error in ACL: ..." for the same lines), and tern's own
+# for conditions of modules that are not loaded and features tern leaves out.
+def _acl_cases():
+    tm = _test_module_dir()
+
+    def acl_error(name, body, stderr, head="primary_hostname = a.example\n"):
+        return {"name": "acl-" + name, "conf": head + "begin acl\nacl_rcpt:\n" + body,
+                "args": ["-C", "{conf}", "-bV"], "rc": 1, "stdout": "", "stderr": "{conf}:" + stderr + "\n"}
+
+    return [
+        acl_error("unknown-condition", "  accept foo = bar\n",
+                  '4: error in ACL: unknown ACL condition/modifier in "accept foo = bar"'),
+        acl_error("unknown-continued", "  accept\n    !hosts = 1.2.3.4\n    foo=bar\n",
+                  '6: error in ACL: unknown ACL condition/modifier in "foo=bar"'),
+        acl_error("negated-modifier", "  accept !message = x\n",
+                  '4: error in ACL: ACL error: negation is not allowed with "message"'),
+        acl_error("endpass-deny", "  deny endpass\n",
+                  '4: error in ACL: ACL error: "endpass" is not allowed with "deny"'),
+        acl_error("missing-equals", "  accept hosts\n", '4: error in ACL: "=" missing after ACL "hosts" condition'),
+        acl_error("set-name", "  warn set foo = 1\n",
+                  '4: error in ACL: invalid variable name after "set" in ACL modifier "set foo = 1" '
+                  '(must start "acl_c" or "acl_m")'),
+        acl_error("module-condition", "  accept bmi_optin = x\n",
+                  '4: condition "bmi_optin" belongs to module "bmi", which is not loaded: add it to "modules"'),
+        acl_error("module-control", "  accept control = bmi_run\n",
+                  '4: control "bmi_run" belongs to module "bmi", which is not loaded: add it to "modules"'),
+        acl_error("installed-module-condition", "  accept testop_cond = yes\n",
+                  '5: condition "testop_cond" belongs to module "testop", which is not loaded: add it to "modules"',
+                  head="primary_hostname = a.example\nmodule_path = " + tm + "\n"),
+        acl_error("left-out", "  accept spf = pass\n",
+                  '4: ACL condition "spf" is not supported: tern has no SPF support'),
+        # ${acl} in -be runs where "unknown": a module's RCPT condition is
+        # not allowed there, its RCPT-or-anywhere control is.
+        {"name": "acl-be-module-condition",
+         "conf": "primary_hostname = a.example\nmodule_path = " + tm + "\nmodules = testop\nbegin acl\n"
+                 "a:\n  accept testop_cond = yes\n         message = ok\n"
+                 "b:\n  deny message = refused\n",
+         "args": ["-C", "{conf}", "-be", "${acl{a}}", "${acl{b}}", "${if acl{{b}}{Y}{N:$value}}"], "rc": 0,
+         "stdout": 'Failed: ERROR from acl "a"\nrefused\nN:refused\n'},
+    ]
+
+
+CASES += _acl_cases()

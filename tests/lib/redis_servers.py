@@ -197,7 +197,7 @@ class RedisCluster:
     def node_on(self, port):
         return next(n for n in self.nodes if n.port == port)
 
-    def wait_agreed(self, timeout=30):
+    def wait_agreed(self, timeout=60):
         """Until every live node reports cluster_state:ok and the same owners."""
         def agreed():
             nodes = self.alive_nodes()

@@ -186,6 +186,51 @@ class NoRcptAcl(DaemonTest):
                              "reject")
 
 
+class Acls(DaemonTest):
+    config = """domainlist local_domains = test.example
+acl_smtp_mail = acl_check_mail
+acl_smtp_rcpt = acl_check_rcpt
+acl_smtp_data = acl_check_data
+begin acl
+acl_check_mail:
+  deny    senders = *@spam.example
+          message = go away
+  accept
+acl_check_rcpt:
+  accept  domains = +local_domains
+          local_parts = postmaster : alice
+          add_header = X-Checked: by tern
+  deny    message = relay not permitted
+acl_check_data:
+  deny    condition = ${if match{$h_subject:}{viagra}}
+          message = 550 5.7.1 no thanks
+  accept
+"""
+
+    def test_acls_decide_and_log(self):
+        c = self.greeted()
+        self.assertEqual(c.cmd("MAIL FROM:<a@spam.example>"), (550, ["go away"]))
+        self.assertEqual(c.cmd("MAIL FROM:<a@a.example>"), (250, ["OK"]))
+        self.assertEqual(c.cmd("RCPT TO:<bob@test.example>"), (550, ["relay not permitted"]))
+        self.assertEqual(c.cmd("RCPT TO:<alice@test.example>"), (250, ["Accepted"]))
+        self.assertEqual(c.cmd("DATA")[0], 354)
+        c.send("Subject: cheap viagra\r\n\r\nbuy\r\n.\r\n")
+        self.assertEqual(c.reply(), (550, ["5.7.1 no thanks"]))
+        c.cmd("MAIL FROM:<a@a.example>")
+        c.cmd("RCPT TO:<alice@test.example>")
+        c.cmd("DATA")
+        c.send("Subject: hello\r\n\r\nhi\r\n.\r\n")
+        code, lines = c.reply()
+        self.assertEqual(code, 250)
+        header = self.daemon.read(lines[0][6:], "H")
+        self.assertIn(" X-Checked: by tern\n", header)
+        reject = self.daemon.log("reject")
+        self.assertIn("H=(client.example) [127.0.0.1] rejected MAIL <a@spam.example>: go away", reject)
+        self.assertIn("H=(client.example) [127.0.0.1] F=<a@a.example> rejected RCPT <bob@test.example>: "
+                      "relay not permitted", reject)
+        self.assertRegex(reject, r"\S+ H=\(client.example\) \[127.0.0.1\] F=<a@a.example> rejected after DATA: 550 5.7.1 no thanks")
+
+
 class Synchronisation(DaemonTest):
     def test_talking_before_the_banner(self):
         s = socket.create_connection(("127.0.0.1", self.daemon.port))

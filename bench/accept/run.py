@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""bench/accept/run.py: durable accept throughput of tern, Exim 4.96 and Postfix 3.7.
+
+Postfix's smtp-source sends the same messages (default 20,000 of 4 KiB over
+20 concurrent sessions) to each server in turn, on loopback: tern, Exim and
+Postfix each queue every message durably (fsync'd spool) and deliver nothing;
+smtp-sink, which stores nothing, gives the ceiling of the client and the
+machine. Each server starts afresh for every run, in a scratch directory,
+and its spool is counted afterwards (nothing may be lost). Prints a Markdown
+table of messages/s (median of --runs) and a last line with tern's ratios and
+their targets.
+
+    python3 bench/accept/run.py [--tern build/bin/tern] [--runs 3] [--json out.json]
+
+The tools come from Debian's packages without installing them:
+scripts/bench-tools.sh (postfix: smtp-source, smtp-sink, Postfix) and
+scripts/exim-ref.sh (Exim). Run as root (Exim and Postfix drop to their users).
+A tern whose daemon cannot start is reported as not available; the others
+still run. Exit status 1 when a run fails or a server lost messages.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import LABELS, RunFailed  # noqa: E402
+
+PROG = "bench/accept/run.py"
+TARGETS = (("exim", 3.0), ("postfix", 1.5), ("sink", 0.5))   # tern/<server> at least this
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="Example: python3 bench/accept/run.py --runs 3 --json accept.json")
+    harness.add_common_args(ap)
+    ap.add_argument("--messages", type=int, default=20_000, help="messages per run (default 20000)")
+    ap.add_argument("--sessions", type=int, default=20, help="concurrent SMTP sessions (default 20)")
+    ap.add_argument("--size", type=int, default=4096, help="payload bytes per message (default 4096)")
+    ap.add_argument("--connection-per-message", action="store_true",
+                    help="a new connection for every message (smtp-source without -d)")
+    ap.add_argument("--timeout", type=float, default=600, help="seconds one run may take (default 600)")
+    a = ap.parse_args()
+    harness.check_common_args(ap, a)
+    if a.messages < 1 or a.sessions < 1 or a.size < 0:
+        ap.error("--messages and --sessions must be positive, --size not negative")
+    return a
+
+
+def main():
+    a = parse_args()
+    harness.prepare_process(PROG, descriptors=4 * a.sessions + 256)
+    toolbox = harness.Toolbox(a.tern, a.servers)
+    tools = toolbox.postfix_tools
+    before = harness.machine()
+
+    def measure(daemon):
+        argv = tools.smtp_source(daemon.port, a.messages, a.sessions, a.size,
+                                 reuse=not a.connection_per_message)
+        start = time.perf_counter()
+        try:
+            p = subprocess.run(argv, env=tools.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, timeout=a.timeout)
+        except subprocess.TimeoutExpired:
+            raise RunFailed(f"smtp-source did not finish in {a.timeout:.0f}s")
+        seconds = time.perf_counter() - start
+        if p.returncode != 0:
+            raise RunFailed(f"smtp-source exited with {p.returncode}: {p.stderr.strip()[-300:]}")
+        stored = daemon.queued()
+        summary = f"{a.messages / seconds:,.0f} messages/s" + (
+            f", {stored} on the spool" if stored is not None else "")
+        return {"seconds": seconds, "messages_per_second": a.messages / seconds, "stored": stored,
+                "summary": summary}
+
+    results, failed = harness.run_all(a, toolbox, max(100, 2 * a.sessions), measure,
+                                      prefix="tern-bench-accept-")
+    for name, res in results.items():
+        res["median"] = statistics.median(r["messages_per_second"] for r in res["runs"]) if res["runs"] else None
+        lost = [r["stored"] for r in res["runs"] if r["stored"] is not None and r["stored"] != a.messages]
+        if lost:
+            print(f"{name}: LOST MESSAGES: {lost} on the spool, {a.messages} sent", file=sys.stderr)
+            failed = True
+    report(a, results, before, harness.machine(), tools.version())
+    return 1 if failed else 0
+
+
+def report(a, results, before, after, client_version):
+    mode = ("a new connection per message" if a.connection_per_message
+            else "each session keeps its connection (-d)")
+    print(f"# accept throughput: {a.messages:,} messages of {a.size} bytes over {a.sessions} sessions, "
+          f"median of {a.runs} runs\n")
+    print(f"Client: smtp-source (postfix {client_version}), {mode}. Machine: {before['cpus']} CPUs, "
+          f"load average {before['load_average']:.1f} before, {after['load_average']:.1f} after.\n")
+    print("| server | messages/s | each run | on the spool after each run |")
+    print("|---|---|---|---|")
+    for name, res in results.items():
+        if res["median"] is None:
+            print(f"| {harness.label(name, res)} | not available ({res['reason']}) | | |")
+            continue
+        each = " / ".join(f"{r['messages_per_second']:,.0f}" for r in res["runs"])
+        stored = " / ".join(str(r["stored"]) for r in res["runs"]) if name != "sink" else "stores nothing"
+        print(f"| {harness.label(name, res)} | {res['median']:,.0f} | {each} | {stored} |")
+    tern = results.get("tern")
+    if tern and tern["median"] is None:
+        print(f"\ntern: not available ({tern['reason']})")
+
+    ratios = {}
+    for other, target in TARGETS:
+        t = tern["median"] if tern else None
+        o = results[other]["median"] if other in results else None
+        ratios[f"tern/{LABELS[other]}"] = {"value": round(t / o, 3) if t and o else None, "target": target}
+    print("\nratios: " + ", ".join(
+        f"{k} {v['value']:.2f} (target >= {v['target']})" if v["value"] is not None
+        else f"{k} n/a (target >= {v['target']})" for k, v in ratios.items()))
+
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"benchmark": "accept", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                       "messages": a.messages, "sessions": a.sessions, "size": a.size, "runs": a.runs,
+                       "connection_per_message": a.connection_per_message, "client": f"smtp-source {client_version}",
+                       "machine_before": before, "machine_after": after,
+                       "servers": results, "ratios": ratios}, f, indent=2)
+
+
+if __name__ == "__main__":
+    harness.guard(main, PROG)
