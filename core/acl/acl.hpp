@@ -140,6 +140,8 @@ struct SenderVerifyFailure {
 class RateLimitStore;
 
 // What persists between runs in one SMTP session, owned by the session.
+// (ACL variables are not here: `set` writes the Context's acl_vars, whose
+// acl_m* the session clears for each message, as Exim does.)
 class SessionState {
  public:
   // Exim's reset for a new message (after RSET, after a message, at MAIL):
@@ -150,7 +152,6 @@ class SessionState {
   Controls controls;
   std::vector<AddedHeader> added_headers;  // Exim's acl_added_headers
   std::string removed_headers;             // colon list (remove_header)
-  unsigned log_reject_target = kLogMain | kLogReject;  // last `log_reject_target =`
 
   // Variables the ACLs set and later expansions read ($dnslist_domain,
   // $sender_rate, $host_data, $headers_added, ...): append the value of
@@ -236,8 +237,8 @@ struct RunEnv {
   RunEnv(expand::Context& c, SessionState& s) : ctx(c), state(s) {}
   expand::Context& ctx;
   SessionState& state;
-  Verifier* verifier = nullptr;               // none: verify = sender/recipient/helo defer
-  module_host::DnsResolver* dns = nullptr;    // none: dnslists defer (as a DNS failure)
+  Verifier* verifier = nullptr;               // none: verify = sender/recipient/helo are errors
+  module_host::DnsResolver* dns = nullptr;    // none: dnslists lookups fail as on a DNS timeout
   RateLimitStore* ratelimits = nullptr;       // none: ratelimit defers ("not available")
   const module_host::CallEnv* call_env = nullptr;  // module conditions
   std::function<void(std::string_view)> trace;     // one line per call, no ">>> "

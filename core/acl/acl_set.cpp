@@ -93,6 +93,7 @@ AclResult AclSet::run(std::string_view acl, Where where, RunEnv& env) const {
   {
     detail::Evaluator ev(*impl_, env, where, result);
     rc = ev.check(acl);
+    result.log_reject_target = ev.log_reject_target();
     user = ev.user_message();
     log = ev.log_message();
     temp = ev.temp_details();
@@ -100,7 +101,6 @@ AclResult AclSet::run(std::string_view acl, Where where, RunEnv& env) const {
   }
   result.user_message = user;
   result.log_message = log;
-  result.log_reject_target = env.state.log_reject_target;
   result.temp_details = temp;
   switch (rc) {
     case detail::Rc::kOk: result.verdict = Verdict::kAccept; break;

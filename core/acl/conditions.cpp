@@ -249,7 +249,7 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
                                         std::string(where_name(where_)) + " ACL");
         }
       }
-      env_.state.log_reject_target = bits;
+      log_reject_target_ = bits;
       return Rc::kOk;
     }
     case CondId::kLogwrite: {

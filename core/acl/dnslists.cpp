@@ -62,115 +62,12 @@ struct Check {
   Rc defer_return = Rc::kFail;
 };
 
-}  // namespace
-
-// one_check_dnsbl
-static Rc one_check(Evaluator& ev, RunEnv& env, const Check& c, const std::string& domain, const std::string& domain_txt,
-                    const std::string& keydomain, const std::string& prepend,
-                    const std::function<void(std::string_view)>& trace,
-                    const std::function<void(unsigned, std::string)>& log, Listing* listing);
-
-Rc Evaluator::dnslists(std::string_view arg) {
-  Rc defer_return = Rc::kFail;
-  std::string revadd;
-  auto logger = [this](unsigned t, std::string s) { log(t, std::move(s)); };
-  text::ListReader items(arg);
-  std::string item;
-  while (items.next(item)) {
-    trace("dnslists check: " + item);
-    if (!item.empty() && item[0] == '+') {
-      if (equal_caseless(item, "+include_unknown")) defer_return = Rc::kOk;
-      else if (equal_caseless(item, "+exclude_unknown")) defer_return = Rc::kFail;
-      else if (equal_caseless(item, "+defer_unknown")) defer_return = Rc::kDefer;
-      else log(kLogMain | kLogPanic, "unknown item in dnslist (ignored): " + item);
-      continue;
-    }
-    Check c;
-    c.defer_return = defer_return;
-    std::optional<std::string> key;
-    if (size_t slash = item.find('/'); slash != std::string::npos) {
-      key = item.substr(slash + 1);
-      item.resize(slash);
-    }
-    size_t eq = item.find('=');
-    if (eq == std::string::npos) {
-      eq = item.find('&');
-      c.bitmask = eq != std::string::npos;
-    }
-    if (eq != std::string::npos) {
-      size_t cut = eq;
-      if (eq > 0 && item[eq - 1] == '!') {
-        c.match_type |= kMtNot;
-        cut = eq - 1;
-      }
-      std::string rest = item.substr(eq + 1);
-      if (!c.bitmask && !rest.empty() && (rest[0] == '=' || rest[0] == '&')) {
-        c.bitmask = rest[0] == '&';
-        c.match_type |= kMtAll;
-        rest.erase(0, 1);
-      }
-      c.iplist = rest;
-      item.resize(cut);
-    }
-    c.domain = c.domain_txt = item;
-    if (size_t comma = item.find(','); comma != std::string::npos) {
-      c.domain_txt = item.substr(0, comma);
-      c.domain = item.substr(comma + 1);
-    }
-    if (strange_domain(c.domain))
-      log(kLogMain, "dnslists domain \"" + c.domain + "\" contains strange characters - is this right?");
-    if (c.domain_txt != c.domain && strange_domain(c.domain_txt))
-      log(kLogMain, "dnslists domain \"" + c.domain_txt + "\" contains strange characters - is this right?");
-
-    // A listing sets the four variables; a defer taken as a listing
-    // (+include_unknown) leaves $dnslist_value and $dnslist_text as they were.
-    auto listed = [&](const std::string& keydomain, const Listing& l) {
-      set_var("dnslist_domain", c.domain_txt);
-      set_var("dnslist_matched", keydomain);
-      if (l.found) {
-        set_var("dnslist_value", l.value);
-        if (l.text) set_var("dnslist_text", *l.text);
-        else env_.state.clear_variable("dnslist_text");
-      }
-      trace("=> that means " + keydomain + " is listed at " + c.domain_txt);
-    };
-    if (!key) {
-      if (where_ == Where::kNotSmtpStart || where_ == Where::kNotSmtp) {
-        log_msg_ = message("cannot test auto-keyed dnslists condition in " + std::string(where_name(where_)) + " ACL");
-        return Rc::kError;
-      }
-      std::string host = variable("sender_host_address");
-      if (host.empty()) return Rc::kFail;  // can never match
-      if (revadd.empty()) revadd = text::reverse_ip(host);
-      Listing l;
-      Rc rc = one_check(*this, env_, c, c.domain, c.domain_txt, host, revadd, tracer(), logger, &l);
-      if (rc == Rc::kOk) listed(host, l);
-      if (rc != Rc::kFail) return rc;
-    } else {
-      bool deferred = false;
-      text::ListReader keys(*key);
-      std::string keydomain;
-      while (keys.next(keydomain)) {
-        std::string prepend = text::ip_version(keydomain) != 0 ? text::reverse_ip(keydomain) : keydomain;
-        Listing l;
-        Rc rc = one_check(*this, env_, c, c.domain, c.domain_txt, keydomain, prepend, tracer(), logger, &l);
-        if (rc == Rc::kOk) {
-          listed(keydomain, l);
-          return Rc::kOk;
-        }
-        if (rc == Rc::kDefer) deferred = true;
-      }
-      if (deferred) return Rc::kDefer;
-    }
-  }
-  return Rc::kFail;
-}
-
-static Rc one_check(Evaluator& ev, RunEnv& env, const Check& c, const std::string& domain, const std::string& domain_txt,
+// one_check_dnsbl: one query name (`prepend`.`domain`), the answer cached
+// in the session.
+Rc one_check(RunEnv& env, const Check& c, const std::string& domain, const std::string& domain_txt,
                     const std::string& keydomain, const std::string& prepend,
                     const std::function<void(std::string_view)>& trace,
                     const std::function<void(unsigned, std::string)>& log, Listing* listing) {
-  (void)ev;
   auto say = [&](const std::string& l) {
     if (trace) trace(l);
   };
@@ -264,7 +161,7 @@ static Rc one_check(Evaluator& ev, RunEnv& env, const Check& c, const std::strin
       Check again = c;
       again.iplist.reset();
       again.bitmask = false;
-      return one_check(ev, env, again, domain_txt, domain_txt, keydomain, prepend, trace, log, listing);
+      return one_check(env, again, domain_txt, domain_txt, keydomain, prepend, trace, log, listing);
     }
     if (!e->text_set) {
       e->text_set = true;
@@ -293,6 +190,105 @@ static Rc one_check(Evaluator& ev, RunEnv& env, const Check& c, const std::strin
   }
   say("DNS lookup for " + query + " failed");
   say("=> that means " + keydomain + " is not listed at " + domain);
+  return Rc::kFail;
+}
+
+}  // namespace
+
+
+Rc Evaluator::dnslists(std::string_view arg) {
+  Rc defer_return = Rc::kFail;
+  std::string revadd;
+  auto logger = [this](unsigned t, std::string s) { log(t, std::move(s)); };
+  text::ListReader items(arg);
+  std::string item;
+  while (items.next(item)) {
+    trace("dnslists check: " + item);
+    if (!item.empty() && item[0] == '+') {
+      if (equal_caseless(item, "+include_unknown")) defer_return = Rc::kOk;
+      else if (equal_caseless(item, "+exclude_unknown")) defer_return = Rc::kFail;
+      else if (equal_caseless(item, "+defer_unknown")) defer_return = Rc::kDefer;
+      else log(kLogMain | kLogPanic, "unknown item in dnslist (ignored): " + item);
+      continue;
+    }
+    Check c;
+    c.defer_return = defer_return;
+    std::optional<std::string> key;
+    if (size_t slash = item.find('/'); slash != std::string::npos) {
+      key = item.substr(slash + 1);
+      item.resize(slash);
+    }
+    size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      eq = item.find('&');
+      c.bitmask = eq != std::string::npos;
+    }
+    if (eq != std::string::npos) {
+      size_t cut = eq;
+      if (eq > 0 && item[eq - 1] == '!') {
+        c.match_type |= kMtNot;
+        cut = eq - 1;
+      }
+      std::string rest = item.substr(eq + 1);
+      if (!c.bitmask && !rest.empty() && (rest[0] == '=' || rest[0] == '&')) {
+        c.bitmask = rest[0] == '&';
+        c.match_type |= kMtAll;
+        rest.erase(0, 1);
+      }
+      c.iplist = rest;
+      item.resize(cut);
+    }
+    c.domain = c.domain_txt = item;
+    if (size_t comma = item.find(','); comma != std::string::npos) {
+      c.domain_txt = item.substr(0, comma);
+      c.domain = item.substr(comma + 1);
+    }
+    if (strange_domain(c.domain))
+      log(kLogMain, "dnslists domain \"" + c.domain + "\" contains strange characters - is this right?");
+    if (c.domain_txt != c.domain && strange_domain(c.domain_txt))
+      log(kLogMain, "dnslists domain \"" + c.domain_txt + "\" contains strange characters - is this right?");
+
+    // A listing sets the four variables; a defer taken as a listing
+    // (+include_unknown) leaves $dnslist_value and $dnslist_text as they were.
+    auto listed = [&](const std::string& keydomain, const Listing& l) {
+      set_var("dnslist_domain", c.domain_txt);
+      set_var("dnslist_matched", keydomain);
+      if (l.found) {
+        set_var("dnslist_value", l.value);
+        if (l.text) set_var("dnslist_text", *l.text);
+        else env_.state.clear_variable("dnslist_text");
+      }
+      trace("=> that means " + keydomain + " is listed at " + c.domain_txt);
+    };
+    if (!key) {
+      if (where_ == Where::kNotSmtpStart || where_ == Where::kNotSmtp) {
+        log_msg_ = message("cannot test auto-keyed dnslists condition in " + std::string(where_name(where_)) + " ACL");
+        return Rc::kError;
+      }
+      std::string host = variable("sender_host_address");
+      if (host.empty()) return Rc::kFail;  // can never match
+      if (revadd.empty()) revadd = text::reverse_ip(host);
+      Listing l;
+      Rc rc = one_check(env_, c, c.domain, c.domain_txt, host, revadd, tracer(), logger, &l);
+      if (rc == Rc::kOk) listed(host, l);
+      if (rc != Rc::kFail) return rc;
+    } else {
+      bool deferred = false;
+      text::ListReader keys(*key);
+      std::string keydomain;
+      while (keys.next(keydomain)) {
+        std::string prepend = text::ip_version(keydomain) != 0 ? text::reverse_ip(keydomain) : keydomain;
+        Listing l;
+        Rc rc = one_check(env_, c, c.domain, c.domain_txt, keydomain, prepend, tracer(), logger, &l);
+        if (rc == Rc::kOk) {
+          listed(keydomain, l);
+          return Rc::kOk;
+        }
+        if (rc == Rc::kDefer) deferred = true;
+      }
+      if (deferred) return Rc::kDefer;
+    }
+  }
   return Rc::kFail;
 }
 

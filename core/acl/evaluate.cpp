@@ -152,7 +152,7 @@ Rc Evaluator::check(std::string_view acl) {
   user_msg_ = log_msg_ = nullptr;
   sender_failure_.reset();
   rates_cmd_.clear();
-  env_.state.log_reject_target = kLogMain | kLogReject;
+  log_reject_target_ = kLogMain | kLogReject;
   if (where_ == Where::kRcpt || where_ == Where::kVrfy || where_ == Where::kPrdr) {
     size_t at = env_.recipient.rfind('@');
     if (at == std::string::npos) {
@@ -188,7 +188,7 @@ Rc Evaluator::eval(std::string_view name, Message* user_message) {
   user_msg_ = log_msg_ = nullptr;
   sender_failure_.reset();
   rates_cmd_.clear();
-  env_.state.log_reject_target = kLogMain | kLogReject;
+  log_reject_target_ = kLogMain | kLogReject;
   if (where_ == Where::kRcpt) {
     Address a;
     a.local_part = variable("local_part");

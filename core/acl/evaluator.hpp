@@ -75,6 +75,7 @@ class Evaluator {
   const Message& user_message() const { return user_msg_; }
   const Message& log_message() const { return log_msg_; }
   bool temp_details() const { return temp_details_; }
+  unsigned log_reject_target() const { return log_reject_target_; }
   const std::optional<SenderVerifyFailure>& sender_verify_failure() const { return sender_failure_; }
 
   // What the overlay variable source asks.
@@ -124,6 +125,7 @@ class Evaluator {
   Message user_msg_, log_msg_;  // Exim's *user_msgptr, *log_msgptr
   Message verify_message_;      // $acl_verify_message
   bool temp_details_ = false;   // f.acl_temp_details
+  unsigned log_reject_target_ = kLogMain | kLogReject;
   bool callout_defer_ = false;  // basic_errno == ERRNO_CALLOUTDEFER
   std::optional<std::string> search_error_;  // search_error_message
   std::optional<Address> addr_;
@@ -147,8 +149,6 @@ expand::AclOutcome outcome_of(Rc rc, const Message& user);
 // The tern_acl_where bit of `w` for modules' conditions; 0 where the ABI
 // has none (AUTH, ETRN, DKIM, PRDR, non-SMTP, ...).
 uint32_t module_bit(Where w);
-
-bool equal_caseless(std::string_view a, std::string_view b);
 
 // Exim's smtp_handle_acl_fail and smtp_message_code: the reply for a
 // refusal, the reject log text, and the logs the code check writes.

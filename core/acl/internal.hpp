@@ -86,6 +86,9 @@ Result<std::vector<Statement>> parse_statements(const std::vector<config::Source
 // line for them).
 std::vector<config::SourceLine> split_acl_text(std::string_view text, const config::Location& where);
 
+// ASCII case-insensitive equality (Exim's strcmpic() == 0).
+bool equal_caseless(std::string_view a, std::string_view b);
+
 // Exim's string_dequote: one word, or a double-quoted string with
 // backslash escapes; `s` advances past it.
 std::string dequote(std::string_view& s);

@@ -1,10 +1,12 @@
 // core/acl/ratelimit.cpp: acl.c's acl_ratelimit(): option parsing, the smoothed rate, the Bloom filter, the store.
 #include "core/acl/ratelimit.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/acl/internal.hpp"
 #include "core/config/options.hpp"
 #include "core/text/list.hpp"
 #include "core/text/strfuncs.hpp"
@@ -31,13 +33,6 @@ const char* mode_text(Mode m) {
 
 // RATE_SET: the first per_* option decides; a second one is a clash.
 void set_mode(Mode& m, Mode to) { m = m == Mode::kWhat ? to : Mode::kClash; }
-
-bool strcmpic(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
 
 Error ratelimit_error(const std::string& what) {
   return Error::failed("error in arguments to \"ratelimit\" condition: " + what);
@@ -104,18 +99,18 @@ Result<RateLimitSpec> parse_ratelimit(std::string_view arg, const RateLimitConte
 
   std::string o;
   while (items.next(o)) {
-    if (strcmpic(o, "leaky")) s.leaky = true;
-    else if (strcmpic(o, "strict")) s.strict = true;
-    else if (strcmpic(o, "noupdate")) s.noupdate = true;
-    else if (strcmpic(o, "readonly")) s.readonly = true;
-    else if (strcmpic(o, "per_cmd")) set_mode(s.mode, Mode::kCmd);
-    else if (strcmpic(o, "per_conn")) {
+    if (detail::equal_caseless(o, "leaky")) s.leaky = true;
+    else if (detail::equal_caseless(o, "strict")) s.strict = true;
+    else if (detail::equal_caseless(o, "noupdate")) s.noupdate = true;
+    else if (detail::equal_caseless(o, "readonly")) s.readonly = true;
+    else if (detail::equal_caseless(o, "per_cmd")) set_mode(s.mode, Mode::kCmd);
+    else if (detail::equal_caseless(o, "per_conn")) {
       set_mode(s.mode, Mode::kConn);
       if (rc.where == Where::kNotSmtp || rc.where == Where::kNotSmtpStart) s.badacl = true;
-    } else if (strcmpic(o, "per_mail")) {
+    } else if (detail::equal_caseless(o, "per_mail")) {
       set_mode(s.mode, Mode::kMail);
       if (after_notsmtp(rc.where)) s.badacl = true;
-    } else if (strcmpic(o, "per_rcpt")) {
+    } else if (detail::equal_caseless(o, "per_rcpt")) {
       // In the RCPT ACL recipients count one by one; once they are all
       // known they count in one batch.
       if (rc.where == Where::kRcpt) {
@@ -127,11 +122,11 @@ Result<RateLimitSpec> parse_ratelimit(std::string_view arg, const RateLimitConte
         set_mode(s.mode, Mode::kRcpt);
         s.badacl = true;
       }
-    } else if (strcmpic(o, "per_byte")) {
+    } else if (detail::equal_caseless(o, "per_byte")) {
       set_mode(s.mode, Mode::kMail);
       if (after_notsmtp(rc.where)) s.badacl = true;
       else s.count = rc.message_size < 0 ? 0.0 : static_cast<double>(rc.message_size);
-    } else if (strcmpic(o, "per_addr")) {
+    } else if (detail::equal_caseless(o, "per_addr")) {
       set_mode(s.mode, Mode::kRcpt);
       if (rc.where != Where::kRcpt) {
         s.badacl = true;
@@ -139,12 +134,12 @@ Result<RateLimitSpec> parse_ratelimit(std::string_view arg, const RateLimitConte
       } else {
         s.unique = rc.recipient_address;
       }
-    } else if (o.size() >= 6 && strcmpic(std::string_view(o).substr(0, 6), "count=")) {
+    } else if (o.size() >= 6 && detail::equal_caseless(std::string_view(o).substr(0, 6), "count=")) {
       char* e = nullptr;
       std::string n = o.substr(6);
       s.count = std::strtod(n.c_str(), &e);
       if (s.count < 0.0 || *e != '\0') return ratelimit_error("\"" + o + "\" is not a positive number");
-    } else if (o.size() >= 7 && strcmpic(std::string_view(o).substr(0, 7), "unique=")) {
+    } else if (o.size() >= 7 && detail::equal_caseless(std::string_view(o).substr(0, 7), "unique=")) {
       s.unique = o.substr(7);
     } else if (!s.key) {
       s.key = o;
