@@ -15,8 +15,8 @@ CASES = [
      "stderr": "tern: unknown, malformed, or incomplete option -C\n"},
     {"name": "conflicting-modes", "args": ["-be", "-bV"], "rc": 1,
      "stderr": "tern: conflicting options -be and -bV\n"},
-    {"name": "daemon-not-built", "conf": OK_CONF, "args": ["-C", "{conf}", "-bd"], "rc": 1,
-     "stderr": "tern: -bd: not in this build yet (only -bV, -be and -bP are)\n"},
+    {"name": "address-test-not-built", "conf": OK_CONF, "args": ["-C", "{conf}", "-bt", "a@b.example"], "rc": 1,
+     "stderr": "tern: -bt: not in this build yet (only -bV, -be, -bP, -bd, -bs and -bh are)\n"},
 
     # --- -bV
     {"name": "version", "conf": OK_CONF, "args": ["-C", "{conf}", "-bV"], "rc": 0, "stderr": "",
