@@ -147,7 +147,13 @@ struct Worker {
   pid_t pid = -1;
   int channel = -1;  // the master's end
   size_t sessions = 0;
+  std::chrono::steady_clock::time_point started;
 };
+
+// Workers that die this many times in a row within a second of starting
+// cannot start at all (the configuration or a module went bad on disk):
+// the daemon says so and exits rather than restarting them for ever.
+constexpr int kMaxQuickDeaths = 5;
 
 struct Connection {
   size_t worker = 0;
@@ -180,6 +186,8 @@ class Master {
   std::map<std::string, int> per_host_;
   uint64_t next_id_ = 1;
   bool stopping_ = false;
+  int quick_deaths_ = 0;
+  bool failed_ = false;  // stopped because workers cannot start
 };
 
 bool Master::start_worker(size_t index) {
@@ -221,7 +229,7 @@ bool Master::start_worker(size_t index) {
   ::close(pair[1]);
   ::fcntl(pair[0], F_SETFL, ::fcntl(pair[0], F_GETFL) | O_NONBLOCK);
   if (index >= workers_.size()) workers_.resize(index + 1);
-  workers_[index] = Worker{pid, pair[0], 0};
+  workers_[index] = Worker{pid, pair[0], 0, std::chrono::steady_clock::now()};
   return true;
 }
 
@@ -337,6 +345,15 @@ void Master::reap() {
         }
       }
       if (stopping_) break;
+      const bool quick = std::chrono::steady_clock::now() - workers_[i].started < std::chrono::seconds(1);
+      quick_deaths_ = quick ? quick_deaths_ + 1 : 0;
+      if (quick_deaths_ >= kMaxQuickDeaths) {
+        log_.panic("SMTP workers cannot start (" + std::to_string(kMaxQuickDeaths) +
+                   " died within a second of starting): daemon exiting");
+        stop();
+        failed_ = true;
+        break;
+      }
       std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                             : "exited with status " + std::to_string(WEXITSTATUS(status));
       log_.panic("SMTP worker process " + std::to_string(pid) + " " + how + "; starting a new one");
@@ -390,7 +407,7 @@ int Master::run() {
       reap();
       bool any = false;
       for (auto& w : workers_) any |= w.pid > 0;
-      if (!any) break;
+      if (!any) return failed_ ? 1 : 0;
       continue;
     }
     size_t k = 1;
