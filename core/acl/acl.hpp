@@ -1,4 +1,5 @@
-// core/acl/acl.hpp: Exim 4.96's access control lists, compiled once per configuration and run by the SMTP session.
+// core/acl/acl.hpp: Exim 4.96's access control lists, compiled once per configuration and run by
+// the SMTP session.
 //
 // Design. AclSet::compile() reads every `begin acl` statement of a
 // configuration with acl.c's rules (verbs, `!` negation, `name = value` and
@@ -62,8 +63,27 @@ namespace tern::acl {
 // names, reply codes and forbidden conditions depend on it). kExpansion is
 // Exim's "unknown": ${acl} outside any ACL (`exim -be`).
 enum class Where : uint8_t {
-  kRcpt, kMail, kPredata, kMime, kDkim, kData, kPrdr, kNotSmtp, kAuth, kConnect, kEtrn, kExpn,
-  kHelo, kMailAuth, kNotSmtpStart, kNotQuit, kQuit, kStartTls, kVrfy, kDelivery, kExpansion,
+  kRcpt,
+  kMail,
+  kPredata,
+  kMime,
+  kDkim,
+  kData,
+  kPrdr,
+  kNotSmtp,
+  kAuth,
+  kConnect,
+  kEtrn,
+  kExpn,
+  kHelo,
+  kMailAuth,
+  kNotSmtpStart,
+  kNotQuit,
+  kQuit,
+  kStartTls,
+  kVrfy,
+  kDelivery,
+  kExpansion,
 };
 // Exim's acl_wherenames: "RCPT", "connection", "EHLO or HELO", "unknown", ...
 std::string_view where_name(Where w);
@@ -129,12 +149,12 @@ using Message = std::shared_ptr<const std::string>;
 // the "Verification failed for <x>" lines and the "sender verify fail" log).
 struct SenderVerifyFailure {
   std::string address;
-  std::string message;                     // why (log)
+  std::string message;                      // why (log)
   std::optional<std::string> user_message;  // what the reply may say
   bool deferred = false;
-  bool postmaster_failed = false;  // af_verify_pmfail
+  bool postmaster_failed = false;      // af_verify_pmfail
   bool callback_setup_failed = false;  // af_verify_nsfail
-  bool told = false;  // the preliminary reply lines have been sent (or no_details)
+  bool told = false;                   // the preliminary reply lines have been sent (or no_details)
 };
 
 class RateLimitStore;
@@ -188,8 +208,8 @@ struct VerifyRequest {
   bool success_on_redirect = false;
   bool fake_sender = false;  // verify = sender=<other address>
   struct Callout {
-    int timeout = -1;   // seconds; -1: no callout
-    int overall = -1;   // maxwait
+    int timeout = -1;  // seconds; -1: no callout
+    int overall = -1;  // maxwait
     int connect = -1;
     bool defer_ok = false, no_cache = false, random = false, use_sender = false,
          use_postmaster = false, postmaster = false, fullpostmaster = false, hold = false;
@@ -237,11 +257,14 @@ struct RunEnv {
   RunEnv(expand::Context& c, SessionState& s) : ctx(c), state(s) {}
   expand::Context& ctx;
   SessionState& state;
-  Verifier* verifier = nullptr;               // none: verify = sender/recipient/helo are errors
-  module_host::DnsResolver* dns = nullptr;    // none: dnslists lookups fail as on a DNS timeout
-  RateLimitStore* ratelimits = nullptr;       // none: ratelimit defers ("not available")
+  Verifier* verifier = nullptr;             // none: verify = sender/recipient/helo are errors
+  module_host::DnsResolver* dns = nullptr;  // none: dnslists lookups fail as on a DNS timeout
+  RateLimitStore* ratelimits = nullptr;     // none: ratelimit defers ("not available")
   const module_host::CallEnv* call_env = nullptr;  // module conditions
   std::function<void(std::string_view)> trace;     // one line per call, no ">>> "
+  // When set, each log line as it is written (AclResult::logs has them
+  // all as well): `exim -bh` shows them among the trace lines.
+  std::function<void(const LogLine&)> log;
 
   // The command being checked.
   std::string recipient;     // RCPT, VRFY, PRDR: the address
@@ -262,8 +285,8 @@ struct RunEnv {
 
 struct AclResult {
   Verdict verdict = Verdict::kDeny;
-  Message user_message;  // for the reply (message =, or a condition's)
-  Message log_message;   // for the log
+  Message user_message;       // for the reply (message =, or a condition's)
+  Message log_message;        // for the log
   bool temp_details = false;  // a defer may show user_message (Exim's acl_temp_details)
   // deny, defer, drop and error: the reply to send (smtp_handle_acl_fail),
   // including the sender-verify lines; for drop the session then closes
@@ -275,9 +298,9 @@ struct AclResult {
   std::string reject_log;
   // Where reject_log goes (`log_reject_target =`; 0: nowhere).
   unsigned log_reject_target = kLogMain | kLogReject;
-  std::vector<LogLine> logs;               // logwrite, Warning:, panics, in order
-  std::vector<std::string> controls_set;   // `control =` values this run obeyed
-  std::chrono::milliseconds delay{0};      // total `delay =` slept
+  std::vector<LogLine> logs;              // logwrite, Warning:, panics, in order
+  std::vector<std::string> controls_set;  // `control =` values this run obeyed
+  std::chrono::milliseconds delay{0};     // total `delay =` slept
   // A sender verification that failed in this run (Exim's
   // sender_verified_failed); the reply already explains it when needed.
   std::optional<SenderVerifyFailure> sender_verify_failure;
@@ -287,7 +310,8 @@ struct AclResult {
 // "250 Accepted") unless the ACL gave a message, whose leading code Exim
 // honours when its first digit is the fallback's (smtp_user_msg). A
 // message with a wrong digit is logged through `logs`.
-smtp::Reply accepted_reply(const AclResult& r, const smtp::Reply& fallback, std::vector<LogLine>* logs = nullptr);
+smtp::Reply accepted_reply(const AclResult& r, const smtp::Reply& fallback,
+                           std::vector<LogLine>* logs = nullptr);
 
 class AclSet {
  public:
@@ -301,8 +325,10 @@ class AclSet {
   // them, or `file:line: condition "x" belongs to module "m", which is not
   // loaded: add it to "modules"`.
   // `lookups` (may be null) says which lookup types block (may_block()).
-  static Result<AclSet> compile(const config::Config& config, const module_host::AclRegistry* modules,
-                                const expand::Extensions* extensions, const lookup::Registry* lookups = nullptr);
+  static Result<AclSet> compile(const config::Config& config,
+                                const module_host::AclRegistry* modules,
+                                const expand::Extensions* extensions,
+                                const lookup::Registry* lookups = nullptr);
 
   // Run `acl`: the value of an acl_smtp_* option, expanded first as Exim
   // does (a forced failure accepts). After expansion, a word without spaces

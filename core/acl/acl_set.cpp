@@ -1,4 +1,5 @@
-// core/acl/acl_set.cpp: AclSet: compiling a configuration's ACLs, running one, and whether one may block.
+// core/acl/acl_set.cpp: AclSet: compiling a configuration's ACLs, running one, and whether one may
+// block.
 #include <cctype>
 #include <fstream>
 
@@ -49,8 +50,10 @@ AclSet::~AclSet() = default;
 AclSet::AclSet(AclSet&&) noexcept = default;
 AclSet& AclSet::operator=(AclSet&&) noexcept = default;
 
-Result<AclSet> AclSet::compile(const config::Config& config, const module_host::AclRegistry* modules,
-                               const expand::Extensions* extensions, const lookup::Registry* lookups) {
+Result<AclSet> AclSet::compile(const config::Config& config,
+                               const module_host::AclRegistry* modules,
+                               const expand::Extensions* extensions,
+                               const lookup::Registry* lookups) {
   AclSet set;
   Impl& impl = *set.impl_;
   impl.cc = {modules, extensions};
@@ -65,15 +68,18 @@ Result<AclSet> AclSet::compile(const config::Config& config, const module_host::
 
   for (const config::Acl& acl : config.acls) {
     std::vector<config::SourceLine> lines;
-    for (const auto& st : acl.statements) lines.insert(lines.end(), st.lines.begin(), st.lines.end());
+    for (const auto& st : acl.statements)
+      lines.insert(lines.end(), st.lines.begin(), st.lines.end());
     detail::ParseError err;
     auto parsed = detail::parse_statements(lines, impl.cc, &err);
     if (!parsed)
-      return Error::failed(located(err.where, (err.acl_read_text ? "error in ACL: " : "") + parsed.error().message));
+      return Error::failed(
+          located(err.where, (err.acl_read_text ? "error in ACL: " : "") + parsed.error().message));
     for (const auto& st : *parsed)
       for (const auto& c : st.conditions)
         if (c.def->id == CondId::kControl)
-          if (Status s = check_literal_control(c, impl.cc); !s) return Error::failed(located(st.where, s.error().message));
+          if (Status s = check_literal_control(c, impl.cc); !s)
+            return Error::failed(located(st.where, s.error().message));
     impl.named.emplace(acl.name, detail::CompiledAcl{acl.name, std::move(*parsed)});
   }
   for (const auto& [name, acl] : impl.named) {
@@ -103,12 +109,24 @@ AclResult AclSet::run(std::string_view acl, Where where, RunEnv& env) const {
   result.log_message = log;
   result.temp_details = temp;
   switch (rc) {
-    case detail::Rc::kOk: result.verdict = Verdict::kAccept; break;
-    case detail::Rc::kDiscard: result.verdict = Verdict::kDiscard; break;
-    case detail::Rc::kFail: result.verdict = Verdict::kDeny; break;
-    case detail::Rc::kFailDrop: result.verdict = Verdict::kDrop; break;
-    case detail::Rc::kDefer: result.verdict = Verdict::kDefer; break;
-    case detail::Rc::kError: result.verdict = Verdict::kError; break;
+    case detail::Rc::kOk:
+      result.verdict = Verdict::kAccept;
+      break;
+    case detail::Rc::kDiscard:
+      result.verdict = Verdict::kDiscard;
+      break;
+    case detail::Rc::kFail:
+      result.verdict = Verdict::kDeny;
+      break;
+    case detail::Rc::kFailDrop:
+      result.verdict = Verdict::kDrop;
+      break;
+    case detail::Rc::kDefer:
+      result.verdict = Verdict::kDefer;
+      break;
+    case detail::Rc::kError:
+      result.verdict = Verdict::kError;
+      break;
   }
   if (rc != detail::Rc::kOk && rc != detail::Rc::kDiscard) {
     detail::RefusalInput in;
@@ -139,7 +157,10 @@ AclResult AclSet::run(std::string_view acl, Where where, RunEnv& env) const {
     detail::Refusal r = detail::build_refusal(in);
     result.reply = std::move(r.reply);
     result.reject_log = std::move(r.reject_log);
-    for (auto& l : r.logs) result.logs.push_back(std::move(l));
+    for (auto& l : r.logs) {
+      if (env.log) env.log(l);
+      result.logs.push_back(std::move(l));
+    }
   }
   if (failure && failure->told) env.state.memory.senders_told.insert(failure->address);
   result.sender_verify_failure = std::move(failure);
@@ -151,11 +172,13 @@ bool AclSet::may_block(std::string_view acl) const {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   if (s.find_first_of("$\\") != std::string_view::npos) return true;  // known only once expanded
   if (s.find(' ') == std::string_view::npos) {
-    if (auto it = impl_->named_may_block.find(s); it != impl_->named_may_block.end()) return it->second;
+    if (auto it = impl_->named_may_block.find(s); it != impl_->named_may_block.end())
+      return it->second;
     if (!s.empty() && s.front() == '/') return true;  // a file: read when it runs
   }
   detail::ParseError err;
-  auto parsed = detail::parse_statements(detail::split_acl_text(s, impl_->runtime_location), impl_->cc, &err);
+  auto parsed =
+      detail::parse_statements(detail::split_acl_text(s, impl_->runtime_location), impl_->cc, &err);
   if (!parsed) return false;  // it will fail at once
   std::set<std::string> visiting;
   return impl_->statements_may_block(*parsed, visiting);
@@ -168,7 +191,8 @@ bool AclSet::has(std::string_view name) const { return impl_->named.count(name) 
 bool AclSet::Impl::name_may_block(std::string_view name, std::set<std::string>& visiting) const {
   auto it = named.find(name);
   if (it == named.end()) return true;  // a file or text known at run time
-  if (!visiting.insert(std::string(name)).second) return false;  // a loop: it fails, it does not block
+  if (!visiting.insert(std::string(name)).second)
+    return false;  // a loop: it fails, it does not block
   return statements_may_block(it->second.statements, visiting);
 }
 
@@ -179,11 +203,15 @@ bool AclSet::Impl::host_list_may_block(std::string_view list, int depth) const {
   std::string item;
   while (items.next(item)) {
     std::string_view it = item;
-    while (!it.empty() && (it.front() == '!' || std::isspace(static_cast<unsigned char>(it.front())))) it.remove_prefix(1);
+    while (!it.empty() &&
+           (it.front() == '!' || std::isspace(static_cast<unsigned char>(it.front()))))
+      it.remove_prefix(1);
     if (it.empty() || it == "*" || it == "@[]") continue;
     if (it.front() == '+') {
-      auto named_list = host_lists.find(it.substr(1));  // +include_unknown and friends are not found
-      if (named_list != host_lists.end() && (depth > 20 || host_list_may_block(named_list->second, depth + 1)))
+      auto named_list =
+          host_lists.find(it.substr(1));  // +include_unknown and friends are not found
+      if (named_list != host_lists.end() &&
+          (depth > 20 || host_list_may_block(named_list->second, depth + 1)))
         return true;
       continue;
     }
@@ -203,17 +231,21 @@ bool AclSet::Impl::statements_may_block(const std::vector<detail::Statement>& st
         if (detail::expansion_may_block(w, lookups)) return true;
       if (c.def->id != CondId::kAcl && detail::expansion_may_block(c.value, lookups)) return true;
       const bool literal = c.value.is_literal();
-      const std::string_view value = literal ? std::string_view(c.value.literal()) : std::string_view();
+      const std::string_view value =
+          literal ? std::string_view(c.value.literal()) : std::string_view();
       switch (c.def->id) {
         case CondId::kDelay:
           if (!literal || value.find_first_not_of("0smhdw") != std::string_view::npos) return true;
           break;
         case CondId::kDnslists:
-        case CondId::kUdpsend: return true;
+        case CondId::kUdpsend:
+          return true;
         case CondId::kVerify: {
           if (!literal) return true;
           std::string_view item = value.substr(0, value.find('/'));
-          if (item == "helo" || item == "reverse_host_lookup" || item == "csa" || item == "header_sender") return true;
+          if (item == "helo" || item == "reverse_host_lookup" || item == "csa" ||
+              item == "header_sender")
+            return true;
           if (item == "recipient" || item.substr(0, 6) == "sender") {
             if (routing_may_block || value.find("callout") != std::string_view::npos ||
                 value.find("check_postmaster") != std::string_view::npos)
@@ -241,7 +273,8 @@ bool AclSet::Impl::statements_may_block(const std::vector<detail::Statement>& st
           if (m && (m->flags & TERN_MAY_BLOCK)) return true;
           break;
         }
-        default: break;
+        default:
+          break;
       }
     }
   }
@@ -282,7 +315,8 @@ bool expansion_may_block(const expand::Expansion& e, const lookup::Registry* loo
   // holds lookups too ("hosts = mysql;select ..."). Any word naming a
   // lookup type that blocks counts, which errs on the side of blocking.
   std::string_view s = e.source();
-  if (s.find("readsocket") != std::string_view::npos || s.find("${run") != std::string_view::npos) return true;
+  if (s.find("readsocket") != std::string_view::npos || s.find("${run") != std::string_view::npos)
+    return true;
   if (!lookups) return false;
   auto word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   for (size_t i = 0; i < s.size();) {

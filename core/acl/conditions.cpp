@@ -1,4 +1,5 @@
-// core/acl/conditions.cpp: the conditions and modifiers that need no file of their own (acl_check_condition's switch).
+// core/acl/conditions.cpp: the conditions and modifiers that need no file of their own
+// (acl_check_condition's switch).
 //
 // List conditions (hosts, domains, local_parts, senders, recipients,
 // sender_domains, authenticated, encrypted) expand their list and match it
@@ -35,19 +36,32 @@ bool prefix_caseless(std::string_view s, std::string_view p) {
 
 uint32_t module_bit(Where w) {
   switch (w) {
-    case Where::kConnect: return TERN_ACL_CONNECT;
-    case Where::kHelo: return TERN_ACL_HELO;
-    case Where::kMail: return TERN_ACL_MAIL;
-    case Where::kRcpt: return TERN_ACL_RCPT;
-    case Where::kPredata: return TERN_ACL_PREDATA;
-    case Where::kData: return TERN_ACL_DATA;
-    case Where::kMime: return TERN_ACL_MIME;
-    case Where::kQuit: return TERN_ACL_QUIT;
-    case Where::kNotQuit: return TERN_ACL_NOTQUIT;
-    case Where::kVrfy: return TERN_ACL_VRFY;
-    case Where::kExpn: return TERN_ACL_EXPN;
-    case Where::kStartTls: return TERN_ACL_STARTTLS;
-    default: return 0;
+    case Where::kConnect:
+      return TERN_ACL_CONNECT;
+    case Where::kHelo:
+      return TERN_ACL_HELO;
+    case Where::kMail:
+      return TERN_ACL_MAIL;
+    case Where::kRcpt:
+      return TERN_ACL_RCPT;
+    case Where::kPredata:
+      return TERN_ACL_PREDATA;
+    case Where::kData:
+      return TERN_ACL_DATA;
+    case Where::kMime:
+      return TERN_ACL_MIME;
+    case Where::kQuit:
+      return TERN_ACL_QUIT;
+    case Where::kNotQuit:
+      return TERN_ACL_NOTQUIT;
+    case Where::kVrfy:
+      return TERN_ACL_VRFY;
+    case Where::kExpn:
+      return TERN_ACL_EXPN;
+    case Where::kStartTls:
+      return TERN_ACL_STARTTLS;
+    default:
+      return 0;
   }
 }
 
@@ -74,7 +88,8 @@ lookup::MatchEnv Evaluator::match_env() {
         }
         for (auto& a : dns::addresses(*r)) all.push_back(std::move(a));
       }
-      if (all.empty() && deferred) return Error::defer("DNS lookup of \"" + std::string(name) + "\" deferred");
+      if (all.empty() && deferred)
+        return Error::defer("DNS lookup of \"" + std::string(name) + "\" deferred");
       if (all.empty()) return Error::failed("failed to find IP address for " + std::string(name));
       return all;
     };
@@ -82,8 +97,8 @@ lookup::MatchEnv Evaluator::match_env() {
   return env;
 }
 
-Rc Evaluator::match(std::string_view subject, const Condition& c, lookup::ListKind kind, const char* data_var,
-                    ListCache* cache, std::string_view host_name) {
+Rc Evaluator::match(std::string_view subject, const Condition& c, lookup::ListKind kind,
+                    const char* data_var, ListCache* cache, std::string_view host_name) {
   // match_check_list: the list is expanded first; a forced failure means
   // "not in the list", another failure defers.
   auto list = expand::evaluate(c.value, env_.ctx);
@@ -92,7 +107,8 @@ Rc Evaluator::match(std::string_view subject, const Condition& c, lookup::ListKi
       trace("expansion of \"" + c.arg + "\" forced failure: assume not in this list");
       return Rc::kFail;
     }
-    log(kLogMain | kLogPanic, "failed to expand \"" + c.arg + "\" while checking a list: " + list.error().message);
+    log(kLogMain | kLogPanic,
+        "failed to expand \"" + c.arg + "\" while checking a list: " + list.error().message);
     return Rc::kDefer;
   }
   lookup::MatchEnv env = match_env();
@@ -109,7 +125,8 @@ Rc Evaluator::match(std::string_view subject, const Condition& c, lookup::ListKi
     case lookup::MatchResult::Outcome::kMatch:
       if (data_var && !r->from_cache) set_var(data_var, r->data);
       return Rc::kOk;
-    case lookup::MatchResult::Outcome::kNoMatch: return Rc::kFail;
+    case lookup::MatchResult::Outcome::kNoMatch:
+      return Rc::kFail;
     case lookup::MatchResult::Outcome::kDefer:
       if (r->error != "NULL") search_error_ = r->error;
       return Rc::kDefer;
@@ -173,8 +190,9 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
     case CondId::kAcl: {
       Rc rc = check_wargs(c);
       if (rc == Rc::kDiscard && st.verb != Verb::kAccept && st.verb != Verb::kDiscard) {
-        log_msg_ = message("nested ACL returned \"discard\" for \"" + std::string(verb_name(st.verb)) +
-                           "\" command (only allowed with \"accept\" or \"discard\")");
+        log_msg_ =
+            message("nested ACL returned \"discard\" for \"" + std::string(verb_name(st.verb)) +
+                    "\" command (only allowed with \"accept\" or \"discard\")");
         return Rc::kError;
       }
       return rc;
@@ -195,12 +213,15 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
       }
       return *v ? Rc::kOk : Rc::kFail;
     }
-    case CondId::kContinue: return Rc::kOk;
-    case CondId::kControl: return control(arg);
+    case CondId::kContinue:
+      return Rc::kOk;
+    case CondId::kControl:
+      return control(arg);
     case CondId::kDelay: {
       auto t = config::parse_time(arg);
       if (!t) {
-        log_msg_ = message("syntax error in argument for \"delay\" modifier: \"" + arg_s + "\" is not a time value");
+        log_msg_ = message("syntax error in argument for \"delay\" modifier: \"" + arg_s +
+                           "\" is not a time value");
         return Rc::kError;
       }
       trace("delay modifier requests " + std::to_string(*t) + "-second delay");
@@ -213,9 +234,11 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
       }
       return Rc::kOk;
     }
-    case CondId::kDnslists: return dnslists(arg);
+    case CondId::kDnslists:
+      return dnslists(arg);
     case CondId::kDomains:
-      return match(addr_ ? addr_->domain : std::string(), c, lookup::ListKind::kDomain, "domain_data", &domain_lists_);
+      return match(addr_ ? addr_->domain : std::string(), c, lookup::ListKind::kDomain,
+                   "domain_data", &domain_lists_);
     case CondId::kEncrypted: {
       std::string cipher = variable("tls_in_cipher");
       if (cipher.empty()) return Rc::kFail;
@@ -233,19 +256,23 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
       return rc;
     }
     case CondId::kLocalParts:
-      return match(addr_ ? addr_->local_part : std::string(), c, lookup::ListKind::kLocalPart, "local_part_data",
-                   &local_part_lists_);
+      return match(addr_ ? addr_->local_part : std::string(), c, lookup::ListKind::kLocalPart,
+                   "local_part_data", &local_part_lists_);
     case CondId::kLogRejectTarget: {
       unsigned bits = 0;
       text::ListReader items(arg);
       std::string name;
       while (items.next(name)) {
-        if (name == "main") bits |= kLogMain;
-        else if (name == "panic") bits |= kLogPanic;
-        else if (name == "reject") bits |= kLogReject;
+        if (name == "main")
+          bits |= kLogMain;
+        else if (name == "panic")
+          bits |= kLogPanic;
+        else if (name == "reject")
+          bits |= kLogReject;
         else {
           bits |= kLogMain | kLogReject;
-          log(kLogMain | kLogPanic, "unknown log name \"" + name + "\" in \"log_reject_target\" in " +
+          log(kLogMain | kLogPanic, "unknown log name \"" + name +
+                                        "\" in \"log_reject_target\" in " +
                                         std::string(where_name(where_)) + " ACL");
         }
       }
@@ -259,12 +286,16 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
       if (!s.empty() && s.front() == ':') {
         s.remove_prefix(1);
         while (!s.empty() && s.front() != ':') {
-          if (s.substr(0, 4) == "main") bits |= kLogMain, s.remove_prefix(4);
-          else if (s.substr(0, 5) == "panic") bits |= kLogPanic, s.remove_prefix(5);
-          else if (s.substr(0, 6) == "reject") bits |= kLogReject, s.remove_prefix(6);
+          if (s.substr(0, 4) == "main")
+            bits |= kLogMain, s.remove_prefix(4);
+          else if (s.substr(0, 5) == "panic")
+            bits |= kLogPanic, s.remove_prefix(5);
+          else if (s.substr(0, 6) == "reject")
+            bits |= kLogReject, s.remove_prefix(6);
           else {
             bits = kLogMain | kLogPanic;
-            unknown = "unknown log name in \"" + arg_s + "\" in \"logwrite\" in " + std::string(where_name(where_)) + " ACL";
+            unknown = "unknown log name in \"" + arg_s + "\" in \"logwrite\" in " +
+                      std::string(where_name(where_)) + " ACL";
             s = {};
             break;
           }
@@ -285,9 +316,11 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
       }
       env_.state.controls.queue = arg_s;
       return Rc::kOk;
-    case CondId::kRatelimit: return ratelimit(arg);
+    case CondId::kRatelimit:
+      return ratelimit(arg);
     case CondId::kRecipients:
-      return match(addr_ ? addr_->address : std::string(), c, lookup::ListKind::kAddress, "recipient_data", nullptr);
+      return match(addr_ ? addr_->address : std::string(), c, lookup::ListKind::kAddress,
+                   "recipient_data", nullptr);
     case CondId::kRemoveHeader:
       remove_headers(arg);
       return Rc::kOk;
@@ -297,8 +330,8 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
     case CondId::kSenderDomains: {
       std::string sender = variable("sender_address");
       size_t at = sender.rfind('@');
-      return match(at == std::string::npos ? std::string() : sender.substr(at + 1), c, lookup::ListKind::kDomain,
-                   nullptr, &env_.state.memory.sender_domain_lists);
+      return match(at == std::string::npos ? std::string() : sender.substr(at + 1), c,
+                   lookup::ListKind::kDomain, nullptr, &env_.state.memory.sender_domain_lists);
     }
     case CondId::kSenders:
       return match(variable("sender_address"), c, lookup::ListKind::kAddress, "sender_data",
@@ -306,7 +339,8 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
     case CondId::kSet:
       env_.ctx.acl_vars[c.varname] = arg_s;
       return Rc::kOk;
-    case CondId::kUdpsend: return udpsend(arg);
+    case CondId::kUdpsend:
+      return udpsend(arg);
     case CondId::kVerify: {
       // What verification said is $acl_verify_message from now on; a warn
       // statement never replies with it.
@@ -315,10 +349,12 @@ Rc Evaluator::run_condition(const Statement& st, const Condition& c, std::string
       if (st.verb == Verb::kWarn) user_msg_ = nullptr;
       return rc;
     }
-    case CondId::kModule: return module_condition(c, arg);
+    case CondId::kModule:
+      return module_condition(c, arg);
     case CondId::kEndpass:
     case CondId::kMessage:
-    case CondId::kLogMessage: return Rc::kOk;  // handled by the caller
+    case CondId::kLogMessage:
+      return Rc::kOk;  // handled by the caller
   }
   return Rc::kError;
 }
@@ -330,11 +366,14 @@ Rc Evaluator::module_condition(const Condition& c, std::string_view arg) {
   module_host::AclResult r = set_.cc.modules->check(*c.module, arg, call);
   if (!r.message.empty()) user_msg_ = log_msg_ = message(r.message);
   switch (r.status) {
-    case TERN_OK: return Rc::kOk;
+    case TERN_OK:
+      return Rc::kOk;
     case TERN_DECLINE:
-    case TERN_FAIL: return Rc::kFail;
+    case TERN_FAIL:
+      return Rc::kFail;
     case TERN_DEFER:
-      log_msg_ = message(r.error.empty() ? "condition \"" + c.module->name + "\" deferred" : r.error);
+      log_msg_ =
+          message(r.error.empty() ? "condition \"" + c.module->name + "\" deferred" : r.error);
       return Rc::kDefer;
     default:
       log_msg_ = message(r.error.empty() ? "condition \"" + c.module->name + "\" failed" : r.error);
@@ -430,8 +469,8 @@ Rc Evaluator::udpsend(std::string_view arg) {
     return Rc::kDefer;
   }
   if (static_cast<size_t>(sent) < payload.size()) {
-    log_msg_ = message("\"udpsend\" truncated from " + std::to_string(payload.size()) + " to " + std::to_string(sent) +
-                       " octets");
+    log_msg_ = message("\"udpsend\" truncated from " + std::to_string(payload.size()) + " to " +
+                       std::to_string(sent) + " octets");
     return Rc::kDefer;
   }
   trace("udpsend " + std::to_string(sent) + " bytes");
@@ -447,8 +486,9 @@ Rc Evaluator::ratelimit(std::string_view arg) {
   rc.where = where_;
   rc.sender_host_address = variable("sender_host_address");
   if (addr_) rc.recipient_address = addr_->local_part + "@" + addr_->domain;
-  rc.recipients_count = env_.recipients ? static_cast<double>(env_.recipients->size())
-                                        : std::strtod(variable("recipients_count").c_str(), nullptr);
+  rc.recipients_count = env_.recipients
+                            ? static_cast<double>(env_.recipients->size())
+                            : std::strtod(variable("recipients_count").c_str(), nullptr);
   rc.message_size = env_.message_size;
   // $sender_rate_limit and $sender_rate_period are set as they are read.
   {
@@ -464,7 +504,8 @@ Rc Evaluator::ratelimit(std::string_view arg) {
   }
   const std::string key = ratelimit_key(*spec, rc);
   char head[96];
-  std::snprintf(head, sizeof head, "ratelimit condition count=%.0f %.1f/", spec->count, spec->limit);
+  std::snprintf(head, sizeof head, "ratelimit condition count=%.0f %.1f/", spec->count,
+                spec->limit);
   trace(head + key);
 
   // Rates already computed: for the command (and anything read-only), the
@@ -472,10 +513,11 @@ Rc Evaluator::ratelimit(std::string_view arg) {
   using Mode = RateLimitSpec::Mode;
   auto& memory = env_.state.memory;
   std::map<std::string, double, std::less<>>& cache =
-      spec->readonly                                                               ? rates_cmd_
-      : spec->mode == Mode::kConn                                                  ? memory.rates_conn
-      : spec->mode == Mode::kByte || spec->mode == Mode::kMail || spec->mode == Mode::kAllRcpts ? memory.rates_mail
-                                                                                   : rates_cmd_;
+      spec->readonly              ? rates_cmd_
+      : spec->mode == Mode::kConn ? memory.rates_conn
+      : spec->mode == Mode::kByte || spec->mode == Mode::kMail || spec->mode == Mode::kAllRcpts
+          ? memory.rates_mail
+          : rates_cmd_;
   auto format = [](double rate) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.1f", rate);

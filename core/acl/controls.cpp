@@ -13,9 +13,25 @@ namespace tern::acl::detail {
 namespace {
 
 enum class Ctl {
-  kAllowAuthUnadvertised, kCasefulLocalPart, kCaselowerLocalPart, kCutthroughDelivery, kDebug, kDscp,
-  kEnforceSync, kFakedefer, kFakereject, kFreeze, kNoCalloutFlush, kNoDelayFlush, kNoEnforceSync,
-  kNoMultiline, kNoPipelining, kQueue, kSubmission, kSuppressLocalFixups, kUtf8Downconvert,
+  kAllowAuthUnadvertised,
+  kCasefulLocalPart,
+  kCaselowerLocalPart,
+  kCutthroughDelivery,
+  kDebug,
+  kDscp,
+  kEnforceSync,
+  kFakedefer,
+  kFakereject,
+  kFreeze,
+  kNoCalloutFlush,
+  kNoDelayFlush,
+  kNoEnforceSync,
+  kNoMultiline,
+  kNoPipelining,
+  kQueue,
+  kSubmission,
+  kSuppressLocalFixups,
+  kUtf8Downconvert,
 };
 
 struct CtlDef {
@@ -32,7 +48,8 @@ constexpr uint32_t kSmtpOnly = B(W::kNotSmtp) | B(W::kNotSmtpStart);
 
 // Exim 4.96's controls_list (DKIM, DMARC and content scanning left out).
 constexpr CtlDef kControls[] = {
-    {"allow_auth_unadvertised", Ctl::kAllowAuthUnadvertised, false, kAll & ~(B(W::kConnect) | B(W::kHelo))},
+    {"allow_auth_unadvertised", Ctl::kAllowAuthUnadvertised, false,
+     kAll & ~(B(W::kConnect) | B(W::kHelo))},
     {"caseful_local_part", Ctl::kCasefulLocalPart, false, kAll & ~B(W::kRcpt)},
     {"caselower_local_part", Ctl::kCaselowerLocalPart, false, kAll & ~B(W::kRcpt)},
     {"cutthrough_delivery", Ctl::kCutthroughDelivery, true, 0},
@@ -40,18 +57,22 @@ constexpr CtlDef kControls[] = {
     {"dscp", Ctl::kDscp, true, kSmtpOnly | B(W::kNotQuit)},
     {"enforce_sync", Ctl::kEnforceSync, false, kSmtpOnly},
     {"fakedefer", Ctl::kFakedefer, true,
-     kAll & ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) | B(W::kPrdr) | B(W::kMime))},
+     kAll &
+         ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) | B(W::kPrdr) | B(W::kMime))},
     {"fakereject", Ctl::kFakereject, true,
-     kAll & ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) | B(W::kPrdr) | B(W::kMime))},
+     kAll &
+         ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) | B(W::kPrdr) | B(W::kMime))},
     {"freeze", Ctl::kFreeze, true,
-     kAll & ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) | B(W::kNotSmtp) | B(W::kMime))},
+     kAll & ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) | B(W::kNotSmtp) |
+              B(W::kMime))},
     {"no_callout_flush", Ctl::kNoCalloutFlush, false, kSmtpOnly},
     {"no_delay_flush", Ctl::kNoDelayFlush, false, kSmtpOnly},
     {"no_enforce_sync", Ctl::kNoEnforceSync, false, kSmtpOnly},
     {"no_multiline_responses", Ctl::kNoMultiline, false, kSmtpOnly},
     {"no_pipelining", Ctl::kNoPipelining, false, kSmtpOnly},
     {"queue", Ctl::kQueue, true,
-     kAll & ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) | B(W::kNotSmtp) | B(W::kMime))},
+     kAll & ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) | B(W::kNotSmtp) |
+              B(W::kMime))},
     {"submission", Ctl::kSubmission, true, kAll & ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata))},
     {"suppress_local_fixups", Ctl::kSuppressLocalFixups, false,
      kAll & ~(B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kNotSmtpStart))},
@@ -61,8 +82,8 @@ constexpr CtlDef kControls[] = {
 // DSCP names Exim's dscp_lookup() knows (dscp.c), and plain numbers.
 bool valid_dscp(std::string_view v) {
   static constexpr std::string_view kNames[] = {
-      "af11", "af12", "af13", "af21", "af22", "af23", "af31", "af32", "af33", "af41", "af42", "af43",
-      "ef",   "lowcost", "lowdelay", "reliability", "throughput"};
+      "af11", "af12", "af13", "af21", "af22",    "af23",     "af31",        "af32",      "af33",
+      "af41", "af42", "af43", "ef",   "lowcost", "lowdelay", "reliability", "throughput"};
   if (std::find(std::begin(kNames), std::end(kNames), v) != std::end(kNames)) return true;
   if (v.empty() || v.size() > 3) return false;
   int n = 0;
@@ -90,7 +111,8 @@ bool is_core_control(std::string_view value) { return find_control(value) != nul
 
 const char* left_out_control(std::string_view name) {
   if (name == "dkim_disable_verify") return "tern has no DKIM support";
-  if (name == "dmarc_disable_verify" || name == "dmarc_enable_forensic") return "tern has no DMARC support";
+  if (name == "dmarc_disable_verify" || name == "dmarc_enable_forensic")
+    return "tern has no DMARC support";
   if (name == "no_mbox_unspool") return "tern has no content scanning";
   return nullptr;
 }
@@ -105,14 +127,17 @@ Rc Evaluator::control(std::string_view arg) {
   const CtlDef* d = find_control(arg);
   if (!d) {
     std::string_view name = arg.substr(0, arg.find('/'));
-    const module_host::AclCondition* m = set_.cc.modules ? set_.cc.modules->find_control(name) : nullptr;
+    const module_host::AclCondition* m =
+        set_.cc.modules ? set_.cc.modules->find_control(name) : nullptr;
     if (!m) return syntax_error();
     uint32_t b = module_bit(where_);
     if (b ? !m->allowed_in(b) : m->where != TERN_ACL_ALL) {
-      log_msg_ = message("cannot use \"control=" + m->name + "\" in " + std::string(where_name(where_)) + " ACL");
+      log_msg_ = message("cannot use \"control=" + m->name + "\" in " +
+                         std::string(where_name(where_)) + " ACL");
       return Rc::kError;
     }
-    std::string_view options = arg.size() > name.size() ? arg.substr(name.size() + 1) : std::string_view();
+    std::string_view options =
+        arg.size() > name.size() ? arg.substr(name.size() + 1) : std::string_view();
     module_host::CallEnv call = env_.call_env ? *env_.call_env : module_host::CallEnv{};
     call.expand = &env_.ctx;
     module_host::AclResult r = set_.cc.modules->check(*m, options, call);
@@ -125,13 +150,16 @@ Rc Evaluator::control(std::string_view arg) {
     return Rc::kOk;
   }
   if (d->forbids & bit(where_)) {
-    log_msg_ = message("cannot use \"control=" + std::string(d->name) + "\" in " + std::string(where_name(where_)) + " ACL");
+    log_msg_ = message("cannot use \"control=" + std::string(d->name) + "\" in " +
+                       std::string(where_name(where_)) + " ACL");
     return Rc::kError;
   }
   std::string_view p = arg.substr(d->name.size());
   Controls& ctl = env_.state.controls;
   switch (d->id) {
-    case Ctl::kAllowAuthUnadvertised: ctl.allow_auth_unadvertised = true; break;
+    case Ctl::kAllowAuthUnadvertised:
+      ctl.allow_auth_unadvertised = true;
+      break;
     case Ctl::kCasefulLocalPart:
       ctl.local_part_case = Controls::LocalPartCase::kCaseful;
       if (addr_) run_vars_["local_part"] = addr_->local_part;
@@ -140,7 +168,8 @@ Rc Evaluator::control(std::string_view arg) {
       ctl.local_part_case = Controls::LocalPartCase::kLower;
       if (addr_) {
         std::string lc;
-        for (char ch : addr_->local_part) lc += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (char ch : addr_->local_part)
+          lc += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         run_vars_["local_part"] = std::move(lc);
       }
       break;
@@ -148,7 +177,10 @@ Rc Evaluator::control(std::string_view arg) {
     case Ctl::kCutthroughDelivery: {
       // Honoured for the first recipient of a message that is not frozen,
       // queued or fake-rejected (the session does the delivery).
-      const char* ignored = ctl.freeze ? "frozen" : ctl.queue_only ? "queue-only" : ctl.fake == Controls::Fake::kReject ? "fakereject" : nullptr;
+      const char* ignored = ctl.freeze                            ? "frozen"
+                            : ctl.queue_only                      ? "queue-only"
+                            : ctl.fake == Controls::Fake::kReject ? "fakereject"
+                                                                  : nullptr;
       if (ignored) {
         trace(std::string(" cutthrough request ignored on ") + ignored + " item");
         break;
@@ -164,7 +196,8 @@ Rc Evaluator::control(std::string_view arg) {
       }
       break;
     }
-    case Ctl::kDebug: break;  // tern's debug output is -bh's trace only
+    case Ctl::kDebug:
+      break;  // tern's debug output is -bh's trace only
     case Ctl::kDscp:
       if (p.empty() || p.front() != '/') return syntax_error();
       if (!valid_dscp(p.substr(1))) {
@@ -173,8 +206,12 @@ Rc Evaluator::control(std::string_view arg) {
       }
       ctl.dscp = std::string(p.substr(1));
       break;
-    case Ctl::kEnforceSync: ctl.enforce_sync = true; break;
-    case Ctl::kNoEnforceSync: ctl.enforce_sync = false; break;
+    case Ctl::kEnforceSync:
+      ctl.enforce_sync = true;
+      break;
+    case Ctl::kNoEnforceSync:
+      ctl.enforce_sync = false;
+      break;
     case Ctl::kFakedefer:
     case Ctl::kFakereject:
       ctl.fake = d->id == Ctl::kFakedefer ? Controls::Fake::kDefer : Controls::Fake::kReject;
@@ -196,19 +233,30 @@ Rc Evaluator::control(std::string_view arg) {
       }
       if (!p.empty()) return syntax_error();
       break;
-    case Ctl::kNoCalloutFlush: ctl.no_callout_flush = true; break;
-    case Ctl::kNoDelayFlush: ctl.no_delay_flush = true; break;
-    case Ctl::kNoMultiline: ctl.no_multiline_responses = true; break;
-    case Ctl::kNoPipelining: ctl.no_pipelining = true; break;
+    case Ctl::kNoCalloutFlush:
+      ctl.no_callout_flush = true;
+      break;
+    case Ctl::kNoDelayFlush:
+      ctl.no_delay_flush = true;
+      break;
+    case Ctl::kNoMultiline:
+      ctl.no_multiline_responses = true;
+      break;
+    case Ctl::kNoPipelining:
+      ctl.no_pipelining = true;
+      break;
     case Ctl::kQueue:
       ctl.queue_only = true;
       if (p == "_only") {
         p = {};
       } else {
         while (!p.empty() && p.front() == '/') {
-          if (p.substr(0, 5) == "/only") p.remove_prefix(5);
-          else if (p.substr(0, 17) == "/first_pass_route") p.remove_prefix(17);
-          else break;
+          if (p.substr(0, 5) == "/only")
+            p.remove_prefix(5);
+          else if (p.substr(0, 17) == "/first_pass_route")
+            p.remove_prefix(17);
+          else
+            break;
         }
       }
       if (!p.empty()) return syntax_error();
@@ -234,7 +282,9 @@ Rc Evaluator::control(std::string_view arg) {
       }
       if (!p.empty()) return syntax_error();
       break;
-    case Ctl::kSuppressLocalFixups: ctl.suppress_local_fixups = true; break;
+    case Ctl::kSuppressLocalFixups:
+      ctl.suppress_local_fixups = true;
+      break;
     case Ctl::kUtf8Downconvert:
       if (p.empty()) {
         ctl.utf8_downconvert = 1;

@@ -43,7 +43,8 @@ std::optional<uint32_t> loopback_value(std::string_view a) {
 
 bool strange_domain(std::string_view d) {
   for (char c : d)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_') return true;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.' && c != '_')
+      return true;
   return false;
 }
 
@@ -65,9 +66,9 @@ struct Check {
 // one_check_dnsbl: one query name (`prepend`.`domain`), the answer cached
 // in the session.
 Rc one_check(RunEnv& env, const Check& c, const std::string& domain, const std::string& domain_txt,
-                    const std::string& keydomain, const std::string& prepend,
-                    const std::function<void(std::string_view)>& trace,
-                    const std::function<void(unsigned, std::string)>& log, Listing* listing) {
+             const std::string& keydomain, const std::string& prepend,
+             const std::function<void(std::string_view)>& trace,
+             const std::function<void(unsigned, std::string)>& log, Listing* listing) {
   auto say = [&](const std::string& l) {
     if (trace) trace(l);
   };
@@ -123,10 +124,11 @@ Rc one_check(RunEnv& env, const Check& c, const std::string& domain, const std::
         } else {
           uint32_t mask = 0;
           if (text::ip_version(da) == 4) {
-            if (auto v = loopback_value(da)) mask = *v;
+            if (auto v = loopback_value(da))
+              mask = *v;
             else
-              log(kLogMain, "DNS list lookup for " + keydomain + " at " + domain + " returned " + da +
-                                "; not in 127.0/8 and discarded");
+              log(kLogMain, "DNS list lookup for " + keydomain + " at " + domain + " returned " +
+                                da + "; not in 127.0/8 and discarded");
           }
           while (!res && ips.next(ip)) {
             if (text::ip_version(ip) != 4) continue;
@@ -138,17 +140,19 @@ Rc one_check(RunEnv& env, const Check& c, const std::string& domain, const std::
       }
       const bool none = i == e->addresses.size();
       if ((c.match_type == kMtNot || c.match_type == kMtAll) != none) {
-        static constexpr const char* kWhy[] = {"was no match", "was an exclude match", "was an IP address that did not match",
+        static constexpr const char* kWhy[] = {"was no match", "was an exclude match",
+                                               "was an IP address that did not match",
                                                "were no IP addresses that did not match"};
         say("=> but we are not accepting this block class because");
-        say(std::string("=> there ") + kWhy[c.match_type] + " for " + ((c.match_type & kMtAll) ? "=" : "") +
-            (c.bitmask ? '&' : '=') + *c.iplist);
+        say(std::string("=> there ") + kWhy[c.match_type] + " for " +
+            ((c.match_type & kMtAll) ? "=" : "") + (c.bitmask ? '&' : '=') + *c.iplist);
         return Rc::kFail;
       }
     } else {
       bool ok = false;
       for (const auto& da : e->addresses) {
-        if (loopback_value(da)) ok = true;
+        if (loopback_value(da))
+          ok = true;
         else
           log(kLogMain, "DNS list lookup for " + keydomain + " at " + domain + " returned " + da +
                             "; not in 127.0/8 and discarded");
@@ -195,7 +199,6 @@ Rc one_check(RunEnv& env, const Check& c, const std::string& domain, const std::
 
 }  // namespace
 
-
 Rc Evaluator::dnslists(std::string_view arg) {
   Rc defer_return = Rc::kFail;
   std::string revadd;
@@ -205,10 +208,14 @@ Rc Evaluator::dnslists(std::string_view arg) {
   while (items.next(item)) {
     trace("dnslists check: " + item);
     if (!item.empty() && item[0] == '+') {
-      if (equal_caseless(item, "+include_unknown")) defer_return = Rc::kOk;
-      else if (equal_caseless(item, "+exclude_unknown")) defer_return = Rc::kFail;
-      else if (equal_caseless(item, "+defer_unknown")) defer_return = Rc::kDefer;
-      else log(kLogMain | kLogPanic, "unknown item in dnslist (ignored): " + item);
+      if (equal_caseless(item, "+include_unknown"))
+        defer_return = Rc::kOk;
+      else if (equal_caseless(item, "+exclude_unknown"))
+        defer_return = Rc::kFail;
+      else if (equal_caseless(item, "+defer_unknown"))
+        defer_return = Rc::kDefer;
+      else
+        log(kLogMain | kLogPanic, "unknown item in dnslist (ignored): " + item);
       continue;
     }
     Check c;
@@ -244,9 +251,11 @@ Rc Evaluator::dnslists(std::string_view arg) {
       c.domain = item.substr(comma + 1);
     }
     if (strange_domain(c.domain))
-      log(kLogMain, "dnslists domain \"" + c.domain + "\" contains strange characters - is this right?");
+      log(kLogMain,
+          "dnslists domain \"" + c.domain + "\" contains strange characters - is this right?");
     if (c.domain_txt != c.domain && strange_domain(c.domain_txt))
-      log(kLogMain, "dnslists domain \"" + c.domain_txt + "\" contains strange characters - is this right?");
+      log(kLogMain,
+          "dnslists domain \"" + c.domain_txt + "\" contains strange characters - is this right?");
 
     // A listing sets the four variables; a defer taken as a listing
     // (+include_unknown) leaves $dnslist_value and $dnslist_text as they were.
@@ -255,14 +264,17 @@ Rc Evaluator::dnslists(std::string_view arg) {
       set_var("dnslist_matched", keydomain);
       if (l.found) {
         set_var("dnslist_value", l.value);
-        if (l.text) set_var("dnslist_text", *l.text);
-        else env_.state.clear_variable("dnslist_text");
+        if (l.text)
+          set_var("dnslist_text", *l.text);
+        else
+          env_.state.clear_variable("dnslist_text");
       }
       trace("=> that means " + keydomain + " is listed at " + c.domain_txt);
     };
     if (!key) {
       if (where_ == Where::kNotSmtpStart || where_ == Where::kNotSmtp) {
-        log_msg_ = message("cannot test auto-keyed dnslists condition in " + std::string(where_name(where_)) + " ACL");
+        log_msg_ = message("cannot test auto-keyed dnslists condition in " +
+                           std::string(where_name(where_)) + " ACL");
         return Rc::kError;
       }
       std::string host = variable("sender_host_address");
@@ -277,9 +289,11 @@ Rc Evaluator::dnslists(std::string_view arg) {
       text::ListReader keys(*key);
       std::string keydomain;
       while (keys.next(keydomain)) {
-        std::string prepend = text::ip_version(keydomain) != 0 ? text::reverse_ip(keydomain) : keydomain;
+        std::string prepend =
+            text::ip_version(keydomain) != 0 ? text::reverse_ip(keydomain) : keydomain;
         Listing l;
-        Rc rc = one_check(env_, c, c.domain, c.domain_txt, keydomain, prepend, tracer(), logger, &l);
+        Rc rc =
+            one_check(env_, c, c.domain, c.domain_txt, keydomain, prepend, tracer(), logger, &l);
         if (rc == Rc::kOk) {
           listed(keydomain, l);
           return Rc::kOk;

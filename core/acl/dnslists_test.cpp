@@ -1,4 +1,5 @@
-// core/acl/dnslists_test.cpp: the `dnslists` condition against a resolver whose answers the test sets.
+// core/acl/dnslists_test.cpp: the `dnslists` condition against a resolver whose answers the test
+// sets.
 //
 // The trace and log texts were printed by Exim 4.96 (exim -bh in a network
 // namespace whose resolver served the same records; see
@@ -17,7 +18,8 @@ const std::string kHead = "primary_hostname = test.example\nbegin acl\nacl_rcpt:
 // An ACL whose statement `n` reports the dnslist variables.
 AclLab lab_with(const std::string& dnslists) {
   return AclLab(kHead + "  warn dnslists = " + dnslists +
-                "\n       set acl_m_r = $dnslist_domain|$dnslist_matched|$dnslist_value|$dnslist_text\n  accept\n");
+                "\n       set acl_m_r = "
+                "$dnslist_domain|$dnslist_matched|$dnslist_value|$dnslist_text\n  accept\n");
 }
 
 void zone(testing::FakeDns& dns) {
@@ -54,7 +56,8 @@ TEST(Dnslists, ListingsAndVariables) {
       {"10.0.0.4", "dnsbl.test", ""},  // not in 127/8: discarded
       {"10.0.0.1", "txt.test,dnsbl.test", "txt.test|10.0.0.1|127.0.0.2|from the txt domain"},
       {"10.0.0.3", "txt.test,dnsbl.test", ""},  // listed, but not at the TXT domain
-      {"10.0.0.9", "dnsbl.test/example.com : nosuch.invalid/x", "dnsbl.test|example.com|127.0.0.4|"},
+      {"10.0.0.9", "dnsbl.test/example.com : nosuch.invalid/x",
+       "dnsbl.test|example.com|127.0.0.4|"},
       {"10.0.0.9", "dnsbl.test/<;10.0.0.3;127.0.0.2", "dnsbl.test|10.0.0.3|127.0.0.3, 127.0.0.5|"},
       {"10.0.0.9", "dnsbl.test", ""},
       {"", "dnsbl.test", ""},  // no client address: no match
@@ -69,14 +72,17 @@ TEST(Dnslists, ListingsAndVariables) {
 }
 
 TEST(Dnslists, TraceIsExims) {
-  AclLab lab(kHead + "  warn dnslists = dnsbl.test\n  warn dnslists = dnsbl.test=127.0.0.3\n"
-                     "  warn dnslists = dnsbl.test!=127.0.0.2\n  warn dnslists = txt.test,dnsbl.test\n  accept\n");
+  AclLab lab(
+      kHead +
+      "  warn dnslists = dnsbl.test\n  warn dnslists = dnsbl.test=127.0.0.3\n"
+      "  warn dnslists = dnsbl.test!=127.0.0.2\n  warn dnslists = txt.test,dnsbl.test\n  accept\n");
   zone(lab.dns);
   lab.dns.a("1.0.0.10.txt.test", {"127.0.0.2"}, 300);
   lab.rcpt("x@test.example");
   std::vector<std::string> got;
   for (const auto& l : lab.trace)
-    if (l.rfind("processing", 0) != 0 && l.rfind("using", 0) != 0 && l.rfind("end of", 0) != 0) got.push_back(l);
+    if (l.rfind("processing", 0) != 0 && l.rfind("using", 0) != 0 && l.rfind("end of", 0) != 0)
+      got.push_back(l);
   // exim -bh from 10.0.0.1.
   const std::vector<std::string> exim = {
       "check dnslists = dnsbl.test",
@@ -121,7 +127,9 @@ TEST(Dnslists, NotIn127IsLogged) {
   auto r = lab.rcpt("x@test.example");
   ASSERT_EQ(r.logs.size(), 1u);
   // exim -bh: the same line.
-  EXPECT_EQ(r.logs[0].text, "DNS list lookup for 10.0.0.4 at dnsbl.test returned 192.168.1.1; not in 127.0/8 and discarded");
+  EXPECT_EQ(r.logs[0].text,
+            "DNS list lookup for 10.0.0.4 at dnsbl.test returned 192.168.1.1; not in 127.0/8 and "
+            "discarded");
 }
 
 TEST(Dnslists, CacheAndExpiry) {
@@ -129,7 +137,8 @@ TEST(Dnslists, CacheAndExpiry) {
   zone(lab.dns);
   lab.rcpt("x@test.example");
   // Two checks, one A query and one TXT query.
-  EXPECT_EQ(lab.dns.queries, (std::vector<std::string>{"1.0.0.10.dnsbl.test/1", "1.0.0.10.dnsbl.test/16"}));
+  EXPECT_EQ(lab.dns.queries,
+            (std::vector<std::string>{"1.0.0.10.dnsbl.test/1", "1.0.0.10.dnsbl.test/16"}));
   lab.now += std::chrono::seconds(300);  // past the TTL of 299
   lab.rcpt("x@test.example");
   EXPECT_EQ(lab.dns.queries.size(), 4u);
@@ -143,7 +152,8 @@ TEST(Dnslists, DeferHandling) {
     std::string log;
   };
   const DeferCase cases[] = {
-      {"dead.test", Verdict::kDeny, "DNS list lookup defer (probably timeout) for 1.0.0.10.dead.test: assumed not in list"},
+      {"dead.test", Verdict::kDeny,
+       "DNS list lookup defer (probably timeout) for 1.0.0.10.dead.test: assumed not in list"},
       {"+include_unknown : dead.test", Verdict::kAccept,
        "DNS list lookup defer (probably timeout) for 1.0.0.10.dead.test: assumed in list"},
       {"+defer_unknown : dead.test", Verdict::kDefer,
@@ -165,7 +175,9 @@ TEST(Dnslists, DeferHandling) {
 }
 
 TEST(Dnslists, AutoKeyedNeedsAClient) {
-  AclLab lab(kHead + "acl_ns:\n  accept dnslists = dnsbl.test\nacl_ns2:\n  accept dnslists = dnsbl.test/example.com\n");
+  AclLab lab(kHead +
+             "acl_ns:\n  accept dnslists = dnsbl.test\nacl_ns2:\n  accept dnslists = "
+             "dnsbl.test/example.com\n");
   zone(lab.dns);
   auto r = lab.run("acl_ns", Where::kNotSmtp);
   EXPECT_EQ(r.verdict, Verdict::kError);
@@ -174,7 +186,8 @@ TEST(Dnslists, AutoKeyedNeedsAClient) {
   AclLab odd(kHead + "  accept dnslists = dns!bl.test\n");
   auto o = odd.rcpt("x@test.example");
   ASSERT_FALSE(o.logs.empty());
-  EXPECT_EQ(o.logs[0].text, "dnslists domain \"dns!bl.test\" contains strange characters - is this right?");
+  EXPECT_EQ(o.logs[0].text,
+            "dnslists domain \"dns!bl.test\" contains strange characters - is this right?");
 }
 
 }  // namespace

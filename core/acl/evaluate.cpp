@@ -1,4 +1,5 @@
-// core/acl/evaluate.cpp: running ACLs: statements and verbs (acl_check_internal), messages, nesting, ${acl}.
+// core/acl/evaluate.cpp: running ACLs: statements and verbs (acl_check_internal), messages,
+// nesting, ${acl}.
 //
 // The order of evaluation, the messages kept and the trace lines are
 // acl.c's: a statement's conditions run in order until one is not OK; the
@@ -46,7 +47,9 @@ std::string indent(int level) {
 
 // expand_string returns its argument itself when there is nothing to do,
 // which decides whether acl.c traces the expanded value.
-bool needs_expansion(std::string_view s) { return s.find_first_of("$\\") != std::string_view::npos; }
+bool needs_expansion(std::string_view s) {
+  return s.find_first_of("$\\") != std::string_view::npos;
+}
 
 constexpr std::string_view kSpaces = "                             ";  // acl.c's 29
 
@@ -55,12 +58,14 @@ constexpr std::string_view kSpaces = "                             ";  // acl.c'
 bool equal_caseless(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
-Evaluator::Evaluator(const AclSet::Impl& set, RunEnv& env, Where where, AclResult& result, bool install_hook,
-                     int level)
+Evaluator::Evaluator(const AclSet::Impl& set, RunEnv& env, Where where, AclResult& result,
+                     bool install_hook, int level)
     : set_(set), env_(env), where_(where), result_(result), level_(level) {
   saved_variables_ = env_.ctx.variables;
   overlay_ = std::make_unique<Overlay>(*this, saved_variables_);
@@ -69,7 +74,8 @@ Evaluator::Evaluator(const AclSet::Impl& set, RunEnv& env, Where where, AclResul
   if (!install_hook) return;
   saved_hook_ = std::move(env_.ctx.acl);
   // ${acl} inside these ACLs runs here, one level deeper (acl_eval).
-  env_.ctx.acl = [this](std::string_view name, const std::vector<std::string>&) -> Result<expand::AclOutcome> {
+  env_.ctx.acl = [this](std::string_view name,
+                        const std::vector<std::string>&) -> Result<expand::AclOutcome> {
     Message user;
     Rc rc = eval(name, &user);
     return outcome_of(rc, user);
@@ -79,12 +85,24 @@ Evaluator::Evaluator(const AclSet::Impl& set, RunEnv& env, Where where, AclResul
 expand::AclOutcome outcome_of(Rc rc, const Message& user) {
   expand::AclOutcome o;
   switch (rc) {
-    case Rc::kOk: o.rc = expand::AclOutcome::Rc::kOk; break;
-    case Rc::kFail: o.rc = expand::AclOutcome::Rc::kFail; break;
-    case Rc::kDefer: o.rc = expand::AclOutcome::Rc::kDefer; break;
-    case Rc::kError: o.rc = expand::AclOutcome::Rc::kError; break;
-    case Rc::kDiscard: o.rc = expand::AclOutcome::Rc::kDiscard; break;
-    case Rc::kFailDrop: o.rc = expand::AclOutcome::Rc::kFailDrop; break;
+    case Rc::kOk:
+      o.rc = expand::AclOutcome::Rc::kOk;
+      break;
+    case Rc::kFail:
+      o.rc = expand::AclOutcome::Rc::kFail;
+      break;
+    case Rc::kDefer:
+      o.rc = expand::AclOutcome::Rc::kDefer;
+      break;
+    case Rc::kError:
+      o.rc = expand::AclOutcome::Rc::kError;
+      break;
+    case Rc::kDiscard:
+      o.rc = expand::AclOutcome::Rc::kDiscard;
+      break;
+    case Rc::kFailDrop:
+      o.rc = expand::AclOutcome::Rc::kFailDrop;
+      break;
   }
   if (user) o.user_message = *user;
   return o;
@@ -142,9 +160,14 @@ std::function<void(std::string_view)> Evaluator::tracer() const {
   return [this](std::string_view line) { trace(line); };
 }
 
-void Evaluator::log(unsigned targets, std::string text) { result_.logs.push_back({targets, std::move(text)}); }
+void Evaluator::log(unsigned targets, std::string text) {
+  result_.logs.push_back({targets, std::move(text)});
+  if (env_.log) env_.log(result_.logs.back());
+}
 
-void Evaluator::set_var(std::string_view name, std::string value) { env_.state.set_variable(name, std::move(value)); }
+void Evaluator::set_var(std::string_view name, std::string value) {
+  env_.state.set_variable(name, std::move(value));
+}
 
 // ---------------------------------------------------------------- entry points
 
@@ -162,19 +185,24 @@ Rc Evaluator::check(std::string_view acl) {
     Address a;
     a.address = env_.recipient;
     a.local_part = env_.recipient.substr(0, at);
-    for (char ch : env_.recipient.substr(at + 1)) a.domain += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (char ch : env_.recipient.substr(at + 1))
+      a.domain += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     addr_ = std::move(a);
   }
   level_ = 0;
   Rc rc = check_internal(acl);
   // Exim forgets these after an ACL check.
-  for (const char* v : {"domain_data", "address_data", "sender_address_data"}) env_.state.clear_variable(v);
-  if (rc == Rc::kDiscard && (static_cast<int>(where_) > static_cast<int>(Where::kNotSmtp) || where_ == Where::kPredata)) {
-    log(kLogMain | kLogPanic, "\"discard\" verb not allowed in " + std::string(where_name(where_)) + " ACL");
+  for (const char* v : {"domain_data", "address_data", "sender_address_data"})
+    env_.state.clear_variable(v);
+  if (rc == Rc::kDiscard &&
+      (static_cast<int>(where_) > static_cast<int>(Where::kNotSmtp) || where_ == Where::kPredata)) {
+    log(kLogMain | kLogPanic,
+        "\"discard\" verb not allowed in " + std::string(where_name(where_)) + " ACL");
     return Rc::kError;
   }
   if (rc == Rc::kFailDrop && where_ == Where::kMailAuth) {
-    log(kLogMain | kLogPanic, "\"drop\" verb not allowed in " + std::string(where_name(where_)) + " ACL");
+    log(kLogMain | kLogPanic,
+        "\"drop\" verb not allowed in " + std::string(where_name(where_)) + " ACL");
     return Rc::kError;
   }
   // string_split_message makes a new string only for a long message.
@@ -287,14 +315,16 @@ Rc Evaluator::check_internal(std::string_view s) {
   return run_statements(*statements, acl_name);
 }
 
-Rc Evaluator::run_statements(const std::vector<Statement>& statements, const std::string& acl_name) {
+Rc Evaluator::run_statements(const std::vector<Statement>& statements,
+                             const std::string& acl_name) {
   const bool quit_check = level_ == 0 && (where_ == Where::kQuit || where_ == Where::kNotQuit);
   for (const Statement& st : statements) {
     const std::string verb(verb_name(st.verb));
     log_msg_ = user_msg_ = nullptr;
     temp_details_ = false;
     callout_defer_ = false;
-    trace("processing \"" + verb + "\" (" + st.where.file + " " + std::to_string(st.where.line) + ")");
+    trace("processing \"" + verb + "\" (" + st.where.file + " " + std::to_string(st.where.line) +
+          ")");
     search_error_.reset();
     bool endpass = false;
     Rc cond = check_conditions(st, endpass);
@@ -313,15 +343,24 @@ Rc Evaluator::run_statements(const std::vector<Statement>& statements, const std
       case Rc::kError:
         trace(verb + ": condition test error in " + acl_name);
         return Rc::kError;
-      case Rc::kOk: trace(verb + ": condition test succeeded in " + acl_name); break;
-      case Rc::kFail: trace(verb + ": condition test failed in " + acl_name); break;
-      case Rc::kDiscard: trace(verb + ": condition test yielded \"discard\" in " + acl_name); break;
-      case Rc::kFailDrop: trace(verb + ": condition test yielded \"drop\" in " + acl_name); break;
+      case Rc::kOk:
+        trace(verb + ": condition test succeeded in " + acl_name);
+        break;
+      case Rc::kFail:
+        trace(verb + ": condition test failed in " + acl_name);
+        break;
+      case Rc::kDiscard:
+        trace(verb + ": condition test yielded \"discard\" in " + acl_name);
+        break;
+      case Rc::kFailDrop:
+        trace(verb + ": condition test yielded \"drop\" in " + acl_name);
+        break;
     }
 
     auto end = [&](const char* what) { trace("end of " + acl_name + ": " + what); };
     auto bad_quit = [&]() {
-      log_msg_ = message("QUIT or not-QUIT toplevel ACL may not fail ('" + verb + "' verb used incorrectly)");
+      log_msg_ = message("QUIT or not-QUIT toplevel ACL may not fail ('" + verb +
+                         "' verb used incorrectly)");
       return Rc::kError;
     };
     switch (st.verb) {
@@ -347,7 +386,9 @@ Rc Evaluator::run_statements(const std::vector<Statement>& statements, const std
           end(st.verb == Verb::kDefer ? "DEFER" : st.verb == Verb::kDeny ? "DENY" : "DROP");
           if (quit_check) return bad_quit();
           if (st.verb == Verb::kDefer) temp_details_ = true;
-          return st.verb == Verb::kDefer ? Rc::kDefer : st.verb == Verb::kDeny ? Rc::kFail : Rc::kFailDrop;
+          return st.verb == Verb::kDefer  ? Rc::kDefer
+                 : st.verb == Verb::kDeny ? Rc::kFail
+                                          : Rc::kFailDrop;
         }
         break;
       case Verb::kRequire:
@@ -363,20 +404,23 @@ Rc Evaluator::run_statements(const std::vector<Statement>& statements, const std
           // the user message itself), and add the user message as headers.
           if (log_msg_ && log_msg_ != user_msg_) {
             std::string t = env_.host_ident + " Warning: " + text::string_printing(*log_msg_);
-            if (sender_failure_ && !sender_failure_->message.empty() && equal_caseless(*log_msg_, "sender verify failed"))
+            if (sender_failure_ && !sender_failure_->message.empty() &&
+                equal_caseless(*log_msg_, "sender verify failed"))
               t += ": " + sender_failure_->message;
             if (env_.state.memory.warned.insert(t).second) log(kLogMain, t);
           }
           if (user_msg_) {
             if (static_cast<int>(where_) > static_cast<int>(Where::kNotSmtp))
-              log(kLogMain | kLogPanic, "ACL \"warn\" with \"message\" setting found in a non-message (" +
-                                            std::string(where_name(where_)) +
-                                            ") ACL: cannot specify header lines here: message ignored");
+              log(kLogMain | kLogPanic,
+                  "ACL \"warn\" with \"message\" setting found in a non-message (" +
+                      std::string(where_name(where_)) +
+                      ") ACL: cannot specify header lines here: message ignored");
             else
               add_headers(*user_msg_);
           }
         } else if (cond == Rc::kDefer) {
-          log(kLogMain, env_.host_ident + " Warning: ACL \"warn\" statement skipped: condition test deferred" +
+          log(kLogMain, env_.host_ident +
+                            " Warning: ACL \"warn\" statement skipped: condition test deferred" +
                             (log_msg_ ? ": " + *log_msg_ : std::string()));
         }
         log_msg_ = user_msg_ = nullptr;  // in case an implicit DENY follows
@@ -423,14 +467,17 @@ Rc Evaluator::check_conditions(const Statement& st, bool& endpass) {
       arg = c.arg;
     }
 
-    const std::string name = c.def->id == CondId::kModule ? c.module->name : std::string(c.def->name);
+    const std::string name =
+        c.def->id == CondId::kModule ? c.module->name : std::string(c.def->name);
     if (env_.trace) {
-      std::string head = "check " + std::string(!c.def->modifier && c.negated ? "!" : "") + name + " ";
+      std::string head =
+          "check " + std::string(!c.def->modifier && c.negated ? "!" : "") + name + " ";
       if (c.def->id == CondId::kSet) head += "acl_" + c.varname + " ";
       trace(head + "= " + c.arg);
       if (expanded && needs_expansion(c.arg)) {
         // Not indented: acl.c writes it with debug_printf.
-        trace(std::string(kSpaces.substr(0, std::min(head.size(), kSpaces.size()))) + "= " + arg, false);
+        trace(std::string(kSpaces.substr(0, std::min(head.size(), kSpaces.size()))) + "= " + arg,
+              false);
       }
     }
 
@@ -445,15 +492,17 @@ Rc Evaluator::check_conditions(const Statement& st, bool& endpass) {
       forbidden = (c.def->forbids & bit(where_)) != 0;
     }
     if (forbidden) {
-      log_msg_ = message(std::string("cannot ") + (c.def->modifier ? "use " : "test ") + name + " condition in " +
-                         std::string(where_name(where_)) + " ACL");
+      log_msg_ = message(std::string("cannot ") + (c.def->modifier ? "use " : "test ") + name +
+                         " condition in " + std::string(where_name(where_)) + " ACL");
       return Rc::kError;
     }
 
     rc = run_condition(st, c, arg);
     if (!c.def->modifier && c.negated) {
-      if (rc == Rc::kOk) rc = Rc::kFail;
-      else if (rc == Rc::kFail || rc == Rc::kFailDrop) rc = Rc::kOk;
+      if (rc == Rc::kOk)
+        rc = Rc::kFail;
+      else if (rc == Rc::kFail || rc == Rc::kFailDrop)
+        rc = Rc::kOk;
     }
     if (rc != Rc::kOk) break;
   }
@@ -465,26 +514,33 @@ Rc Evaluator::check_conditions(const Statement& st, bool& endpass) {
   auto uses = [&](Rc r) {
     switch (st.verb) {
       case Verb::kAccept:
-      case Verb::kDiscard: return r == Rc::kOk || r == Rc::kFail || r == Rc::kFailDrop;
-      case Verb::kRequire: return r == Rc::kFail || r == Rc::kFailDrop;
-      default: return r == Rc::kOk;
+      case Verb::kDiscard:
+        return r == Rc::kOk || r == Rc::kFail || r == Rc::kFailDrop;
+      case Verb::kRequire:
+        return r == Rc::kFail || r == Rc::kFailDrop;
+      default:
+        return r == Rc::kOk;
     }
   };
   if (uses(rc)) {
     Message old_user = user_msg_;
     Message old_log = log_msg_ ? log_msg_ : old_user;
-    if (st.verb == Verb::kWarn || (rc == Rc::kOk && (st.verb == Verb::kAccept || st.verb == Verb::kDiscard)))
+    if (st.verb == Verb::kWarn ||
+        (rc == Rc::kOk && (st.verb == Verb::kAccept || st.verb == Verb::kDiscard)))
       log_msg_ = user_msg_ = nullptr;
-    auto expand_message = [&](const Condition& c, const Message& verify) -> std::optional<std::string> {
+    auto expand_message = [&](const Condition& c,
+                              const Message& verify) -> std::optional<std::string> {
       verify_message_ = verify;
       auto r = expand::evaluate(c.value, env_.ctx);
       if (r) return std::move(*r);
       if (!r.error().is_forced())
-        log(kLogMain | kLogPanic, "failed to expand ACL message \"" + c.arg + "\": " + r.error().message);
+        log(kLogMain | kLogPanic,
+            "failed to expand ACL message \"" + c.arg + "\": " + r.error().message);
       return std::nullopt;
     };
     if (user_message) {
-      if (auto m = expand_message(*user_message, old_user); m && !m->empty()) user_msg_ = message(std::move(*m));
+      if (auto m = expand_message(*user_message, old_user); m && !m->empty())
+        user_msg_ = message(std::move(*m));
     }
     if (log_message) {
       if (auto m = expand_message(*log_message, old_log); m && !m->empty())
@@ -503,7 +559,8 @@ Rc Evaluator::check_wargs(const Condition& c) {
     auto r = expand::evaluate(c.words[i], env_.ctx);
     if (!r) {
       if (r.error().is_forced()) return Rc::kError;
-      log_msg_ = message("failed to expand ACL string \"" + c.words[i].source() + "\": " + r.error().message);
+      log_msg_ = message("failed to expand ACL string \"" + c.words[i].source() +
+                         "\": " + r.error().message);
       return r.error().is_defer() ? Rc::kDefer : Rc::kError;
     }
     values.push_back(std::move(*r));

@@ -1,4 +1,5 @@
-// core/acl/evaluator.hpp: one run of the engine (acl.c's acl_check, acl_check_internal, acl_check_condition).
+// core/acl/evaluator.hpp: one run of the engine (acl.c's acl_check, acl_check_internal,
+// acl_check_condition).
 //
 // An Evaluator lives for one AclSet::run() (or one ${acl} outside a run)
 // and keeps what Exim keeps in globals while ACLs run: the nesting level,
@@ -38,7 +39,8 @@ struct AclSet::Impl {
   mutable std::mutex dynamic_mu;
   mutable std::map<std::string, std::shared_ptr<const detail::CompiledAcl>, std::less<>> dynamic;
 
-  bool statements_may_block(const std::vector<detail::Statement>& statements, std::set<std::string>& visiting) const;
+  bool statements_may_block(const std::vector<detail::Statement>& statements,
+                            std::set<std::string>& visiting) const;
   bool name_may_block(std::string_view name, std::set<std::string>& visiting) const;
   bool host_list_may_block(std::string_view list, int depth) const;
 };
@@ -60,8 +62,8 @@ class Evaluator {
   // `install_hook`: make ${acl} in these ACLs run here (false when this
   // evaluator itself serves a ${acl} call: the hook in use must not be
   // replaced while it runs). `level` is the nesting level it starts at.
-  Evaluator(const AclSet::Impl& set, RunEnv& env, Where where, AclResult& result, bool install_hook = true,
-            int level = 0);
+  Evaluator(const AclSet::Impl& set, RunEnv& env, Where where, AclResult& result,
+            bool install_hook = true, int level = 0);
   ~Evaluator();
   Evaluator(const Evaluator&) = delete;
   Evaluator& operator=(const Evaluator&) = delete;
@@ -76,7 +78,9 @@ class Evaluator {
   const Message& log_message() const { return log_msg_; }
   bool temp_details() const { return temp_details_; }
   unsigned log_reject_target() const { return log_reject_target_; }
-  const std::optional<SenderVerifyFailure>& sender_verify_failure() const { return sender_failure_; }
+  const std::optional<SenderVerifyFailure>& sender_verify_failure() const {
+    return sender_failure_;
+  }
 
   // What the overlay variable source asks.
   bool append_variable(std::string_view name, std::string& out) const;
@@ -98,8 +102,8 @@ class Evaluator {
 
   // List conditions: the list is expanded here (match_check_list).
   using ListCache = std::map<std::string, bool, std::less<>>;
-  Rc match(std::string_view subject, const Condition& c, lookup::ListKind kind, const char* data_var,
-           ListCache* cache, std::string_view host_name = {});
+  Rc match(std::string_view subject, const Condition& c, lookup::ListKind kind,
+           const char* data_var, ListCache* cache, std::string_view host_name = {});
   lookup::MatchEnv match_env();
 
   // add_header / warn's message: Exim's setup_header (no duplicates).
@@ -126,12 +130,12 @@ class Evaluator {
   Message verify_message_;      // $acl_verify_message
   bool temp_details_ = false;   // f.acl_temp_details
   unsigned log_reject_target_ = kLogMain | kLogReject;
-  bool callout_defer_ = false;  // basic_errno == ERRNO_CALLOUTDEFER
+  bool callout_defer_ = false;               // basic_errno == ERRNO_CALLOUTDEFER
   std::optional<std::string> search_error_;  // search_error_message
   std::optional<Address> addr_;
-  std::optional<SenderVerifyFailure> sender_failure_;  // sender_verified_failed
+  std::optional<SenderVerifyFailure> sender_failure_;     // sender_verified_failed
   std::map<std::string, double, std::less<>> rates_cmd_;  // ratelimiters_cmd
-  ListCache domain_lists_, local_part_lists_;  // named lists matched for this address
+  ListCache domain_lists_, local_part_lists_;             // named lists matched for this address
   // Variables changed for the rest of this run only ($local_part after
   // control = caselower_local_part).
   std::map<std::string, std::string, std::less<>> run_vars_;
@@ -180,8 +184,8 @@ std::string split_message(std::string msg);
 // otherwise it is only cut off, and the panic text returned.
 struct CodeOverride {
   int code;
-  std::string esc;   // "5.7.1" or ""
-  std::string text;  // the message without the code
+  std::string esc;                             // "5.7.1" or ""
+  std::string text;                            // the message without the code
   std::optional<std::string> wrong_digit_log;  // "configured error code starts with ..."
   bool overridden = false;
 };

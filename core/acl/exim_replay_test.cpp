@@ -1,4 +1,5 @@
-// core/acl/exim_replay_test.cpp: tern's ACL engine against what Exim 4.96 printed for the same ACLs.
+// core/acl/exim_replay_test.cpp: tern's ACL engine against what Exim 4.96 printed for the same
+// ACLs.
 //
 // Each scenario is a configuration (testdata/NAME.conf), the SMTP commands
 // sent to `exim -bh` (NAME.smtp) and Exim's answer, recorded by
@@ -42,7 +43,9 @@ struct EximRecord {
   std::vector<std::string> replies;  // each in wire form without CRs ("250-a\n250 b\n")
 };
 
-bool top_level(const std::string& l) { return !l.empty() && l[0] != ' ' && l.rfind("\u254e", 0) != 0; }
+bool top_level(const std::string& l) {
+  return !l.empty() && l[0] != ' ' && l.rfind("\u254e", 0) != 0;
+}
 
 // Exim's trace and logs, with the configuration's name made CONF and the
 // test data directory DATA (as tern's are), split into runs.
@@ -52,7 +55,8 @@ EximRecord parse_exim(const std::string& text, const std::string& conf_path) {
   std::string line;
   bool open = false, in_verify = false, replies = false;
   std::string reply;
-  static const std::regex kEnd(R"(^(end of |(accept|discard): endpass encountered|(accept|defer|deny|discard|drop|require): condition test (error|deferred)|warn: condition test error))");
+  static const std::regex kEnd(
+      R"(^(end of |(accept|discard): endpass encountered|(accept|defer|deny|discard|drop|require): condition test (error|deferred)|warn: condition test error))");
   while (std::getline(in, line)) {
     if (line == "==== replies") {
       replies = true;
@@ -73,14 +77,16 @@ EximRecord parse_exim(const std::string& text, const std::string& conf_path) {
       // lines the session writes on its own, are not the engine's.
       static const std::regex kId(R"(^[0-9A-Za-z]{6}-[0-9A-Za-z]{6}-[0-9A-Za-z]{2} )");
       l = std::regex_replace(l, kId, "");
-      if (l.find(" received from ") != std::string::npos || l.rfind("SMTP call from", 0) == 0) continue;
+      if (l.find(" received from ") != std::string::npos || l.rfind("SMTP call from", 0) == 0)
+        continue;
       for (size_t p; (p = l.find(kData)) != std::string::npos;) l.replace(p, kData.size(), "DATA/");
       if (!rec.runs.empty()) rec.runs.back().logs.push_back(l);
       continue;
     }
     if (line.rfind(">>> ", 0) != 0 && line != ">>>") continue;
     std::string t = line.size() > 4 ? line.substr(4) : "";
-    for (size_t p; (p = t.find(conf_path)) != std::string::npos;) t.replace(p, conf_path.size(), "CONF");
+    for (size_t p; (p = t.find(conf_path)) != std::string::npos;)
+      t.replace(p, conf_path.size(), "CONF");
     for (size_t p; (p = t.find(kData)) != std::string::npos;) t.replace(p, kData.size(), "DATA/");
     // A run starts with "using ACL", "read ACL from file", or, inline,
     // straight with "processing".
@@ -91,10 +97,13 @@ EximRecord parse_exim(const std::string& text, const std::string& conf_path) {
     }
     if (!open) continue;
     std::string body = t;
-    while (!body.empty() && (body[0] == ' ' || body.rfind("\u254e", 0) == 0)) body.erase(0, body[0] == ' ' ? 1 : 3);
+    while (!body.empty() && (body[0] == ' ' || body.rfind("\u254e", 0) == 0))
+      body.erase(0, body[0] == ' ' ? 1 : 3);
     if (in_verify) {
-      if (body == "----------- end verify ------------") in_verify = false;
-      else continue;
+      if (body == "----------- end verify ------------")
+        in_verify = false;
+      else
+        continue;
     }
     static const std::regex kRouting(R"(^check !?verify = (recipient|sender))");
     if (std::regex_search(body, kRouting)) in_verify = true;
@@ -141,13 +150,14 @@ void session_logs(const AclLab& lab, const Step& s, const std::string& sender, c
   const bool accepted = r.verdict == Verdict::kAccept || r.verdict == Verdict::kDiscard;
   if (s.where == Where::kQuit || s.where == Where::kNotQuit) {
     if (r.verdict == Verdict::kError)
-      logs.push_back("ACL for QUIT returned ERROR: " + (r.log_message ? *r.log_message : std::string()));
+      logs.push_back("ACL for QUIT returned ERROR: " +
+                     (r.log_message ? *r.log_message : std::string()));
     return;
   }
   if (!accepted) logs.push_back(lab.env.host_ident + " " + r.reject_log);
   if (r.verdict == Verdict::kDiscard && s.where == Where::kRcpt)
-    logs.push_back(lab.env.host_ident + " F=<" + sender + "> RCPT <" + s.data + ">: discarded by RCPT ACL" +
-                   (r.log_message ? ": " + *r.log_message : ""));
+    logs.push_back(lab.env.host_ident + " F=<" + sender + "> RCPT <" + s.data +
+                   ">: discarded by RCPT ACL" + (r.log_message ? ": " + *r.log_message : ""));
 }
 
 void replay(AclLab& lab, const std::string& name, const std::vector<Step>& steps) {
@@ -159,7 +169,8 @@ void replay(AclLab& lab, const std::string& name, const std::vector<Step>& steps
   std::vector<std::string> recipients;
   for (size_t i = 0; i < steps.size(); ++i) {
     const Step& s = steps[i];
-    SCOPED_TRACE(name + " run " + std::to_string(i) + " (" + std::string(where_name(s.where)) + " " + s.data + ")");
+    SCOPED_TRACE(name + " run " + std::to_string(i) + " (" + std::string(where_name(s.where)) +
+                 " " + s.data + ")");
     lab.env.header_lines = s.headers.empty() ? nullptr : &s.headers;
     lab.env.recipients = &recipients;
     AclResult r;
@@ -209,15 +220,19 @@ void replay(AclLab& lab, const std::string& name, const std::vector<Step>& steps
 
 TEST(EximReplay, Rcpt) {
   AclLab lab(read(kData + "rcpt.conf"));
-  VerifyOutcome unrouteable{VerifyOutcome::Rc::kFail, "Unrouteable address", {}, false, false, false, false, {}};
+  VerifyOutcome unrouteable{
+      VerifyOutcome::Rc::kFail, "Unrouteable address", {}, false, false, false, false, {}};
   lab.verifier.recipients["vm@test.example"] = unrouteable;
   lab.verifier.recipients["x@other.example"] = unrouteable;
   std::vector<Step> steps;
   size_t reply = 3;
-  for (std::string lp : {"sub", "nd", "nd2", "nested_defer", "nested_drop", "nested_disc", "accdisc", "ep", "disc",
-                         "rl", "rl", "rl", "ctl", "badctl", "ml", "code", "wrongcode", "loop", "cond", "expfail",
-                         "vm", "req", "lp", "ok", "long"})
-    steps.push_back({Where::kRcpt, "acl_rcpt", lp + (lp == "lp" ? "@o2x.example" : "@test.example"), reply++});
+  for (std::string lp :
+       {"sub", "nd",   "nd2",       "nested_defer", "nested_drop", "nested_disc", "accdisc",
+        "ep",  "disc", "rl",        "rl",           "rl",          "ctl",         "badctl",
+        "ml",  "code", "wrongcode", "loop",         "cond",        "expfail",     "vm",
+        "req", "lp",   "ok",        "long"})
+    steps.push_back(
+        {Where::kRcpt, "acl_rcpt", lp + (lp == "lp" ? "@o2x.example" : "@test.example"), reply++});
   steps.push_back({Where::kRcpt, "acl_rcpt", "x@other.example", reply++});
   replay(lab, "rcpt", steps);
   // The controls the "ctl" recipient set are the session's to act on.
@@ -237,16 +252,19 @@ TEST(EximReplay, Rcpt) {
 TEST(EximReplay, ConnectInlineAndFile) {
   // One recording per client address.
   for (std::string ip : {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"}) {
-    AclLab lab(read(kData + "connect.conf"), nullptr, nullptr, {{"DATA", kData.substr(0, kData.size() - 1)}});
+    AclLab lab(read(kData + "connect.conf"), nullptr, nullptr,
+               {{"DATA", kData.substr(0, kData.size() - 1)}});
     lab.vars.set("sender_host_address", ip);
     lab.env.host_ident = "H=[" + ip + "]";
     // An accepted connection gets the banner (the session's); a refused one
     // gets the refusal instead.
-    std::vector<Step> steps = {{Where::kConnect, "acl_connect", "", ip == "10.0.0.1" ? kNoReply : 0}};
+    std::vector<Step> steps = {
+        {Where::kConnect, "acl_connect", "", ip == "10.0.0.1" ? kNoReply : 0}};
     if (ip == "10.0.0.1") {
       const std::string inline_acl = "accept hosts = 10.0.0.1 : 10.0.0.6\\n  set acl_c_x = helo";
       const std::string file_acl = kData + "file.acl";
-      steps.push_back({Where::kHelo, inline_acl, "x", 1, smtp::Reply::make(250, "test.example Hello x [10.0.0.1]")});
+      steps.push_back({Where::kHelo, inline_acl, "x", 1,
+                       smtp::Reply::make(250, "test.example Hello x [10.0.0.1]")});
       steps.push_back({Where::kMail, file_acl, "a@test.example", 2, smtp::Reply::make(250, "OK")});
       steps.push_back({Where::kMail, file_acl, "b@test.example", 4});
     }
@@ -259,14 +277,18 @@ TEST(EximReplay, ConnectInlineAndFile) {
 
 TEST(EximReplay, OneAclPerCommand) {
   AclLab lab(read(kData + "wheres.conf"));
-  VerifyOutcome unrouteable{VerifyOutcome::Rc::kFail, "Unrouteable address", {}, false, false, false, false, {}};
-  for (const char* s : {"s1@x.example", "s2@x.example", "s3@x.example"}) lab.verifier.senders[s] = unrouteable;
+  VerifyOutcome unrouteable{
+      VerifyOutcome::Rc::kFail, "Unrouteable address", {}, false, false, false, false, {}};
+  for (const char* s : {"s1@x.example", "s2@x.example", "s3@x.example"})
+    lab.verifier.senders[s] = unrouteable;
   const smtp::Reply ok = smtp::Reply::make(250, "OK"), go = smtp::replies::start_data();
-  const std::vector<std::string> bad_to = {"To: bad address <\n", "From: a@test.example\n", "Subject: x\n"};
+  const std::vector<std::string> bad_to = {"To: bad address <\n", "From: a@test.example\n",
+                                           "Subject: x\n"};
   const std::vector<std::string> good_to = {"To: r@test.example\n", "Subject: y\n"};
   std::vector<Step> steps = {
       {Where::kHelo, "acl_helo", "bad", 1},
-      {Where::kHelo, "acl_helo", "good", 2, smtp::Reply::make(250, "test.example Hello good [10.0.0.1]")},
+      {Where::kHelo, "acl_helo", "good", 2,
+       smtp::Reply::make(250, "test.example Hello good [10.0.0.1]")},
       {Where::kMail, "acl_mail", "bad@x.y", 3},
       {Where::kMail, "acl_mail", "tmp@x.y", 4},
       {Where::kMail, "acl_mail", "code@x.y", 5},

@@ -1,4 +1,5 @@
-// core/acl/internal.hpp: the compiled form of ACLs and the tables behind it (acl.c's), shared by the engine's files.
+// core/acl/internal.hpp: the compiled form of ACLs and the tables behind it (acl.c's), shared by
+// the engine's files.
 //
 // A statement is a verb and its conditions/modifiers in order; each
 // condition points at its definition (the core's table below, or a
@@ -20,10 +21,34 @@ enum class Verb : uint8_t { kAccept, kDefer, kDeny, kDiscard, kDrop, kRequire, k
 std::string_view verb_name(Verb v);
 
 enum class CondId : uint8_t {
-  kAcl, kAddHeader, kAuthenticated, kCondition, kContinue, kControl, kDelay, kDnslists, kDomains,
-  kEncrypted, kEndpass, kHosts, kLocalParts, kLogMessage, kLogRejectTarget, kLogwrite, kMessage,
-  kQueue, kRatelimit, kRecipients, kRemoveHeader, kSeen, kSenderDomains, kSenders, kSet, kUdpsend,
-  kVerify, kModule,
+  kAcl,
+  kAddHeader,
+  kAuthenticated,
+  kCondition,
+  kContinue,
+  kControl,
+  kDelay,
+  kDnslists,
+  kDomains,
+  kEncrypted,
+  kEndpass,
+  kHosts,
+  kLocalParts,
+  kLogMessage,
+  kLogRejectTarget,
+  kLogwrite,
+  kMessage,
+  kQueue,
+  kRatelimit,
+  kRecipients,
+  kRemoveHeader,
+  kSeen,
+  kSenderDomains,
+  kSenders,
+  kSet,
+  kUdpsend,
+  kVerify,
+  kModule,
 };
 
 // Bit of `w` in the forbids masks (Exim's ACL_BIT_*).
@@ -46,9 +71,9 @@ struct Condition {
   const CondDef* def = nullptr;
   const module_host::AclCondition* module = nullptr;  // CondId::kModule
   bool negated = false;
-  std::string varname;  // set: "c1", "m_name" (after "acl_")
-  std::string arg;      // as written (after "=", leading space skipped)
-  expand::Expansion value;  // arg compiled (every kind but acl, whose words are below)
+  std::string varname;                   // set: "c1", "m_name" (after "acl_")
+  std::string arg;                       // as written (after "=", leading space skipped)
+  expand::Expansion value;               // arg compiled (every kind but acl, whose words are below)
   std::vector<expand::Expansion> words;  // acl: name and arguments, dequoted
 };
 
@@ -84,7 +109,8 @@ Result<std::vector<Statement>> parse_statements(const std::vector<config::Source
 // acl_getline: the logical lines of ACL text read from a file or given
 // inline, all located at `where` (Exim reports the configuration's last
 // line for them).
-std::vector<config::SourceLine> split_acl_text(std::string_view text, const config::Location& where);
+std::vector<config::SourceLine> split_acl_text(std::string_view text,
+                                               const config::Location& where);
 
 // ASCII case-insensitive equality (Exim's strcmpic() == 0).
 bool equal_caseless(std::string_view a, std::string_view b);

@@ -1,4 +1,5 @@
-// core/acl/parse.cpp: reading ACL statements with Exim's acl_read rules, and the helpers for inline and file ACLs.
+// core/acl/parse.cpp: reading ACL statements with Exim's acl_read rules, and the helpers for inline
+// and file ACLs.
 //
 // Exim reads an ACL line by line: a verb starts a statement and may carry
 // its first condition on the same line; every other line is a condition or
@@ -24,7 +25,8 @@ std::string read_name(std::string_view& s) {
   skip_space(s);
   std::string name;
   if (!s.empty() && std::isalpha(static_cast<unsigned char>(s.front()))) {
-    while (!s.empty() && (std::isalnum(static_cast<unsigned char>(s.front())) || s.front() == '_')) {
+    while (!s.empty() &&
+           (std::isalnum(static_cast<unsigned char>(s.front())) || s.front() == '_')) {
       name += s.front();
       s.remove_prefix(1);
     }
@@ -34,7 +36,8 @@ std::string read_name(std::string_view& s) {
 }
 
 std::optional<Verb> find_verb(std::string_view name) {
-  for (Verb v : {Verb::kAccept, Verb::kDefer, Verb::kDeny, Verb::kDiscard, Verb::kDrop, Verb::kRequire, Verb::kWarn})
+  for (Verb v : {Verb::kAccept, Verb::kDefer, Verb::kDeny, Verb::kDiscard, Verb::kDrop,
+                 Verb::kRequire, Verb::kWarn})
     if (verb_name(v) == name) return v;
   return std::nullopt;
 }
@@ -64,8 +67,8 @@ Result<std::string> read_set_name(std::string_view& s) {
 }
 
 // What a name means: the core's condition, a module's, or an error.
-Status resolve(Condition& c, const std::string& name, std::string_view line, const CompileContext& cc,
-               ParseError* error) {
+Status resolve(Condition& c, const std::string& name, std::string_view line,
+               const CompileContext& cc, ParseError* error) {
   if ((c.def = find_condition(name))) return {};
   if (cc.modules) {
     if ((c.module = cc.modules->find_condition(name))) {
@@ -146,11 +149,13 @@ Result<std::vector<Statement>> parse_statements(const std::vector<config::Source
     Statement& st = out.back();
     Condition c;
     if (Status r = resolve(c, name, saveline, cc, error); !r) return r.take_error();
-    const std::string cond_name = c.def->id == CondId::kModule ? c.module->name : std::string(c.def->name);
+    const std::string cond_name =
+        c.def->id == CondId::kModule ? c.module->name : std::string(c.def->name);
     if (negated && c.def->modifier)
       return Error::failed("ACL error: negation is not allowed with " + quoted(cond_name));
     if (c.def->id == CondId::kEndpass && st.verb != Verb::kAccept && st.verb != Verb::kDiscard)
-      return Error::failed("ACL error: " + quoted(cond_name) + " is not allowed with " + quoted(verb_name(st.verb)));
+      return Error::failed("ACL error: " + quoted(cond_name) + " is not allowed with " +
+                           quoted(verb_name(st.verb)));
     c.negated = negated;
     if (c.def->id == CondId::kSet) {
       auto v = read_set_name(s);
@@ -180,7 +185,8 @@ Result<std::vector<Statement>> parse_statements(const std::vector<config::Source
   return out;
 }
 
-std::vector<config::SourceLine> split_acl_text(std::string_view text, const config::Location& where) {
+std::vector<config::SourceLine> split_acl_text(std::string_view text,
+                                               const config::Location& where) {
   // acl_getline: blank lines and lines starting with '#' are skipped; a
   // backslash at the end (trailing white space allowed) continues the line,
   // the next one's leading white space dropped and comment lines skipped.
@@ -211,7 +217,8 @@ std::vector<config::SourceLine> split_acl_text(std::string_view text, const conf
       std::string_view next;
       bool got = false;
       while (physical(next)) {
-        while (!next.empty() && (next.front() == ' ' || next.front() == '\t')) next.remove_prefix(1);
+        while (!next.empty() && (next.front() == ' ' || next.front() == '\t'))
+          next.remove_prefix(1);
         if (!next.empty() && next.front() == '#') continue;
         got = true;
         break;

@@ -1,4 +1,5 @@
-// core/acl/parse_test.cpp: reading ACL text from files and options (acl_getline) and acl = arguments (string_dequote).
+// core/acl/parse_test.cpp: reading ACL text from files and options (acl_getline) and acl =
+// arguments (string_dequote).
 #include <gtest/gtest.h>
 
 #include "core/acl/internal.hpp"
@@ -13,7 +14,8 @@ std::vector<std::string> texts(std::string_view acl) {
 }
 
 TEST(Parse, AclText) {
-  EXPECT_EQ(texts("accept hosts = x\n  deny"), (std::vector<std::string>{"accept hosts = x", "deny"}));
+  EXPECT_EQ(texts("accept hosts = x\n  deny"),
+            (std::vector<std::string>{"accept hosts = x", "deny"}));
   // Comments and blank lines go; a backslash continues (trailing white
   // space allowed), the next line's leading white space and comment lines
   // in between dropped.

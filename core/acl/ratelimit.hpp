@@ -1,4 +1,5 @@
-// core/acl/ratelimit.hpp: the `ratelimit` condition's options, Exim's smoothed-rate arithmetic, and the process-wide store.
+// core/acl/ratelimit.hpp: the `ratelimit` condition's options, Exim's smoothed-rate arithmetic, and
+// the process-wide store.
 //
 // Exim keeps each sender's rate in a hints database shared by its
 // processes; tern keeps it in memory, one RateLimitStore per process,
@@ -80,7 +81,8 @@ struct RateLimitOutcome {
   bool over = false;
   double rate = 0;
 };
-RateLimitOutcome compute_ratelimit(RateLimitStore& store, const RateLimitSpec& spec, const std::string& key,
+RateLimitOutcome compute_ratelimit(RateLimitStore& store, const RateLimitSpec& spec,
+                                   const std::string& key,
                                    std::chrono::system_clock::time_point now,
                                    const std::function<void(std::string_view)>& trace);
 

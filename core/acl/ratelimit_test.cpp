@@ -1,9 +1,11 @@
-// core/acl/ratelimit_test.cpp: the `ratelimit` condition: options, keys, Exim's smoothed rate on a fixed clock, the Bloom filter, the store.
+// core/acl/ratelimit_test.cpp: the `ratelimit` condition: options, keys, Exim's smoothed rate on a
+// fixed clock, the Bloom filter, the store.
+#include "core/acl/ratelimit.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "core/acl/ratelimit.hpp"
 #include "core/acl/test_support.hpp"
 
 namespace tern::acl {
@@ -23,7 +25,8 @@ TEST(RateLimit, OptionErrorsAreExims) {
       {"1 / 1h / leaky / strict", "conflicting update modes"},
       {"1 / 1h / per_conn / leaky / readonly", "conflicting update modes"},
       {"1 / 1h / count=-1", "\"count=-1\" is not a positive number"},
-      {"1 / 1h / per_rcpt / leaky", "\"per_rcpt\" must not have /leaky or /strict option, or cannot be used in MAIL ACL"},
+      {"1 / 1h / per_rcpt / leaky",
+       "\"per_rcpt\" must not have /leaky or /strict option, or cannot be used in MAIL ACL"},
   };
   for (const auto& [arg, error] : cases) {
     RateLimitContext rc;
@@ -122,22 +125,27 @@ TEST(RateLimit, UniqueEventsCountOnce) {
   ASSERT_TRUE(spec.ok());
   auto t = std::chrono::system_clock::from_time_t(1795000000);
   std::vector<std::string> trace;
-  auto out1 = compute_ratelimit(store, *spec, "k", t, [&](std::string_view l) { trace.push_back(std::string(l)); });
+  auto out1 = compute_ratelimit(store, *spec, "k", t,
+                                [&](std::string_view l) { trace.push_back(std::string(l)); });
   t += std::chrono::milliseconds(1);
-  auto out2 = compute_ratelimit(store, *spec, "k", t, [&](std::string_view l) { trace.push_back(std::string(l)); });
+  auto out2 = compute_ratelimit(store, *spec, "k", t,
+                                [&](std::string_view l) { trace.push_back(std::string(l)); });
   EXPECT_NEAR(out1.rate, 1.0, 1e-9);
   EXPECT_NEAR(out2.rate, out1.rate, 1e-3);  // the same address again: no count
-  EXPECT_EQ(trace, (std::vector<std::string>{
-                       "ratelimit creating new Bloom filter", "ratelimit checking uniqueness of u@d.example",
-                       "ratelimit event added to Bloom filter", "ratelimit initializing new key's rate data",
-                       "ratelimit db updated", "ratelimit computed rate 1.0", "ratelimit found key in database",
-                       "ratelimit checking uniqueness of u@d.example", "ratelimit event found in Bloom filter",
-                       "ratelimit db updated", "ratelimit computed rate 1.0"}));
+  EXPECT_EQ(
+      trace,
+      (std::vector<std::string>{
+          "ratelimit creating new Bloom filter", "ratelimit checking uniqueness of u@d.example",
+          "ratelimit event added to Bloom filter", "ratelimit initializing new key's rate data",
+          "ratelimit db updated", "ratelimit computed rate 1.0", "ratelimit found key in database",
+          "ratelimit checking uniqueness of u@d.example", "ratelimit event found in Bloom filter",
+          "ratelimit db updated", "ratelimit computed rate 1.0"}));
   // A period later the filter is new: the address counts again.
   rc.recipient_address = "u@d.example";
   t += std::chrono::hours(2);
   trace.clear();
-  compute_ratelimit(store, *spec, "k", t, [&](std::string_view l) { trace.push_back(std::string(l)); });
+  compute_ratelimit(store, *spec, "k", t,
+                    [&](std::string_view l) { trace.push_back(std::string(l)); });
   EXPECT_EQ(trace[1], "ratelimit discarding old Bloom filter");
 }
 
@@ -188,7 +196,8 @@ TEST(RateLimit, TraceInAMailAcl) {
   EXPECT_EQ(got, exim);
   EXPECT_EQ(r.verdict, Verdict::kError);
   EXPECT_EQ(r.reject_log,
-            "temporarily rejected MAIL <a@test.example>: error in arguments to \"ratelimit\" condition: conflicting "
+            "temporarily rejected MAIL <a@test.example>: error in arguments to \"ratelimit\" "
+            "condition: conflicting "
             "update modes");
 }
 

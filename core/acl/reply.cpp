@@ -1,4 +1,5 @@
-// core/acl/reply.cpp: the replies and reject log lines of refusing ACLs (smtp_in.c's smtp_handle_acl_fail).
+// core/acl/reply.cpp: the replies and reject log lines of refusing ACLs (smtp_in.c's
+// smtp_handle_acl_fail).
 //
 // Exim's rules: a refusal answers with the ACL's default code (550, VRFY
 // 252, ETRN 458, AUTH 503) and the message, or "Administrative
@@ -25,7 +26,8 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 // Exim's regex_smtp_code, anchored: \d\d\d\s(\d\.\d{1,3}\.\d{1,3}\s)?
 size_t code_length(std::string_view m) {
-  if (m.size() < 4 || !is_digit(m[0]) || !is_digit(m[1]) || !is_digit(m[2]) || !is_space(m[3])) return 0;
+  if (m.size() < 4 || !is_digit(m[0]) || !is_digit(m[1]) || !is_digit(m[2]) || !is_space(m[3]))
+    return 0;
   size_t i = 4;
   auto digits = [&](size_t at, size_t max) {
     size_t n = 0;
@@ -45,11 +47,16 @@ size_t code_length(std::string_view m) {
 
 std::string what_of(Where where, const std::string& command_data) {
   switch (where) {
-    case Where::kMime: return "during MIME ACL checks";
-    case Where::kPredata: return "DATA";
-    case Where::kData: return "after DATA";
-    case Where::kPrdr: return "after DATA PRDR";
-    default: break;
+    case Where::kMime:
+      return "during MIME ACL checks";
+    case Where::kPredata:
+      return "DATA";
+    case Where::kData:
+      return "after DATA";
+    case Where::kPrdr:
+      return "after DATA PRDR";
+    default:
+      break;
   }
   if (where == Where::kConnect && command_data.empty()) return "connection in \"connect\" ACL";
   std::string place = command_data;
@@ -69,8 +76,9 @@ CodeOverride apply_message_code(int code, std::string_view msg, bool check) {
   size_t len = code_length(msg);
   if (len == 0) return o;
   if (check && msg[0] != std::to_string(code)[0]) {
-    o.wrong_digit_log = std::string("configured error code starts with incorrect digit (expected ") +
-                        std::to_string(code)[0] + ") in \"" + std::string(msg) + "\"";
+    o.wrong_digit_log =
+        std::string("configured error code starts with incorrect digit (expected ") +
+        std::to_string(code)[0] + ") in \"" + std::string(msg) + "\"";
   } else {
     o.code = std::stoi(std::string(msg.substr(0, 3)));
     if (len > 4) o.esc = std::string(msg.substr(4, len - 5));
@@ -145,7 +153,8 @@ Refusal build_refusal(const RefusalInput& in) {
     if (o.wrong_digit_log) {
       out.logs.push_back({kLogMain | kLogPanic, *o.wrong_digit_log});
       if (log_message == in.user_message)
-        log_message = std::make_shared<const std::string>(std::to_string(default_code) + " " + o.text);
+        log_message =
+            std::make_shared<const std::string>(std::to_string(default_code) + " " + o.text);
     }
     code = o.code;
     esc = o.esc;
@@ -153,21 +162,25 @@ Refusal build_refusal(const RefusalInput& in) {
   }
 
   std::vector<std::string> lines;
-  SenderVerifyFailure* sv = in.sender_failure && *in.sender_failure ? &**in.sender_failure : nullptr;
+  SenderVerifyFailure* sv =
+      in.sender_failure && *in.sender_failure ? &**in.sender_failure : nullptr;
   if (sv && !sv->told) {
     sv->told = true;
-    out.logs.push_back({kLogMain | kLogReject, in.host_ident + " sender verify " + (sv->deferred ? "defer" : "fail") +
-                                                   " for <" + sv->address + ">" +
-                                                   (sv->message.empty() ? "" : ": " + sv->message)});
+    out.logs.push_back(
+        {kLogMain | kLogReject, in.host_ident + " sender verify " +
+                                    (sv->deferred ? "defer" : "fail") + " for <" + sv->address +
+                                    ">" + (sv->message.empty() ? "" : ": " + sv->message)});
     if (fail && sv->user_message && !in.no_multiline) {
       std::string text =
           sv->postmaster_failed
-              ? "Postmaster verification failed while checking <" + sv->address + ">\n" + *sv->user_message +
+              ? "Postmaster verification failed while checking <" + sv->address + ">\n" +
+                    *sv->user_message +
                     "\nSeveral RFCs state that you are required to have a postmaster\n"
                     "mailbox for each mail domain. This host does not accept mail\n"
                     "from domains whose servers reject the postmaster address."
           : sv->callback_setup_failed
-              ? "Callback setup failed while verifying <" + sv->address + ">\n" + *sv->user_message +
+              ? "Callback setup failed while verifying <" + sv->address + ">\n" +
+                    *sv->user_message +
                     "\nThe initial connection, or a HELO or MAIL FROM:<> command was\n"
                     "rejected. Refusing MAIL FROM:<> does not help fight spam, disregards\n"
                     "RFC requirements, and stops you from receiving standard bounce\n"
@@ -179,7 +192,8 @@ Refusal build_refusal(const RefusalInput& in) {
   }
 
   if (fail) {
-    for (auto& l : reply_lines(user ? *user : "Administrative prohibition", in.no_multiline)) lines.push_back(std::move(l));
+    for (auto& l : reply_lines(user ? *user : "Administrative prohibition", in.no_multiline))
+      lines.push_back(std::move(l));
   } else if (in.temp_details && user) {
     if (in.smtp_return_error_details && sv && !sv->message.empty() && !in.no_multiline)
       for (auto& l : reply_lines(sv->message, false)) lines.push_back(std::move(l));
@@ -191,14 +205,16 @@ Refusal build_refusal(const RefusalInput& in) {
 
   std::string log_text;
   if (log_message) log_text = ": " + log_message->substr(0, log_message->find('\n'));
-  out.reject_log = in.sender_info + (in.sender_info.empty() ? "" : " ") + (fail ? "" : "temporarily ") + "rejected " +
-                   what_of(in.where, in.command_data) + log_text;
+  out.reject_log = in.sender_info + (in.sender_info.empty() ? "" : " ") +
+                   (fail ? "" : "temporarily ") + "rejected " + what_of(in.where, in.command_data) +
+                   log_text;
   return out;
 }
 
 }  // namespace detail
 
-smtp::Reply accepted_reply(const AclResult& r, const smtp::Reply& fallback, std::vector<LogLine>* logs) {
+smtp::Reply accepted_reply(const AclResult& r, const smtp::Reply& fallback,
+                           std::vector<LogLine>* logs) {
   if (!r.user_message) return fallback;
   detail::CodeOverride o = detail::apply_message_code(fallback.code, *r.user_message, true);
   if (o.wrong_digit_log && logs) logs->push_back({kLogMain | kLogPanic, *o.wrong_digit_log});

@@ -1,4 +1,5 @@
-// core/acl/reply_test.cpp: reply codes, multi-line messages and the long-line split (smtp_in.c's rules).
+// core/acl/reply_test.cpp: reply codes, multi-line messages and the long-line split (smtp_in.c's
+// rules).
 //
 // The expected replies were sent by Exim 4.96 (exim -bh) for the same
 // `message =` texts in a RCPT ACL (default code 550), MAIL (550) and VRFY (252).
@@ -24,7 +25,8 @@ std::string refuse(const std::string& message, Rc rc = Rc::kFail, Where where = 
 TEST(Replies, CodesInMessages) {
   const std::pair<std::string, std::string> cases[] = {
       {"hello 551 5.7.1 x", "550 hello 551 5.7.1 x\n"},  // only at the start
-      {"551 5.7.1 4.4.4 multi esc\nline2", "551-5.7.1 4.4.4 multi esc\n551 5.7.1 line2\n"},  // one ESC
+      {"551 5.7.1 4.4.4 multi esc\nline2",
+       "551-5.7.1 4.4.4 multi esc\n551 5.7.1 line2\n"},  // one ESC
       {"551\tx", "551 x\n"},
       {"551 5.7.1", "551 5.7.1\n"},  // an ESC needs white space after it
       {"5511 x", "550 5511 x\n"},
@@ -48,9 +50,12 @@ TEST(Replies, WrongDigitFixesTheLogToo) {
   in.command_data = "<code@x.y>";
   Refusal r = build_refusal(in);
   ASSERT_EQ(r.logs.size(), 1u);
-  EXPECT_EQ(r.logs[0].text, "configured error code starts with incorrect digit (expected 5) in \"450 wrong digit\"");
+  EXPECT_EQ(
+      r.logs[0].text,
+      "configured error code starts with incorrect digit (expected 5) in \"450 wrong digit\"");
   EXPECT_EQ(r.reject_log, "rejected MAIL <code@x.y>: 550 wrong digit");
-  in.log_message = std::make_shared<const std::string>("450 wrong digit");  // equal text, another string
+  in.log_message =
+      std::make_shared<const std::string>("450 wrong digit");  // equal text, another string
   EXPECT_EQ(build_refusal(in).reject_log, "rejected MAIL <code@x.y>: 450 wrong digit");
 }
 
@@ -59,7 +64,8 @@ TEST(Replies, DeferDetails) {
   in.where = Where::kRcpt;
   in.rc = Rc::kDefer;
   in.user_message = std::make_shared<const std::string>("try later please");
-  EXPECT_EQ(smtp::format(build_refusal(in).reply), "451 Temporary local problem - please try later\r\n");
+  EXPECT_EQ(smtp::format(build_refusal(in).reply),
+            "451 Temporary local problem - please try later\r\n");
   in.temp_details = true;
   EXPECT_EQ(smtp::format(build_refusal(in).reply), "451 try later please\r\n");
   in.rc = Rc::kError;
@@ -73,10 +79,13 @@ TEST(Replies, DeferDetails) {
 TEST(Replies, Split) {
   // exim -bh answered "550-This is a rather long message that Exim splits
   // into several lines:" then "550 at a space after a colon ...".
-  EXPECT_EQ(split_message("This is a rather long message that Exim splits into several lines: at a space after a "
-                          "colon preferably, or else at any space it finds"),
-            "This is a rather long message that Exim splits into several lines:\nat a space after a colon "
-            "preferably, or else at any space it finds");
+  EXPECT_EQ(
+      split_message(
+          "This is a rather long message that Exim splits into several lines: at a space after a "
+          "colon preferably, or else at any space it finds"),
+      "This is a rather long message that Exim splits into several lines:\nat a space after a "
+      "colon "
+      "preferably, or else at any space it finds");
   EXPECT_EQ(split_message("short"), "short");
   std::string no_space(80, 'x');
   EXPECT_EQ(split_message(no_space), no_space);

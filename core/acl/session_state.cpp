@@ -1,4 +1,5 @@
-// core/acl/session_state.cpp: what ACL runs leave for later ones in a session, and its per-message reset.
+// core/acl/session_state.cpp: what ACL runs leave for later ones in a session, and its per-message
+// reset.
 #include "core/acl/acl.hpp"
 
 namespace tern::acl {

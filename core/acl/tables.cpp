@@ -1,4 +1,5 @@
-// core/acl/tables.cpp: acl.c's and globals.c's tables: where names and reply codes, verbs, conditions.
+// core/acl/tables.cpp: acl.c's and globals.c's tables: where names and reply codes, verbs,
+// conditions.
 #include <algorithm>
 #include <array>
 
@@ -8,9 +9,9 @@ namespace tern::acl {
 namespace {
 
 constexpr std::array<std::string_view, 21> kWhereNames = {
-    "RCPT",           "MAIL",    "PREDATA", "MIME", "DKIM",     "DATA",     "PRDR",
-    "non-SMTP",       "AUTH",    "connection", "ETRN", "EXPN",  "EHLO or HELO", "MAILAUTH",
-    "non-SMTP-start", "NOTQUIT", "QUIT",    "STARTTLS", "VRFY", "delivery", "unknown",
+    "RCPT",           "MAIL",    "PREDATA",    "MIME",     "DKIM", "DATA",         "PRDR",
+    "non-SMTP",       "AUTH",    "connection", "ETRN",     "EXPN", "EHLO or HELO", "MAILAUTH",
+    "non-SMTP-start", "NOTQUIT", "QUIT",       "STARTTLS", "VRFY", "delivery",     "unknown",
 };
 
 }  // namespace
@@ -19,12 +20,18 @@ std::string_view where_name(Where w) { return kWhereNames[static_cast<size_t>(w)
 
 std::string_view verdict_name(Verdict v) {
   switch (v) {
-    case Verdict::kAccept: return "accept";
-    case Verdict::kDeny: return "deny";
-    case Verdict::kDefer: return "defer";
-    case Verdict::kDiscard: return "discard";
-    case Verdict::kDrop: return "drop";
-    case Verdict::kError: return "error";
+    case Verdict::kAccept:
+      return "accept";
+    case Verdict::kDeny:
+      return "deny";
+    case Verdict::kDefer:
+      return "defer";
+    case Verdict::kDiscard:
+      return "discard";
+    case Verdict::kDrop:
+      return "drop";
+    case Verdict::kError:
+      return "error";
   }
   return "error";
 }
@@ -36,10 +43,12 @@ constexpr uint32_t kAll = 0xffffffffu;
 constexpr uint32_t B(Where w) { return bit(w); }
 using W = Where;
 
-constexpr uint32_t kMessageWheres = B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) | B(W::kPrdr) |
-                                    B(W::kMime) | B(W::kNotSmtp) | B(W::kNotSmtpStart);
-constexpr uint32_t kNoSender = B(W::kAuth) | B(W::kConnect) | B(W::kHelo) | B(W::kMailAuth) | B(W::kQuit) |
-                               B(W::kEtrn) | B(W::kExpn) | B(W::kStartTls) | B(W::kVrfy);
+constexpr uint32_t kMessageWheres = B(W::kMail) | B(W::kRcpt) | B(W::kPredata) | B(W::kData) |
+                                    B(W::kPrdr) | B(W::kMime) | B(W::kNotSmtp) |
+                                    B(W::kNotSmtpStart);
+constexpr uint32_t kNoSender = B(W::kAuth) | B(W::kConnect) | B(W::kHelo) | B(W::kMailAuth) |
+                               B(W::kQuit) | B(W::kEtrn) | B(W::kExpn) | B(W::kStartTls) |
+                               B(W::kVrfy);
 
 // Exim 4.96's conditions[] (sorted by name), minus what tern leaves out.
 constexpr CondDef kConditions[] = {
@@ -53,10 +62,12 @@ constexpr CondDef kConditions[] = {
     {"delay", CondId::kDelay, true, true, B(W::kNotQuit)},
     {"dnslists", CondId::kDnslists, true, false, 0},
     {"domains", CondId::kDomains, false, false, kAll & ~(B(W::kRcpt) | B(W::kVrfy) | B(W::kPrdr))},
-    {"encrypted", CondId::kEncrypted, false, false, B(W::kNotSmtp) | B(W::kNotSmtpStart) | B(W::kHelo)},
+    {"encrypted", CondId::kEncrypted, false, false,
+     B(W::kNotSmtp) | B(W::kNotSmtpStart) | B(W::kHelo)},
     {"endpass", CondId::kEndpass, true, true, 0},
     {"hosts", CondId::kHosts, false, false, B(W::kNotSmtp) | B(W::kNotSmtpStart)},
-    {"local_parts", CondId::kLocalParts, false, false, kAll & ~(B(W::kRcpt) | B(W::kVrfy) | B(W::kPrdr))},
+    {"local_parts", CondId::kLocalParts, false, false,
+     kAll & ~(B(W::kRcpt) | B(W::kVrfy) | B(W::kPrdr))},
     {"log_message", CondId::kLogMessage, true, true, 0},
     {"log_reject_target", CondId::kLogRejectTarget, true, true, 0},
     {"logwrite", CondId::kLogwrite, true, true, 0},
@@ -78,17 +89,18 @@ struct LeftOut {
   const char* reason;
 };
 constexpr LeftOut kLeftOut[] = {
-    {"decode", "tern has no content scanning"},     {"dkim_signers", "tern has no DKIM support"},
-    {"dkim_status", "tern has no DKIM support"},    {"dmarc_status", "tern has no DMARC support"},
-    {"malware", "tern has no content scanning"},    {"mime_regex", "tern has no content scanning"},
-    {"regex", "tern has no content scanning"},      {"spam", "tern has no content scanning"},
-    {"spf", "tern has no SPF support"},             {"spf_guess", "tern has no SPF support"},
+    {"decode", "tern has no content scanning"},  {"dkim_signers", "tern has no DKIM support"},
+    {"dkim_status", "tern has no DKIM support"}, {"dmarc_status", "tern has no DMARC support"},
+    {"malware", "tern has no content scanning"}, {"mime_regex", "tern has no content scanning"},
+    {"regex", "tern has no content scanning"},   {"spam", "tern has no content scanning"},
+    {"spf", "tern has no SPF support"},          {"spf_guess", "tern has no SPF support"},
 };
 
 }  // namespace
 
 std::string_view verb_name(Verb v) {
-  static constexpr std::string_view kNames[] = {"accept", "defer", "deny", "discard", "drop", "require", "warn"};
+  static constexpr std::string_view kNames[] = {"accept", "defer",   "deny", "discard",
+                                                "drop",   "require", "warn"};
   return kNames[static_cast<size_t>(v)];
 }
 

@@ -1,4 +1,5 @@
-// core/acl/test_support.hpp: what the ACL engine's unit tests share: a configuration made from text, fake session pieces.
+// core/acl/test_support.hpp: what the ACL engine's unit tests share: a configuration made from
+// text, fake session pieces.
 //
 // AclLab writes a configuration to a scratch file (so traces and errors
 // carry a real file name), compiles its ACLs and runs them with a
@@ -36,8 +37,8 @@ class FakeDns final : public module_host::DnsResolver {
     for (const auto& ip : ips) {
       unsigned b[4];
       sscanf(ip.c_str(), "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]);
-      ans.rdata.push_back(std::string{static_cast<char>(b[0]), static_cast<char>(b[1]), static_cast<char>(b[2]),
-                                      static_cast<char>(b[3])});
+      ans.rdata.push_back(std::string{static_cast<char>(b[0]), static_cast<char>(b[1]),
+                                      static_cast<char>(b[2]), static_cast<char>(b[3])});
     }
     answers_[{name, dns::kTypeA}] = ans;
   }
@@ -165,7 +166,8 @@ class AclLab {
   // The file name in `s` replaced by CONF.
   std::string norm(std::string_view s) const {
     std::string out(s);
-    for (size_t p; (p = out.find(path_)) != std::string::npos;) out.replace(p, path_.size(), "CONF");
+    for (size_t p; (p = out.find(path_)) != std::string::npos;)
+      out.replace(p, path_.size(), "CONF");
     return out;
   }
   const std::string& path() const { return path_; }
@@ -202,9 +204,12 @@ inline std::vector<std::string> exim_lines(std::string_view text, std::string_vi
     size_t nl = text.find('\n', start);
     if (nl == std::string_view::npos) nl = text.size();
     std::string line(text.substr(start, nl - start));
-    if (line.rfind(">>> ", 0) == 0) line.erase(0, 4);
-    else if (line == ">>>") line.clear();
-    for (size_t p; (p = line.find(exim_file)) != std::string::npos;) line.replace(p, exim_file.size(), "CONF");
+    if (line.rfind(">>> ", 0) == 0)
+      line.erase(0, 4);
+    else if (line == ">>>")
+      line.clear();
+    for (size_t p; (p = line.find(exim_file)) != std::string::npos;)
+      line.replace(p, exim_file.size(), "CONF");
     out.push_back(line);
     start = nl + 1;
   }

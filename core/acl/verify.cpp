@@ -16,8 +16,18 @@
 namespace tern::acl::detail {
 namespace {
 
-enum class Item { kReverseHostLookup, kCertificate, kHelo, kCsa, kHeaderSyntax, kNotBlind, kHeaderSender, kSender,
-                  kRecipient, kHeaderNamesAscii };
+enum class Item {
+  kReverseHostLookup,
+  kCertificate,
+  kHelo,
+  kCsa,
+  kHeaderSyntax,
+  kNotBlind,
+  kHeaderSender,
+  kSender,
+  kRecipient,
+  kHeaderNamesAscii
+};
 
 constexpr uint32_t kAllWheres = 0xffffffffu;
 constexpr uint32_t kDataOnly = bit(Where::kData) | bit(Where::kNotSmtp);
@@ -37,7 +47,9 @@ constexpr ItemDef kItems[] = {
     {"not_blind", Item::kNotBlind, kDataOnly, true},
     {"header_sender", Item::kHeaderSender, kDataOnly, false},
     {"sender", Item::kSender,
-     bit(Where::kMail) | bit(Where::kRcpt) | bit(Where::kPredata) | bit(Where::kData) | bit(Where::kNotSmtp), false},
+     bit(Where::kMail) | bit(Where::kRcpt) | bit(Where::kPredata) | bit(Where::kData) |
+         bit(Where::kNotSmtp),
+     false},
     {"recipient", Item::kRecipient, bit(Where::kRcpt) | bit(Where::kVrfy), false},
     {"header_names_ascii", Item::kHeaderNamesAscii, kDataOnly, true},
 };
@@ -81,15 +93,22 @@ void for_each_address(std::string_view value, Fn fn) {
         continue;
       }
       if (paren) {
-        if (c == '(') ++paren;
-        else if (c == ')') --paren;
+        if (c == '(')
+          ++paren;
+        else if (c == ')')
+          --paren;
         continue;
       }
-      if (c == '"') quoted = true;
-      else if (c == '(') paren = 1;
-      else if (c == '<') ++angle;
-      else if (c == '>' && angle) --angle;
-      else if (c == ',' && !angle) break;
+      if (c == '"')
+        quoted = true;
+      else if (c == '(')
+        paren = 1;
+      else if (c == '<')
+        ++angle;
+      else if (c == '>' && angle)
+        --angle;
+      else if (c == ',' && !angle)
+        break;
     }
     std::string_view chunk = trim(value.substr(start, i - start));
     if (i < value.size()) ++i;  // the comma
@@ -120,16 +139,20 @@ Rc Evaluator::verify(std::string_view arg) {
     return Rc::kError;
   };
   auto bad_verify = [&]() {
-    return error("expected \"sender[=address]\", \"recipient\", \"helo\", \"header_syntax\", \"header_sender\", "
-                 "\"header_names_ascii\" or \"reverse_host_lookup\" at start of ACL condition \"verify " + whole + "\"");
+    return error(
+        "expected \"sender[=address]\", \"recipient\", \"helo\", \"header_syntax\", "
+        "\"header_sender\", "
+        "\"header_names_ascii\" or \"reverse_host_lookup\" at start of ACL condition \"verify " +
+        whole + "\"");
   };
   text::ListReader items = text::ListReader::with_fixed_separator(arg, '/');
   std::string ss;
   if (!items.next(ss)) return bad_verify();
   const ItemDef* vp = nullptr;
   for (const auto& d : kItems) {
-    bool hit = d.id == Item::kSender ? ss.size() >= 6 && equal_caseless(std::string_view(ss).substr(0, 6), "sender")
-                                     : equal_caseless(ss, d.name);
+    bool hit = d.id == Item::kSender
+                   ? ss.size() >= 6 && equal_caseless(std::string_view(ss).substr(0, 6), "sender")
+                   : equal_caseless(ss, d.name);
     if (hit) {
       vp = &d;
       break;
@@ -139,7 +162,8 @@ Rc Evaluator::verify(std::string_view arg) {
   if (vp->no_options && arg.find('/') != std::string_view::npos)
     return error("unexpected '/' found in \"" + whole + "\" (this verify item has no options)");
   if (!(vp->where_allowed & bit(where_)))
-    return error("cannot verify " + std::string(vp->name) + " in ACL for " + std::string(where_name(where_)));
+    return error("cannot verify " + std::string(vp->name) + " in ACL for " +
+                 std::string(where_name(where_)));
 
   std::optional<std::string> sender_address;  // verify = sender[=address]
   switch (vp->id) {
@@ -167,8 +191,10 @@ Rc Evaluator::verify(std::string_view arg) {
     case Item::kHelo:
       if (!env_.verifier) return error("cannot verify helo without an SMTP session");
       return env_.verifier->verify_helo() ? Rc::kOk : Rc::kFail;
-    case Item::kCsa: return error("verify = csa is not supported by tern");
-    case Item::kHeaderSender: return error("verify = header_sender is not supported in this build of tern");
+    case Item::kCsa:
+      return error("verify = csa is not supported by tern");
+    case Item::kHeaderSender:
+      return error("verify = header_sender is not supported in this build of tern");
     case Item::kHeaderSyntax:
     case Item::kHeaderNamesAscii:
     case Item::kNotBlind: {
@@ -198,8 +224,10 @@ Rc Evaluator::verify(std::string_view arg) {
             if (text.empty()) return true;  // "empty address" is allowed
             auto a = smtp::extract_address(text, smtp::AddressOptions{});
             std::optional<std::string> err;
-            if (!a) err = a.error().message;
-            else if (!a->has_domain() && !(sender_header ? env_.allow_unqualified_sender : env_.allow_unqualified_recipient))
+            if (!a)
+              err = a.error().message;
+            else if (!a->has_domain() && !(sender_header ? env_.allow_unqualified_sender
+                                                         : env_.allow_unqualified_recipient))
               err = "unqualified address not permitted";
             if (!err) return true;
             std::string_view t = text;
@@ -208,15 +236,17 @@ Rc Evaluator::verify(std::string_view arg) {
               t = t.substr(0, 1024);
               verb_text = "begins";
             }
-            why = text::string_printing(*err + ": failing address in \"" + std::string(name) + ":\" header " +
-                                        verb_text + ": " + std::string(t));
+            why = text::string_printing(*err + ": failing address in \"" + std::string(name) +
+                                        ":\" header " + verb_text + ": " + std::string(t));
             return false;
           });
           if (why) break;
         }
         if (why) {
-          if (set_.smtp_return_error_details) user_msg_ = message("Rejected after DATA: " + *why);
-          else verify_message_ = message(*why);
+          if (set_.smtp_return_error_details)
+            user_msg_ = message("Rejected after DATA: " + *why);
+          else
+            verify_message_ = message(*why);
         }
       } else {
         const std::vector<std::string> no_recipients;
@@ -224,7 +254,9 @@ Rc Evaluator::verify(std::string_view arg) {
           bool found = false;
           for (const auto& h : headers) {
             size_t colon = h.find(':');
-            if (colon == std::string::npos || !is_address_header(trim(std::string_view(h).substr(0, colon)), true)) continue;
+            if (colon == std::string::npos ||
+                !is_address_header(trim(std::string_view(h).substr(0, colon)), true))
+              continue;
             for_each_address(std::string_view(h).substr(colon + 1), [&](std::string_view text) {
               auto a = smtp::extract_address(text, smtp::AddressOptions{});
               if (a && equal_caseless(a->address, rcpt)) found = true;
@@ -256,7 +288,8 @@ Rc Evaluator::verify(std::string_view arg) {
       }
       break;
     }
-    case Item::kRecipient: break;
+    case Item::kRecipient:
+      break;
   }
 
   // Options of sender and recipient verification.
@@ -265,9 +298,12 @@ Rc Evaluator::verify(std::string_view arg) {
   auto& co = req.callout;
   std::string o;
   while (items.next(o)) {
-    if (equal_caseless(o, "defer_ok")) defer_ok = true;
-    else if (equal_caseless(o, "no_details")) req.no_details = true;
-    else if (equal_caseless(o, "success_on_redirect")) req.success_on_redirect = true;
+    if (equal_caseless(o, "defer_ok"))
+      defer_ok = true;
+    else if (equal_caseless(o, "no_details"))
+      req.no_details = true;
+    else if (equal_caseless(o, "success_on_redirect"))
+      req.success_on_redirect = true;
     else if (equal_caseless(o, "callout_defer_ok")) {
       co.defer_ok = true;
       if (co.timeout == -1) co.timeout = 30;
@@ -278,19 +314,21 @@ Rc Evaluator::verify(std::string_view arg) {
       co.timeout = 30;
       std::string_view rest = trim(std::string_view(o).substr(7));
       if (rest.empty()) continue;
-      if (rest.front() != '=') return error("'=' expected after \"callout\" in ACL condition \"" + whole + "\"");
+      if (rest.front() != '=')
+        return error("'=' expected after \"callout\" in ACL condition \"" + whole + "\"");
       text::ListReader subs = text::ListReader::with_fixed_separator(trim(rest.substr(1)), ',');
       std::string opt;
       while (subs.next(opt)) {
         static constexpr std::pair<std::string_view, bool> kOpts[] = {
-            {"defer_ok", false},   {"no_cache", false},       {"random", false},    {"use_sender", false},
-            {"use_postmaster", false}, {"postmaster_mailfrom", true}, {"postmaster", false},
-            {"fullpostmaster", false}, {"mailfrom", true},     {"maxwait", true},    {"connect", true},
-            {"hold", false}};
+            {"defer_ok", false},   {"no_cache", false},       {"random", false},
+            {"use_sender", false}, {"use_postmaster", false}, {"postmaster_mailfrom", true},
+            {"postmaster", false}, {"fullpostmaster", false}, {"mailfrom", true},
+            {"maxwait", true},     {"connect", true},         {"hold", false}};
         std::string_view name, value = opt;
         bool has_value = false;
         for (const auto& [n, v] : kOpts) {
-          if (opt.size() >= n.size() && equal_caseless(std::string_view(opt).substr(0, n.size()), n)) {
+          if (opt.size() >= n.size() &&
+              equal_caseless(std::string_view(opt).substr(0, n.size()), n)) {
             name = n;
             has_value = v;
             value = std::string_view(opt).substr(n.size());
@@ -300,7 +338,8 @@ Rc Evaluator::verify(std::string_view arg) {
         if (has_value) {
           value = trim(value);
           if (value.empty() || value.front() != '=')
-            return error("'=' expected after \"" + std::string(name) + "\" in ACL verify condition \"" + whole + "\"");
+            return error("'=' expected after \"" + std::string(name) +
+                         "\" in ACL verify condition \"" + whole + "\"");
           value = trim(value.substr(1));
         }
         const bool timeval = name.empty() || name == "maxwait" || name == "connect";
@@ -310,21 +349,36 @@ Rc Evaluator::verify(std::string_view arg) {
           if (!t) return error("bad time value in ACL condition \"verify " + whole + "\"");
           seconds = static_cast<int>(*t);
         }
-        if (name.empty()) co.timeout = seconds;
-        else if (name == "defer_ok") co.defer_ok = true;
-        else if (name == "no_cache") co.no_cache = true;
-        else if (name == "random") co.random = true;
-        else if (name == "use_sender") co.use_sender = true;
-        else if (name == "use_postmaster") co.use_postmaster = true;
-        else if (name == "postmaster") co.postmaster = true, co.postmaster_mailfrom = "";
-        else if (name == "fullpostmaster") co.fullpostmaster = true, co.postmaster_mailfrom = "";
+        if (name.empty())
+          co.timeout = seconds;
+        else if (name == "defer_ok")
+          co.defer_ok = true;
+        else if (name == "no_cache")
+          co.no_cache = true;
+        else if (name == "random")
+          co.random = true;
+        else if (name == "use_sender")
+          co.use_sender = true;
+        else if (name == "use_postmaster")
+          co.use_postmaster = true;
+        else if (name == "postmaster")
+          co.postmaster = true, co.postmaster_mailfrom = "";
+        else if (name == "fullpostmaster")
+          co.fullpostmaster = true, co.postmaster_mailfrom = "";
         else if (name == "mailfrom")
-          return error("\"mailfrom\" is allowed as a callout option only for verify=header_sender (detected in ACL "
-                       "condition \"" + whole + "\")");
-        else if (name == "postmaster_mailfrom") co.postmaster_mailfrom = std::string(value);
-        else if (name == "maxwait") co.overall = seconds;
-        else if (name == "connect") co.connect = seconds;
-        else if (name == "hold") co.hold = true;
+          return error(
+              "\"mailfrom\" is allowed as a callout option only for verify=header_sender (detected "
+              "in ACL "
+              "condition \"" +
+              whole + "\")");
+        else if (name == "postmaster_mailfrom")
+          co.postmaster_mailfrom = std::string(value);
+        else if (name == "maxwait")
+          co.overall = seconds;
+        else if (name == "connect")
+          co.connect = seconds;
+        else if (name == "hold")
+          co.hold = true;
       }
     } else {
       return error("unknown option \"" + o + "\" in ACL condition \"verify " + whole + "\"");
@@ -358,9 +412,12 @@ Rc Evaluator::verify(std::string_view arg) {
     if (out.address_data) set_var("address_data", *out.address_data);
   }
   callout_defer_ = out.callout_defer;
-  rc = out.rc == VerifyOutcome::Rc::kOk ? Rc::kOk : out.rc == VerifyOutcome::Rc::kFail ? Rc::kFail : Rc::kDefer;
+  rc = out.rc == VerifyOutcome::Rc::kOk     ? Rc::kOk
+       : out.rc == VerifyOutcome::Rc::kFail ? Rc::kFail
+                                            : Rc::kDefer;
   if (rc == Rc::kDefer && (defer_ok || (co.defer_ok && out.callout_defer))) {
-    trace(std::string("verify defer overridden by ") + (defer_ok ? "defer_ok" : "callout_defer_ok"));
+    trace(std::string("verify defer overridden by ") +
+          (defer_ok ? "defer_ok" : "callout_defer_ok"));
     rc = Rc::kOk;
   }
   if (rc != Rc::kOk && sender_address) {
@@ -370,7 +427,8 @@ Rc Evaluator::verify(std::string_view arg) {
       log_msg_ = user_msg_ = message("Could not complete sender verify");
     } else {
       log_msg_ = message("Could not complete sender verify callout");
-      user_msg_ = set_.smtp_return_error_details && out.user_message ? message(*out.user_message) : log_msg_;
+      user_msg_ = set_.smtp_return_error_details && out.user_message ? message(*out.user_message)
+                                                                     : log_msg_;
     }
     SenderVerifyFailure f;
     f.address = req.address;

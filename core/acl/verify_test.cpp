@@ -1,4 +1,5 @@
-// core/acl/verify_test.cpp: the `verify` condition: items, options, what the verifier is asked, the messages.
+// core/acl/verify_test.cpp: the `verify` condition: items, options, what the verifier is asked, the
+// messages.
 //
 // Error texts were printed by Exim 4.96 (exim -bh) for the same conditions.
 #include <gtest/gtest.h>
@@ -22,23 +23,31 @@ VerifyOutcome outcome(VerifyOutcome::Rc rc, std::string message) {
 TEST(Verify, ErrorsAreExims) {
   const std::pair<std::string, std::string> cases[] = {
       {"nosuch",
-       "expected \"sender[=address]\", \"recipient\", \"helo\", \"header_syntax\", \"header_sender\", "
-       "\"header_names_ascii\" or \"reverse_host_lookup\" at start of ACL condition \"verify nosuch\""},
+       "expected \"sender[=address]\", \"recipient\", \"helo\", \"header_syntax\", "
+       "\"header_sender\", "
+       "\"header_names_ascii\" or \"reverse_host_lookup\" at start of ACL condition \"verify "
+       "nosuch\""},
       {"helo/x", "unexpected '/' found in \"helo/x\" (this verify item has no options)"},
       {"header_syntax", "cannot verify header_syntax in ACL for RCPT"},
       {"not_blind", "cannot verify not_blind in ACL for RCPT"},
-      {"recipient/nosuch", "unknown option \"nosuch\" in ACL condition \"verify recipient/nosuch\""},
+      {"recipient/nosuch",
+       "unknown option \"nosuch\" in ACL condition \"verify recipient/nosuch\""},
       {"recipient/callout=foo", "bad time value in ACL condition \"verify recipient/callout=foo\""},
       {"recipient/callout=maxwait",
        "'=' expected after \"maxwait\" in ACL verify condition \"recipient/callout=maxwait\""},
       {"recipient/callout=mailfrom=x@y",
-       "\"mailfrom\" is allowed as a callout option only for verify=header_sender (detected in ACL condition "
+       "\"mailfrom\" is allowed as a callout option only for verify=header_sender (detected in ACL "
+       "condition "
        "\"recipient/callout=mailfrom=x@y\")"},
       {"recipient/callout=use_sender,use_postmaster",
        "only one of use_sender and use_postmaster can be set for a recipient callout"},
-      {"sender=x@y/callout=10s,use_sender", "use_sender or use_postmaster cannot be used for a sender verify callout"},
-      {"senderx", "expected \"sender[=address]\", \"recipient\", \"helo\", \"header_syntax\", \"header_sender\", "
-                  "\"header_names_ascii\" or \"reverse_host_lookup\" at start of ACL condition \"verify senderx\""},
+      {"sender=x@y/callout=10s,use_sender",
+       "use_sender or use_postmaster cannot be used for a sender verify callout"},
+      {"senderx",
+       "expected \"sender[=address]\", \"recipient\", \"helo\", \"header_syntax\", "
+       "\"header_sender\", "
+       "\"header_names_ascii\" or \"reverse_host_lookup\" at start of ACL condition \"verify "
+       "senderx\""},
   };
   for (const auto& [arg, error] : cases) {
     AclLab lab(kHead + "  deny verify = " + arg + "\n");
@@ -49,8 +58,10 @@ TEST(Verify, ErrorsAreExims) {
 }
 
 TEST(Verify, CalloutOptionsReachTheVerifier) {
-  AclLab lab(kHead + "  accept verify = recipient/no_details/success_on_redirect/callout=10s,maxwait=1m,connect=5s,"
-                     "no_cache,random,use_sender,hold,defer_ok\n");
+  AclLab lab(kHead +
+             "  accept verify = "
+             "recipient/no_details/success_on_redirect/callout=10s,maxwait=1m,connect=5s,"
+             "no_cache,random,use_sender,hold,defer_ok\n");
   EXPECT_EQ(lab.rcpt("x@test.example").verdict, Verdict::kAccept);
   ASSERT_EQ(lab.verifier.asked.size(), 1u);
   const VerifyRequest& q = lab.verifier.asked[0];
@@ -59,7 +70,8 @@ TEST(Verify, CalloutOptionsReachTheVerifier) {
   EXPECT_EQ(q.callout.timeout, 10);
   EXPECT_EQ(q.callout.overall, 60);
   EXPECT_EQ(q.callout.connect, 5);
-  EXPECT_TRUE(q.callout.no_cache && q.callout.random && q.callout.use_sender && q.callout.hold && q.callout.defer_ok);
+  EXPECT_TRUE(q.callout.no_cache && q.callout.random && q.callout.use_sender && q.callout.hold &&
+              q.callout.defer_ok);
   AclLab pm(kHead + "  accept verify = sender/callout=postmaster_mailfrom=pm@x.example\n");
   pm.rcpt("x@test.example");
   ASSERT_EQ(pm.verifier.asked.size(), 1u);
@@ -81,7 +93,8 @@ TEST(Verify, RecipientMessagesAndDefers) {
   EXPECT_EQ(a.reject_log, "F=<a@test.example> rejected RCPT <a@test.example>: Unrouteable address");
   auto b = lab.rcpt("b@test.example");
   EXPECT_EQ(smtp::format(b.reply), "451 Temporary local problem - please try later\r\n");
-  EXPECT_EQ(b.reject_log, "F=<a@test.example> temporarily rejected RCPT <b@test.example>: lookup timed out");
+  EXPECT_EQ(b.reject_log,
+            "F=<a@test.example> temporarily rejected RCPT <b@test.example>: lookup timed out");
   auto c = lab.rcpt("c@test.example");  // af_pass_message: the defer says why
   EXPECT_EQ(smtp::format(c.reply), "451 4.4.3 try again\r\n");
   AclLab ok(kHead + "  accept verify = recipient/defer_ok\n");
@@ -105,9 +118,11 @@ TEST(Verify, SenderMessages) {
   };
   auto s = mail("s@x.example");
   EXPECT_EQ(smtp::format(s.reply),
-            "550-Verification failed for <s@x.example>\r\n550-Unrouteable address\r\n550 Sender verify failed\r\n");
+            "550-Verification failed for <s@x.example>\r\n550-Unrouteable address\r\n550 Sender "
+            "verify failed\r\n");
   ASSERT_EQ(s.logs.size(), 1u);
-  EXPECT_EQ(s.logs[0].text, "H=(x) [10.0.0.1] sender verify fail for <s@x.example>: Unrouteable address");
+  EXPECT_EQ(s.logs[0].text,
+            "H=(x) [10.0.0.1] sender verify fail for <s@x.example>: Unrouteable address");
   EXPECT_EQ(s.reject_log, "rejected MAIL <s@x.example>: Sender verify failed");
   auto d = mail("d@x.example");  // a defer: logged, not explained in the reply
   EXPECT_EQ(*d.log_message, "Could not complete sender verify");
@@ -126,13 +141,16 @@ TEST(Verify, SenderMessages) {
 }
 
 TEST(Verify, HeloHostNameCertificate) {
-  AclLab lab(kHead + "  deny !verify = helo\n  deny !verify = reverse_host_lookup\n"
-                     "  deny !verify = certificate\n       message = $acl_verify_message\n  accept\n");
+  AclLab lab(kHead +
+             "  deny !verify = helo\n  deny !verify = reverse_host_lookup\n"
+             "  deny !verify = certificate\n       message = $acl_verify_message\n  accept\n");
   lab.verifier.helo = false;
   EXPECT_EQ(lab.rcpt("x@test.example").verdict, Verdict::kDeny);
   lab.verifier.helo = true;
   auto r = lab.rcpt("x@test.example");
-  EXPECT_EQ(*r.log_message, "host lookup failed for reverse lookup check (failed to find host name from IP address)");
+  EXPECT_EQ(
+      *r.log_message,
+      "host lookup failed for reverse lookup check (failed to find host name from IP address)");
   lab.verifier.name = {VerifyOutcome::Rc::kOk, "mx.example", ""};
   r = lab.rcpt("x@test.example");
   EXPECT_EQ(smtp::format(r.reply), "550 no verified certificate\r\n");  // exim -bh
@@ -140,12 +158,14 @@ TEST(Verify, HeloHostNameCertificate) {
   EXPECT_EQ(lab.rcpt("x@test.example").verdict, Verdict::kAccept);
   AclLab none(kHead + "  accept verify = recipient\n");
   none.env.verifier = nullptr;
-  EXPECT_EQ(*none.rcpt("x@test.example").log_message, "cannot verify recipient without an SMTP session");
+  EXPECT_EQ(*none.rcpt("x@test.example").log_message,
+            "cannot verify recipient without an SMTP session");
 }
 
 TEST(Verify, HeaderChecks) {
-  AclLab lab(kHead + "acl_data:\n  deny !verify = header_syntax\n  deny !verify = header_names_ascii\n"
-                     "  deny !verify = not_blind\n  accept\n");
+  AclLab lab(kHead +
+             "acl_data:\n  deny !verify = header_syntax\n  deny !verify = header_names_ascii\n"
+             "  deny !verify = not_blind\n  accept\n");
   std::vector<std::string> recipients = {"r@test.example", "s@test.example"};
   lab.env.recipients = &recipients;
   auto data = [&](std::vector<std::string> headers) {
@@ -158,9 +178,12 @@ TEST(Verify, HeaderChecks) {
             "missing or malformed local part: failing address in \"To:\" header is: bad address <");
   EXPECT_EQ(smtp::format(bad.reply), "550 Administrative prohibition\r\n");
   auto unq = data({"To: r@test.example, s\n", "From: a@test.example\n"});
-  EXPECT_EQ(*unq.log_message, "unqualified address not permitted: failing address in \"To:\" header is: s");
-  EXPECT_EQ(data({"To: Friends: r@test.example, s@test.example;\n", "Cc: undisclosed-recipients:;\n"}).verdict,
-            Verdict::kAccept);
+  EXPECT_EQ(*unq.log_message,
+            "unqualified address not permitted: failing address in \"To:\" header is: s");
+  EXPECT_EQ(
+      data({"To: Friends: r@test.example, s@test.example;\n", "Cc: undisclosed-recipients:;\n"})
+          .verdict,
+      Verdict::kAccept);
   auto blind = data({"To: r@test.example\n"});
   EXPECT_EQ(*blind.log_message, "bcc recipient detected");
   auto ascii = data({"X-B\xe4\x64: 1\n", "To: r@test.example, s@test.example\n"});

@@ -50,12 +50,28 @@ void on_result(void* data, int err, ub_result* result) {
 // The local zones libunbound serves by default (RFC 6761, RFC 6303 and
 // friends: unbound's local_zone_enter_defaults).
 std::vector<std::string> special_use_zones() {
-  std::vector<std::string> z = {"localhost.", "127.in-addr.arpa.", "home.arpa.", "resolver.arpa.", "service.arpa.",
-                                "onion.", "test.", "invalid.", "10.in-addr.arpa.", "168.192.in-addr.arpa.",
-                                "0.in-addr.arpa.", "254.169.in-addr.arpa.", "2.0.192.in-addr.arpa.",
-                                "100.51.198.in-addr.arpa.", "113.0.203.in-addr.arpa.",
-                                "255.255.255.255.in-addr.arpa.", "d.f.ip6.arpa.", "8.e.f.ip6.arpa.", "9.e.f.ip6.arpa.",
-                                "a.e.f.ip6.arpa.", "b.e.f.ip6.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa."};
+  std::vector<std::string> z = {"localhost.",
+                                "127.in-addr.arpa.",
+                                "home.arpa.",
+                                "resolver.arpa.",
+                                "service.arpa.",
+                                "onion.",
+                                "test.",
+                                "invalid.",
+                                "10.in-addr.arpa.",
+                                "168.192.in-addr.arpa.",
+                                "0.in-addr.arpa.",
+                                "254.169.in-addr.arpa.",
+                                "2.0.192.in-addr.arpa.",
+                                "100.51.198.in-addr.arpa.",
+                                "113.0.203.in-addr.arpa.",
+                                "255.255.255.255.in-addr.arpa.",
+                                "d.f.ip6.arpa.",
+                                "8.e.f.ip6.arpa.",
+                                "9.e.f.ip6.arpa.",
+                                "a.e.f.ip6.arpa.",
+                                "b.e.f.ip6.arpa.",
+                                "8.b.d.0.1.0.0.2.ip6.arpa."};
   std::string zeros;
   for (int i = 0; i < 31; ++i) zeros += "0.";
   z.push_back("1." + zeros + "ip6.arpa.");
@@ -110,17 +126,23 @@ Result<Resolver::Context*> Resolver::context() {
     return Error::defer(what + ": " + ub_strerror(err));
   };
   if (!options_.resolv_conf.empty()) {
-    if (Status s = check(ub_ctx_resolvconf(c->ctx, options_.resolv_conf.c_str()), "reading " + options_.resolv_conf); !s)
+    if (Status s = check(ub_ctx_resolvconf(c->ctx, options_.resolv_conf.c_str()),
+                         "reading " + options_.resolv_conf);
+        !s)
       return s.take_error();
     // Forwarding: the configured server decides about special-use names
     // (test., the private reverse zones, ...), as the system's resolver
     // lets it; libunbound would answer them itself otherwise.
     for (const std::string& zone : special_use_zones())
-      if (Status s = check(ub_ctx_set_option(c->ctx, "local-zone:", (zone + " transparent").c_str()), "local-zone"); !s)
+      if (Status s =
+              check(ub_ctx_set_option(c->ctx, "local-zone:", (zone + " transparent").c_str()),
+                    "local-zone");
+          !s)
         return s.take_error();
   }
   if (!options_.hosts.empty())
-    if (Status s = check(ub_ctx_hosts(c->ctx, options_.hosts.c_str()), "reading " + options_.hosts); !s)
+    if (Status s = check(ub_ctx_hosts(c->ctx, options_.hosts.c_str()), "reading " + options_.hosts);
+        !s)
       return s.take_error();
   if (!options_.trust_anchor_file.empty())
     if (Status s = check(ub_ctx_add_ta_file(c->ctx, options_.trust_anchor_file.c_str()),
@@ -128,7 +150,8 @@ Result<Resolver::Context*> Resolver::context() {
         !s)
       return s.take_error();
   if (Status s = check(ub_ctx_async(c->ctx, 1), "threaded resolving"); !s) return s.take_error();
-  if (pipe2(c->wake, O_CLOEXEC) != 0) return Error::defer(std::string("pipe: ") + std::strerror(errno));
+  if (pipe2(c->wake, O_CLOEXEC) != 0)
+    return Error::defer(std::string("pipe: ") + std::strerror(errno));
   Context* raw = c.get();
   c->processor = std::thread([raw] { raw->process(); });
   ctx_ = std::move(c);
@@ -143,7 +166,8 @@ Result<module_host::DnsResolver::Answer> Resolver::query(std::string_view name, 
   auto* holder = new std::shared_ptr<Pending>(pending);
   int id = 0;
   std::string qname(name);
-  if (int err = ub_resolve_async(ctx, qname.c_str(), rrtype, 1 /* IN */, holder, on_result, &id); err != 0) {
+  if (int err = ub_resolve_async(ctx, qname.c_str(), rrtype, 1 /* IN */, holder, on_result, &id);
+      err != 0) {
     delete holder;
     return Error::defer("DNS query for " + qname + " failed: " + ub_strerror(err));
   }
@@ -153,8 +177,8 @@ Result<module_host::DnsResolver::Answer> Resolver::query(std::string_view name, 
     // Cancelled: the callback will not run, its data is ours to free. Not
     // cancelled: it is being delivered and frees it itself.
     if (ub_cancel(ctx, id) == 0) delete holder;
-    return Error::defer("DNS query for " + qname + " timed out after " + std::to_string(options_.timeout.count()) +
-                        " ms");
+    return Error::defer("DNS query for " + qname + " timed out after " +
+                        std::to_string(options_.timeout.count()) + " ms");
   }
   if (pending->err != 0)
     return Error::defer("DNS query for " + qname + " failed: " + ub_strerror(pending->err));
@@ -163,7 +187,8 @@ Result<module_host::DnsResolver::Answer> Resolver::query(std::string_view name, 
   a.rcode = r->rcode;
   a.secure = r->secure != 0;
   a.ttl = r->havedata && r->ttl > 0 ? static_cast<uint32_t>(r->ttl) : 0;
-  for (int i = 0; r->data && r->data[i]; ++i) a.rdata.emplace_back(r->data[i], static_cast<size_t>(r->len[i]));
+  for (int i = 0; r->data && r->data[i]; ++i)
+    a.rdata.emplace_back(r->data[i], static_cast<size_t>(r->len[i]));
   return a;
 }
 
@@ -172,13 +197,14 @@ std::vector<std::string> addresses(const module_host::DnsResolver::Answer& a) {
   for (const auto& rd : a.rdata) {
     const auto* b = reinterpret_cast<const unsigned char*>(rd.data());
     if (rd.size() == 4) {
-      out.push_back(std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." +
-                    std::to_string(b[3]));
+      out.push_back(std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) +
+                    "." + std::to_string(b[3]));
     } else if (rd.size() == 16) {
       text::IpAddress ip;
       ip.family = 6;
       for (int w = 0; w < 4; ++w)
-        ip.words[w] = static_cast<uint32_t>(b[4 * w]) << 24 | static_cast<uint32_t>(b[4 * w + 1]) << 16 |
+        ip.words[w] = static_cast<uint32_t>(b[4 * w]) << 24 |
+                      static_cast<uint32_t>(b[4 * w + 1]) << 16 |
                       static_cast<uint32_t>(b[4 * w + 2]) << 8 | b[4 * w + 3];
       out.push_back(text::format_ipv6_compressed(ip));
     }

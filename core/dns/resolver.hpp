@@ -1,4 +1,5 @@
-// core/dns/resolver.hpp: the core's DNS resolver (libunbound), for dnslists, host lists and modules.
+// core/dns/resolver.hpp: the core's DNS resolver (libunbound), for dnslists, host lists and
+// modules.
 //
 // One Resolver per process (per configuration generation) answers
 // synchronous queries from any thread, each with a deadline: a query is

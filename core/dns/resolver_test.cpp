@@ -9,17 +9,18 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <atomic>
 #include <thread>
 
 namespace tern::dns {
 namespace {
 
 std::string scratch(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + "tern-dns-test-" + std::to_string(getpid()) + "-" + name;
+  std::string path =
+      ::testing::TempDir() + "tern-dns-test-" + std::to_string(getpid()) + "-" + name;
   std::ofstream(path) << text;
   return path;
 }
@@ -30,7 +31,8 @@ TEST(Answers, Decoding) {
              std::string("\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01", 16)};
   EXPECT_EQ(addresses(a), (std::vector<std::string>{"127.0.0.2", "2001:db8::1"}));
   module_host::DnsResolver::Answer t;
-  t.rdata = {std::string("\x05hello\x06 world", 13), std::string("\x00", 1), std::string("\x09truncated", 4)};
+  t.rdata = {std::string("\x05hello\x06 world", 13), std::string("\x00", 1),
+             std::string("\x09truncated", 4)};
   EXPECT_EQ(txt_records(t), (std::vector<std::string>{"hello world", "", "tru"}));
 }
 
@@ -71,7 +73,8 @@ TEST(Resolver, BadFilesAreReported) {
   Resolver r(o);
   auto a = r.query("x.tern-test", kTypeA);
   ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.error().message.rfind("reading /nonexistent/resolv.conf: ", 0), 0u) << a.error().message;
+  EXPECT_EQ(a.error().message.rfind("reading /nonexistent/resolv.conf: ", 0), 0u)
+      << a.error().message;
 }
 
 // ---- live: inside the namespace of tests/acl/dnslists_test.py
@@ -86,7 +89,8 @@ TEST(Live, DISABLED_AnswersFromTheTestZones) {
   EXPECT_LE(a->ttl, 300u);
   auto t = r.query("2.0.0.127.dnsbl.test", kTypeTxt);
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(txt_records(*t), (std::vector<std::string>{"listed: testsecond string"}));  // strings joined
+  EXPECT_EQ(txt_records(*t),
+            (std::vector<std::string>{"listed: testsecond string"}));  // strings joined
   auto nx = r.query("9.9.9.9.dnsbl.test", kTypeA);
   ASSERT_TRUE(nx.ok());
   EXPECT_EQ(nx->rcode, 3);

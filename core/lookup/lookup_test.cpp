@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
 
 namespace tern::lookup {
@@ -291,6 +292,50 @@ TEST_F(LookupTest, IndexedLookupIsFast) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   EXPECT_LT(ms.count(), 5000);
   std::remove(path.c_str());
+}
+
+// A query type whose "write" changes what "read" answers, as an SQL
+// table would: reads are cacheable, writes are not.
+class CounterType final : public LookupType {
+ public:
+  std::string_view name() const override { return "counter"; }
+  Style style() const override { return Style::kQuery; }
+  Result<std::unique_ptr<Handle>> open(std::string_view) override {
+    return std::unique_ptr<Handle>(new Handle);
+  }
+  Found find(Handle&, std::string_view, std::string_view key, std::string_view) override {
+    if (key == "write") return Found::found(std::to_string(++n_), false);
+    if (key == "write nothing") {
+      Found f = Found::not_found();
+      f.cacheable = false;
+      return f;
+    }
+    return Found::found("n=" + std::to_string(n_));
+  }
+
+ private:
+  int n_ = 0;
+};
+
+// Exim 4.96 (search.c): an answer that must not be cached (mysql and pgsql
+// after INSERT, UPDATE, DELETE) also empties the cache of its lookup type,
+// so a read after a write is asked again; a write is never answered from
+// the cache.
+TEST(Searcher, AnUncacheableAnswerEmptiesTheCache) {
+  Registry reg = Registry::with_core_types();
+  ASSERT_TRUE(reg.add(std::make_unique<CounterType>()).ok());
+  Searcher searcher(reg);
+  auto spec = parse_lookup_name(reg, "counter");
+  ASSERT_TRUE(spec.ok());
+  auto query = [&](std::string_view q) { return searcher.query(spec.value(), q).data; };
+  EXPECT_EQ(query("read"), "n=0");
+  EXPECT_EQ(query("write"), "1");
+  EXPECT_EQ(query("write"), "2");
+  EXPECT_EQ(query("read"), "n=2");
+  EXPECT_EQ(query("read"), "n=2");  // cached again
+  EXPECT_EQ(query("write"), "3");
+  EXPECT_EQ(query("write nothing"), "");
+  EXPECT_EQ(query("read"), "n=3");
 }
 
 }  // namespace
