@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/expand/tree.hpp"
+#include "core/text/strfuncs.hpp"
 
 namespace tern::expand {
 namespace detail {
@@ -102,10 +103,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 bool is_graph(char c) { return std::isgraph(static_cast<unsigned char>(c)) != 0; }
-int hex_value(char c) {
-  if (is_digit(c)) return c - '0';
-  return std::tolower(static_cast<unsigned char>(c)) - 'a' + 10;
-}
 
 bool node_walks(const Node& n);
 
@@ -217,39 +214,11 @@ class Parser {
     add(seq, std::move(n));
   }
 
-  // string_interpret_escape: p_ is at the backslash.
+  // string_interpret_escape: p_ is at the backslash (not the last character).
   char interpret_escape() {
-    ++p_;
-    char ch = cur();
-    if (ch >= '0' && ch <= '7') {
-      int v = ch - '0';
-      for (int i = 0; i < 2 && peek(1) >= '0' && peek(1) <= '7'; ++i) {
-        ++p_;
-        v = v * 8 + (cur() - '0');
-      }
-      ch = static_cast<char>(v);
-    } else {
-      switch (ch) {
-        case 'b': ch = '\b'; break;
-        case 'f': ch = '\f'; break;
-        case 'n': ch = '\n'; break;
-        case 'r': ch = '\r'; break;
-        case 't': ch = '\t'; break;
-        case 'v': ch = '\v'; break;
-        case 'x': {
-          int v = 0;
-          for (int i = 0; i < 2 && std::isxdigit(static_cast<unsigned char>(peek(1))); ++i) {
-            ++p_;
-            v = v * 16 + hex_value(cur());
-          }
-          ch = static_cast<char>(v);
-          break;
-        }
-        default:
-          break;
-      }
-    }
-    ++p_;
+    size_t i = p_;
+    char ch = text::interpret_escape(s_, i);
+    p_ = i + 1;
     return ch;
   }
 

@@ -9,16 +9,30 @@
 
 namespace tern::server {
 
-bool send_connection(int channel, ControlPacket p, int fd) {
-  struct iovec iov {
-    &p, sizeof p
-  };
+namespace {
+
+// One packet with room for one descriptor, as sendmsg and recvmsg want it.
+// Not copyable: msg points into the object.
+struct PacketMessage {
+  explicit PacketMessage(ControlPacket* p) : iov{p, sizeof *p} {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+  PacketMessage(const PacketMessage&) = delete;
+  PacketMessage& operator=(const PacketMessage&) = delete;
+
+  struct iovec iov;
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
   struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+};
+
+}  // namespace
+
+bool send_connection(int channel, ControlPacket p, int fd) {
+  PacketMessage pm(&p);
+  struct msghdr& msg = pm.msg;
   struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
@@ -39,15 +53,8 @@ bool send_closed(int channel, ControlPacket p) {
 
 std::optional<Received> receive_packet(int channel) {
   Received r;
-  struct iovec iov {
-    &r.packet, sizeof r.packet
-  };
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  PacketMessage pm(&r.packet);
+  struct msghdr& msg = pm.msg;
   ssize_t n;
   do n = ::recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);

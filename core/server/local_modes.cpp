@@ -29,27 +29,16 @@ std::string caller_login() {
 }
 
 int run_local(const cli::CommandLine& cl, Peer peer, ServerLog* log_override) {
-  auto rt = cli::Runtime::load(cl);
-  if (!rt) {
-    std::fprintf(stderr, "%s\n", rt.error().message.c_str());
-    return 1;
-  }
-  auto setup = ServerSetup::from(**rt);
+  auto setup = ServerSetup::load(cl);
   if (!setup) {
     std::fprintf(stderr, "%s\n", setup.error().message.c_str());
     return 1;
   }
-  auto log_options = logger_options(**rt);
-  if (!log_options) {
-    std::fprintf(stderr, "%s\n", log_options.error().message.c_str());
-    return 1;
-  }
   std::unique_ptr<ServerLog> file_log;
-  if (!log_override) file_log = std::make_unique<FileLog>(std::move(*log_options));
+  if (!log_override) file_log = std::make_unique<FileLog>(std::move(setup->log_options));
   ServerLog& log = log_override ? *log_override : *file_log;
   boost::asio::io_context io;
-  ServerContext server(**rt, io, log, std::move(setup->settings));
-  server.tls = setup->tls;
+  ServerContext server(*setup, io, log);
   if (!peer.fake) {
     if (Status s = server.spool.create_dirs(); !s) {
       std::fprintf(stderr, "tern: spool directory: %s\n", s.error().message.c_str());

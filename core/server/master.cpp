@@ -124,13 +124,7 @@ bool configuration_is_good(const cli::CommandLine& cl) {
   pid_t pid = ::fork();
   if (pid < 0) return false;
   if (pid == 0) {
-    auto rt = cli::Runtime::load(cl);
-    if (!rt) {
-      std::fprintf(stderr, "%s\n", rt.error().message.c_str());
-      std::fflush(stderr);
-      _exit(1);
-    }
-    if (auto setup = ServerSetup::from(**rt); !setup) {
+    if (auto setup = ServerSetup::load(cl); !setup) {
       std::fprintf(stderr, "%s\n", setup.error().message.c_str());
       std::fflush(stderr);
       _exit(1);

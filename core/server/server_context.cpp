@@ -89,6 +89,8 @@ Result<ServerSettings> ServerSettings::from(cli::Runtime& rt) {
   return s;
 }
 
+namespace {
+
 Result<log::LoggerOptions> logger_options(cli::Runtime& rt) {
   const config::OptionSet& main = rt.config().main;
   auto options = log::options_from_config(main, main.get_string("spool_directory"),
@@ -103,15 +105,19 @@ Result<log::LoggerOptions> logger_options(cli::Runtime& rt) {
   return options;
 }
 
-Result<ServerSetup> ServerSetup::from(cli::Runtime& rt) {
-  auto settings = ServerSettings::from(rt);
+}  // namespace
+
+Result<ServerSetup> ServerSetup::load(const cli::CommandLine& cl) {
+  auto rt = cli::Runtime::load(cl);
+  if (!rt) return rt.take_error();
+  auto settings = ServerSettings::from(**rt);
   if (!settings) return settings.take_error();
-  ServerSetup setup{std::move(*settings), nullptr};
-  auto tls = tls::ServerTls::create(tls::ServerOptions::from_main(rt.config().main, setup.settings.primary_hostname),
-                                    rt.context().extensions);
+  auto tls = tls::ServerTls::create(tls::ServerOptions::from_main((*rt)->config().main, settings->primary_hostname),
+                                    (*rt)->context().extensions);
   if (!tls) return tls.take_error();
-  setup.tls = std::move(*tls);
-  return setup;
+  auto log_options = logger_options(**rt);
+  if (!log_options) return log_options.take_error();
+  return ServerSetup{std::move(*rt), std::move(*settings), std::move(*tls), std::move(*log_options)};
 }
 
 namespace {
@@ -123,9 +129,13 @@ spool::SpoolConfig spool_config(cli::Runtime& rt) {
 }
 }  // namespace
 
-ServerContext::ServerContext(cli::Runtime& runtime_, boost::asio::io_context& io_, ServerLog& log_,
-                             ServerSettings settings_)
-    : runtime(runtime_), io(io_), log(log_), settings(std::move(settings_)), spool(spool_config(runtime_)) {
+ServerContext::ServerContext(ServerSetup& setup, boost::asio::io_context& io_, ServerLog& log_)
+    : runtime(*setup.runtime),
+      io(io_),
+      log(log_),
+      settings(std::move(setup.settings)),
+      spool(spool_config(*setup.runtime)),
+      tls(setup.tls) {
   acl_services.acls = &runtime.acls();
   acl_services.ratelimits = &runtime.ratelimits();
   acl_services.dns = &runtime.resolver();

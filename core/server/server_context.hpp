@@ -56,10 +56,25 @@ struct ServerSettings {
   static Result<ServerSettings> from(cli::Runtime& rt);
 };
 
+// What the SMTP side makes of a configuration, loaded and checked as a
+// whole (the daemon's configuration check loads it too): the runtime
+// (configuration and modules), the settings, the TLS server and the log
+// options (log_file_path expanded, log_selector, syslog_*; files given to
+// exim_user when running as root). Errors are one line, as for the rest of
+// the configuration.
+struct ServerSetup {
+  std::unique_ptr<cli::Runtime> runtime;
+  ServerSettings settings;
+  std::shared_ptr<tls::ServerTls> tls;
+  log::LoggerOptions log_options;
+  static Result<ServerSetup> load(const cli::CommandLine& cl);
+};
+
 class ServerContext {
  public:
-  ServerContext(cli::Runtime& runtime, boost::asio::io_context& io, ServerLog& log,
-                ServerSettings settings);
+  // Takes the settings and the TLS server of `setup`, whose runtime must
+  // outlive the context.
+  ServerContext(ServerSetup& setup, boost::asio::io_context& io, ServerLog& log);
 
   cli::Runtime& runtime;
   boost::asio::io_context& io;
@@ -75,17 +90,5 @@ class ServerContext {
   std::shared_ptr<tls::ServerTls> tls;
 };
 
-// The log options of a configuration (log_file_path expanded, log_selector,
-// syslog_*), with the files given to exim_user when running as root.
-Result<log::LoggerOptions> logger_options(cli::Runtime& rt);
-
-// What the SMTP side makes of a loaded configuration, checked as a whole
-// (the daemon's configuration check runs this too): the settings and the
-// TLS server. Errors are one line, as for the rest of the configuration.
-struct ServerSetup {
-  ServerSettings settings;
-  std::shared_ptr<tls::ServerTls> tls;
-  static Result<ServerSetup> from(cli::Runtime& rt);
-};
 
 }  // namespace tern::server

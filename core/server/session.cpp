@@ -693,7 +693,7 @@ boost::asio::awaitable<void> Session::on_quit() {
 
 // ---- the message content ----
 
-bool Session::start_message() {
+bool Session::start_message(smtp::MessageReader::Framing framing) {
   Message& m = *msg_;
   gettimeofday(&m.received, nullptr);
   m.id = server_.ids.next().text();
@@ -707,9 +707,7 @@ bool Session::start_message() {
     }
     m.incoming.emplace(std::move(*in));
   }
-  m.reader.emplace(m.bdat_total == 0 && state_.chunking_active() ? smtp::MessageReader::Framing::kBdat
-                                                                 : smtp::MessageReader::Framing::kData,
-                   static_cast<uint64_t>(settings_.message_size_limit));
+  m.reader.emplace(framing, static_cast<uint64_t>(settings_.message_size_limit));
   return true;
 }
 
@@ -734,21 +732,27 @@ void Session::take_message_output() {
   if (m.incoming && !out.empty() && !m.incoming->write_body(out)) m.write_failed = true;
 }
 
-boost::asio::awaitable<bool> Session::on_data(const smtp::Command& c) {
-  (void)c;
-  if (smtp::Outcome o = state_.check_data(smtp::Verb::kData, msg_ && msg_->discard); !o.proceed) {
+// DATA or the first BDAT: the sequence check, the predata ACL, then the
+// message's id and spool files. nullopt: read the content; otherwise the
+// command is answered and the value says whether the connection stays.
+boost::asio::awaitable<std::optional<bool>> Session::open_message(smtp::Verb verb) {
+  if (smtp::Outcome o = state_.check_data(verb, msg_ && msg_->discard); !o.proceed) {
     send(*o.reply);
     co_return !o.drop;
   }
   AclDecision d = co_await acl(AclWhere::kPredata, settings_.acl_predata, kNoRequest);
-  if (!d.accepted_verdict()) {
-    if (refuse(d)) co_return false;
-    co_return true;
-  }
-  if (!start_message()) {
+  if (!d.accepted_verdict()) co_return !refuse(d);
+  if (!start_message(verb == smtp::Verb::kBdat ? smtp::MessageReader::Framing::kBdat
+                                               : smtp::MessageReader::Framing::kData)) {
     send(smtp::Reply::make(451, "Temporary local problem - please try later"));
     co_return true;
   }
+  co_return std::nullopt;
+}
+
+boost::asio::awaitable<bool> Session::on_data(const smtp::Command& c) {
+  (void)c;
+  if (std::optional<bool> keep = co_await open_message(smtp::Verb::kData)) co_return *keep;
   send(smtp::replies::start_data());
   smtp::MessageReader& reader = *msg_->reader;
   while (!reader.done()) {
@@ -789,20 +793,8 @@ boost::asio::awaitable<bool> Session::on_bdat(const smtp::Command& c) {
     co_return !o.drop;
   }
   if (first) {
-    if (smtp::Outcome o = state_.check_data(smtp::Verb::kBdat, msg_ && msg_->discard); !o.proceed) {
-      send(*o.reply);
-      co_return !o.drop;
-    }
-    AclDecision d = co_await acl(AclWhere::kPredata, settings_.acl_predata, kNoRequest);
-    if (!d.accepted_verdict()) {
-      if (refuse(d)) co_return false;
-      co_return true;
-    }
+    if (std::optional<bool> keep = co_await open_message(smtp::Verb::kBdat)) co_return *keep;
     state_.chunk_started(p.value->last);
-    if (!start_message()) {
-      send(smtp::Reply::make(451, "Temporary local problem - please try later"));
-      co_return true;
-    }
   } else {
     if (p.value->size == 0 && !p.value->last) {
       send(smtp::bdat_zero_size());

@@ -86,7 +86,8 @@ class Session {
   void reset_transaction();
 
   // The message
-  bool start_message();
+  boost::asio::awaitable<std::optional<bool>> open_message(smtp::Verb verb);
+  bool start_message(smtp::MessageReader::Framing framing);
   void take_message_output();
   boost::asio::awaitable<bool> finish_message(bool bdat, uint64_t last_chunk);
   spool::Envelope make_envelope();

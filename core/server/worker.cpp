@@ -128,24 +128,14 @@ int run_worker(const cli::CommandLine& cl) {
   ::fcntl(w.channel, F_SETFD, FD_CLOEXEC);
   const bool log_to_stderr = cl.args.size() > 1 && cl.args[1] == "stderr";
 
-  auto rt = cli::Runtime::load(cl);
-  if (!rt) {
-    std::fprintf(stderr, "%s\n", rt.error().message.c_str());
-    return 1;
-  }
-  auto setup = ServerSetup::from(**rt);
+  auto setup = ServerSetup::load(cl);
   if (!setup) {
     std::fprintf(stderr, "%s\n", setup.error().message.c_str());
     return 1;
   }
-  const config::OptionSet& main = (*rt)->config().main;
-  auto log_options = logger_options(**rt);
-  if (!log_options) {
-    std::fprintf(stderr, "%s\n", log_options.error().message.c_str());
-    return 1;
-  }
-  if (log_to_stderr) log_options->mirror_fd = 2;
-  FileLog log(std::move(*log_options));
+  const config::OptionSet& main = setup->runtime->config().main;
+  if (log_to_stderr) setup->log_options.mirror_fd = 2;
+  FileLog log(std::move(setup->log_options));
   if (::getuid() == 0) {
     auto who = resolve_run_as(main.get_string("exim_user"), main.get_string("exim_group"));
     if (!who) {
@@ -158,8 +148,7 @@ int run_worker(const cli::CommandLine& cl) {
     }
   }
   asio::io_context io(1);
-  ServerContext server(**rt, io, log, std::move(setup->settings));
-  server.tls = setup->tls;
+  ServerContext server(*setup, io, log);
   w.server = &server;
   asio::co_spawn(io, read_control(w), asio::detached);
   io.run();

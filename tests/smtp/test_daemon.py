@@ -9,6 +9,7 @@ Exim 4.96's.
 Run: python3 tests/smtp/test_daemon.py --tern build/bin/tern [-k pattern]
 """
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -385,6 +386,72 @@ class Processes(DaemonTest):
         # Workers start as root, load their modules, then switch.
         ternlab.wait_for(lambda: all(uid(p) == 65534 for p in self.worker_pids()), 10, "workers as nobody")
         self.assertEqual(uid(self.daemon.server.proc.pid), 0)
+
+
+class Reserve(DaemonTest):
+    config = ACCEPT_ALL + "smtp_accept_max = 2\nsmtp_accept_reserve = 1\nsmtp_reserve_hosts = 127.0.0.3\n"
+
+    def test_reserved_place_for_reserve_hosts(self):
+        self.daemon.wait_log("unexpected disconnection while reading SMTP command from [127.0.0.1]")
+        time.sleep(0.2)
+        a = self.client()
+        self.assertEqual(a.reply()[0], 220)
+        # One place left, kept for smtp_reserve_hosts.
+        b = self.client(source="127.0.0.2")
+        self.assertEqual(b.reply(), (421, ["mx.test.example Too many concurrent SMTP connections; "
+                                           "please try again later"]))
+        self.daemon.wait_log("Connection from [127.0.0.2] temporarily refused: not in reserve list")
+        c = self.client(source="127.0.0.3")
+        self.assertEqual(c.reply()[0], 220)
+
+
+class WorkersThatCannotStart(unittest.TestCase):
+    def test_daemon_gives_up_and_says_why(self):
+        with ternlab.Scratch() as scratch:
+            d = ternlab.Daemon(TERN, scratch, ACCEPT_ALL)
+            try:
+                # The configuration goes away under the running daemon: new
+                # workers cannot load it.
+                os.unlink(d.config)
+                for pid in subprocess.run(["pgrep", "-P", str(d.server.proc.pid)], capture_output=True,
+                                          text=True).stdout.split():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(pid), signal.SIGKILL)
+                d.server.proc.wait(30)
+                self.assertEqual(d.server.proc.returncode, 1)
+                self.assertIn("SMTP workers cannot start (5 died within a second of starting): daemon exiting",
+                              d.log("panic"))
+            finally:
+                d.close()
+
+
+class DefaultConfiguration(unittest.TestCase):
+    """conf/tern.conf, what `make run` starts: local mail accepted, relaying refused."""
+
+    def test_make_run_configuration(self):
+        conf = os.path.join(os.path.dirname(__file__), "..", "..", "conf", "tern.conf")
+        with ternlab.Scratch() as scratch:
+            os.makedirs(os.path.join(scratch.path, "var"))
+            port = ternlab.free_port()
+            server = ternlab.Server([TERN, "-bdf", "-C", os.path.abspath(conf), "-D",
+                                     f"VAR={scratch.path}/var", "-oX", f"127.0.0.1.{port}"],
+                                    log_path=os.path.join(scratch.path, "stderr"))
+            try:
+                ternlab.wait_port(port, proc=server.proc)
+                c = ternlab.SmtpClient(port)
+                self.assertTrue(c.reply()[1][0].startswith("localhost ESMTP"))
+                c.cmd("EHLO client.example")
+                c.cmd("MAIL FROM:<a@a.example>")
+                self.assertEqual(c.cmd("RCPT TO:<someone@elsewhere.example>"), (550, ["relay not permitted"]))
+                self.assertEqual(c.cmd("RCPT TO:<postmaster@localhost>"), (250, ["Accepted"]))
+                self.assertEqual(c.cmd("DATA")[0], 354)
+                c.send("Subject: hello\r\n\r\nhi\r\n.\r\n")
+                self.assertEqual(c.reply()[0], 250)
+                c.close()
+                log = open(os.path.join(scratch.path, "var", "log", "mainlog")).read()
+                self.assertIn("<= a@a.example H=(client.example) [127.0.0.1] P=esmtp", log)
+            finally:
+                server.stop()
 
 
 class Ipv6(unittest.TestCase):
