@@ -125,8 +125,6 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
       vars_(&server.runtime.config_variables()),
       searcher_(std::make_unique<lookup::Searcher>(server.runtime.lookup_registry())),
       ctx_(server.runtime.context()),
-      state_(smtp::SessionLimits{settings_.max_unknown_commands, settings_.max_synprot_errors,
-                                 settings_.max_nonmail, true, false}),
       verifier_(std::make_unique<Verifier>(*this)),
       gate_(server.acl_services, ctx_, &env_, verifier_.get()),
       timer_(server.io) {
@@ -160,6 +158,7 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
     gate_.set_trace([](std::string_view line) { std::fprintf(stderr, ">>> %.*s\n", int(line.size()), line.data()); });
   gate_.set_unqualified(peer_.address.empty() || host_in(settings_.sender_unqualified_hosts),
                         peer_.address.empty() || host_in(settings_.recipient_unqualified_hosts));
+  // The limits depend on host lists, matched once the context above is set.
   state_ = smtp::SessionState(smtp::SessionLimits{
       settings_.max_unknown_commands, settings_.max_synprot_errors, settings_.max_nonmail,
       peer_.address.empty() ? true : host_in(settings_.smtp_accept_max_nonmail_hosts),
