@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake ninja-build pkg-config python3
+  build-essential cmake ninja-build pkg-config python3 ccache
   # libraries the core and the modules link
   libssl-dev libboost-dev libpcre2-dev libcrypt-dev
   libhiredis-dev libmariadb-dev libpq-dev libunbound-dev
