@@ -277,6 +277,16 @@ tern_status host_expand(tern_call* call, tern_str in, tern_str* out) {
   });
 }
 
+void host_call_error(tern_call* call, tern_str* out) {
+  if (out == nullptr) return;
+  if (call == nullptr) {
+    *out = tern_str{"", 0};
+    return;
+  }
+  std::lock_guard lk(call->mu);
+  *out = call->keep(call->error);
+}
+
 tern_status host_get_variable(tern_call* call, const char* name, tern_str* out) {
   clear(out);
   return with_env(call, [&](CallEnv& env) {
@@ -439,6 +449,7 @@ tern_host make_host(bool discovery) {
   h.session_data = host_session_data;
   h.conn_read = conn_read;
   h.conn_set_addresses = conn_set_addresses;
+  h.call_error = host_call_error;
   return h;
 }
 

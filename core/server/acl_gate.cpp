@@ -1,11 +1,7 @@
 // core/server/acl_gate.cpp: AclGate (see acl_gate.hpp).
 #include "core/server/acl_gate.hpp"
 
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <memory>
+#include "core/server/offload.hpp"
 
 namespace tern::server {
 
@@ -102,16 +98,8 @@ boost::asio::awaitable<AclDecision> AclGate::check(AclWhere where, const std::st
   if (name.empty() || services_.acls == nullptr) co_return unset_acl(where, req, ctx_);
   if (services_.blocking == nullptr || !services_.acls->may_block(name)) co_return decide(where, name, req);
   // Off the I/O thread: the session waits, the worker's other sessions do not.
-  auto executor = co_await boost::asio::this_coro::executor;
-  co_return co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(AclDecision)>(
-      [&](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        boost::asio::post(*services_.blocking, [this, h, executor, where, &name, &req] {
-          AclDecision d = decide(where, name, req);
-          boost::asio::post(executor, [h, d = std::move(d)]() mutable { (*h)(std::move(d)); });
-        });
-      },
-      boost::asio::use_awaitable);
+  auto run = [&] { return decide(where, name, req); };  // named: GCC 12 and temporaries in co_await
+  co_return co_await offload(*services_.blocking, std::move(run));
 }
 
 }  // namespace tern::server

@@ -135,7 +135,15 @@ ServerContext::ServerContext(ServerSetup& setup, boost::asio::io_context& io_, S
       log(log_),
       settings(std::move(setup.settings)),
       spool(spool_config(*setup.runtime)),
-      tls(setup.tls) {
+      tls(setup.tls),
+      module_log([this](std::string_view, unsigned targets, std::string_view text) {
+        log::Line line;
+        line.text = std::string(text);
+        line.targets = ((targets & TERN_LOG_MAIN) ? log::kToMain : 0u) |
+                       ((targets & TERN_LOG_REJECT) ? log::kToReject : 0u) |
+                       ((targets & TERN_LOG_PANIC) ? log::kToPanic : 0u);
+        log.write(line);
+      }) {
   acl_services.acls = &runtime.acls();
   acl_services.ratelimits = &runtime.ratelimits();
   acl_services.dns = &runtime.resolver();

@@ -17,6 +17,7 @@
 #include "core/base/result.hpp"
 #include "core/expand/expand.hpp"
 #include "core/main/runtime.hpp"
+#include "core/module_host/log_sink.hpp"
 #include "core/server/acl_gate.hpp"
 #include "core/server/server_log.hpp"
 #include "core/spool/committer.hpp"
@@ -88,6 +89,8 @@ class ServerContext {
   AclServices acl_services;
   // STARTTLS and tls_on_connect_ports; null when TLS cannot be offered.
   std::shared_ptr<tls::ServerTls> tls;
+  // What modules log goes to `log` while the context lives.
+  module_host::ScopedLogSink module_log;
 };
 
 

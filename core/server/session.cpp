@@ -17,6 +17,7 @@
 
 #include "core/lookup/match.hpp"
 #include "core/smtp/input.hpp"
+#include "core/server/offload.hpp"
 #include "core/server/tls_session_stream.hpp"
 #include "core/text/strfuncs.hpp"
 #include "core/tls/server.hpp"
@@ -263,6 +264,33 @@ bool Session::refuse(const AclDecision& d, const std::string& message_id) {
   return d.verdict == AclDecision::Verdict::kDrop;
 }
 
+// ---- events ----
+
+boost::asio::awaitable<std::string> Session::raise_event(std::string_view name, std::string data) {
+  const module_host::EventBus& bus = server_.runtime.modules().events();
+  if (!bus.has_listeners(name)) co_return std::string();
+  auto run = [&] { return bus.raise(name, data, env_); };
+  co_return co_await offload(server_.acl_threads, std::move(run));
+}
+
+boost::asio::awaitable<void> Session::report_errors() {
+  for (smtp::SynprotError& e : state_.take_errors()) {
+    // Named: GCC 12 mishandles temporaries inside a co_await expression.
+    const std::string_view event = e.protocol ? "smtp:fail:protocol" : "smtp:fail:syntax";
+    co_await raise_event(event, e.message);
+    const log::Peer peer = log_peer();
+    server_.log.write(e.protocol ? log::protocol_error(peer, e.command_line, e.message, server_.log.selectors())
+                                 : log::syntax_error(peer, e.command_line, e.message, server_.log.selectors()));
+  }
+}
+
+// Exim 4.96 raises tls:fail:connect (its result is not used), then logs.
+boost::asio::awaitable<void> Session::tls_failed(const std::string& error) {
+  static constexpr std::string_view kEvent = "tls:fail:connect";
+  co_await raise_event(kEvent, error);
+  server_.log.main("TLS error on connection from " + host_for_log().substr(2) + " " + error);
+}
+
 // ---- the conversation ----
 
 boost::asio::awaitable<void> Session::run() {
@@ -291,6 +319,7 @@ boost::asio::awaitable<void> Session::run() {
       if (state_.chunking_active()) {
         smtp::Outcome o = state_.in_chunking(c);
         if (!o.proceed) {
+          co_await report_errors();
           if (o.reply) send(*o.reply);
           if (o.drop) break;
           continue;
@@ -308,6 +337,7 @@ boost::asio::awaitable<void> Session::run() {
       }
       smtp::Outcome o = state_.on_command(c);
       if (!o.proceed) {
+        co_await report_errors();
         if (o.reply) send(*o.reply);
         if (o.drop) {
           const bool unknown = c.verb == smtp::Verb::kUnknown;
@@ -351,9 +381,11 @@ boost::asio::awaitable<void> Session::run() {
           break;
         default: break;
       }
+      co_await report_errors();
       if (!keep || quit_ || closed_) break;
     }
   }
+  co_await report_errors();
   if (!quit_ && !settings_.acl_notquit.empty()) co_await acl(AclWhere::kNotquit, settings_.acl_notquit, kNoRequest);
   co_await flush();
   stream_->close();
@@ -640,7 +672,7 @@ boost::asio::awaitable<bool> Session::start_tls() {
   conn.env = &env_;
   auto started = server_.tls->start(plain->socket(), conn);
   if (!started) {
-    server_.log.main("TLS error on connection from " + host_for_log().substr(2) + " " + started.error().message);
+    co_await tls_failed(started.error().message);
     if (peer_.tls_on_connect) co_return false;
     send(smtp::Reply::make(454, "TLS currently unavailable"));
     co_return true;
@@ -660,7 +692,8 @@ boost::asio::awaitable<bool> Session::start_tls() {
     else server_.log.main(text);
   }
   if (ec) {
-    server_.log.main("TLS error on connection from " + host_for_log().substr(2) + " " + t.error_text());
+    const std::string error = t.error_text();
+    co_await tls_failed(error);
     closed_ = true;
     co_return false;
   }

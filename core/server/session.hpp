@@ -103,6 +103,14 @@ class Session {
   log::Reception reception_facts(int64_t size) const;  // "H=(helo) [ip]" / "U=login"
   bool refuse(const AclDecision& d, const std::string& message_id = {});  // true: drop
 
+  // Events: raise one on the bus (listeners run on the ACL threads, never on
+  // the I/O thread; nothing at all happens when nobody listens) and answer
+  // the first non-empty verdict. report_errors() logs and raises the
+  // syntax and protocol errors the SMTP state counted.
+  boost::asio::awaitable<std::string> raise_event(std::string_view name, std::string data);
+  boost::asio::awaitable<void> report_errors();
+  boost::asio::awaitable<void> tls_failed(const std::string& error);
+
   ServerContext& server_;
   module_host::SessionData module_data_;
   module_host::CallEnv env_;

@@ -310,7 +310,7 @@ Parsed<MailCommand> parse_mail(std::string_view argument, const MailOptions& opt
   }
 
   auto addr = extract_address(data, aopt);
-  if (!addr.ok()) return {std::nullopt, reject(501, data + ": " + addr.error().message)};
+  if (!addr.ok()) return {std::nullopt, Rejection{Reply::make(501, data + ": " + addr.error().message), true, addr.error().message}};
   m.sender = std::move(addr.value());
   if (size_given) m.size = size;
   m.data = std::move(data);
@@ -360,7 +360,7 @@ Parsed<RcptCommand> parse_rcpt(std::string_view argument, const RcptOptions& opt
   }
 
   auto addr = extract_address(data, aopt);
-  if (!addr.ok()) return {std::nullopt, reject(501, data + ": " + addr.error().message)};
+  if (!addr.ok()) return {std::nullopt, Rejection{Reply::make(501, data + ": " + addr.error().message), true, addr.error().message}};
   r.recipient = std::move(addr.value());
   r.data = std::move(data);
   return {std::move(r), std::nullopt};

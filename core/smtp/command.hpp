@@ -67,6 +67,7 @@ Command identify(std::string_view line, bool overlong = false);
 struct Rejection {
   Reply reply;
   bool synprot = true;
+  std::string detail{};  // the error without the data the reply echoes (logs, events)
 };
 
 template <class T>

@@ -7,9 +7,17 @@
 
 namespace tern::smtp {
 
-Outcome SessionState::synprot_error(Reply r) {
+bool SessionState::count_synprot(const Reply& r, std::string detail) {
+  // Exim's L_smtp_syntax_error replies are 500 and 501; the rest are
+  // L_smtp_protocol_error.
+  errors_.push_back(SynprotError{r.code != 500 && r.code != 501, line_,
+                                 detail.empty() ? r.lines.front() : std::move(detail)});
+  return ++synprot_ > limits_.max_synprot_errors;
+}
+
+Outcome SessionState::synprot_error(Reply r, std::string detail) {
   Outcome o{false, std::move(r), false};
-  if (++synprot_ > limits_.max_synprot_errors) {
+  if (count_synprot(*o.reply, std::move(detail))) {
     o.reply->lines.push_back("Too many syntax or protocol errors");
     o.drop = true;
   }
@@ -17,15 +25,17 @@ Outcome SessionState::synprot_error(Reply r) {
 }
 
 Outcome SessionState::reject(const Rejection& r) {
-  if (r.synprot) return synprot_error(r.reply);
+  if (r.synprot) return synprot_error(r.reply, r.detail);
   return Outcome{false, r.reply, false};
 }
 
 Outcome SessionState::helo_error(Reply r) {
-  return Outcome{false, std::move(r), ++synprot_ > limits_.max_synprot_errors};
+  const bool drop = count_synprot(r, {});
+  return Outcome{false, std::move(r), drop};
 }
 
 Outcome SessionState::on_command(const Command& c) {
+  line_ = std::string(c.line);
   last_was_rej_mail_ = was_rej_mail_;
   last_was_rcpt_ = was_rcpt_;
   was_rej_mail_ = was_rcpt_ = false;
@@ -37,8 +47,9 @@ Outcome SessionState::on_command(const Command& c) {
       return synprot_error(replies::unrecognized());
     case Verb::kNul: {
       // Counted; past the limit Exim drops after this same reply.
-      Outcome o{false, replies::nul_in_command(), ++synprot_ > limits_.max_synprot_errors};
-      return o;
+      Reply r = replies::nul_in_command();
+      const bool drop = count_synprot(r, {});
+      return Outcome{false, std::move(r), drop};
     }
     default:
       break;
@@ -148,6 +159,7 @@ void SessionState::chunk_started(bool last) {
 }
 
 Outcome SessionState::in_chunking(const Command& c) {
+  line_ = std::string(c.line);
   if (chunking_ == Chunking::kRefused) {
     if (c.verb == Verb::kRset || c.verb == Verb::kQuit) return Outcome::go();
     return synprot_error(Reply::make(503, "only RSET accepted now"));

@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/smtp/command.hpp"
 #include "core/smtp/reply.hpp"
@@ -24,6 +26,15 @@ struct SessionLimits {
   int max_nonmail = 10;          // smtp_accept_max_nonmail
   bool count_nonmail = true;     // the host matches smtp_accept_max_nonmail_hosts
   bool helo_required = false;    // the host matches helo_verify_hosts
+};
+
+// A syntax or protocol error as Exim's synprot_error() counts it. The
+// session logs it (log selectors smtp_syntax_error, smtp_protocol_error)
+// and raises smtp:fail:syntax or smtp:fail:protocol with `message`.
+struct SynprotError {
+  bool protocol = false;     // out of sequence (503 and the like); else syntax (500, 501)
+  std::string command_line;  // the command it answers
+  std::string message;       // Exim's errmess: the reply's text without the echoed data
 };
 
 struct Outcome {
@@ -45,7 +56,9 @@ class SessionState {
   // A syntax or protocol error: "<code> <text>"; past smtp_max_synprot_errors
   // the reply gets a second line "Too many syntax or protocol errors" and
   // the connection is dropped.
-  Outcome synprot_error(Reply r);
+  // `detail` is the error for logs and events when the reply's text echoes
+  // the command's data in front of it ("<x>: detail").
+  Outcome synprot_error(Reply r, std::string detail = {});
   // A parser's rejection: counted or not as it says.
   Outcome reject(const Rejection& r);
 
@@ -78,6 +91,9 @@ class SessionState {
   void rset();          // RSET (or a new EHLO): the transaction is forgotten
   void tls_started();   // a new EHLO is needed, AUTH is free again
 
+  // The syntax and protocol errors counted since the last call, oldest first.
+  std::vector<SynprotError> take_errors() { return std::exchange(errors_, {}); }
+
   bool helo_seen() const { return helo_seen_; }
   bool esmtp() const { return esmtp_; }
   bool sender_given() const { return sender_given_; }
@@ -90,6 +106,9 @@ class SessionState {
  private:
   enum class Chunking { kOff, kOffered, kActive, kRefused };
   void new_message();
+  // Counts a syntax or protocol error and notes it for take_errors(); true
+  // past smtp_max_synprot_errors.
+  bool count_synprot(const Reply& r, std::string detail);
 
   SessionLimits limits_;
   int unknown_ = 0, synprot_ = 0, nonmail_ = 0;
@@ -102,6 +121,8 @@ class SessionState {
   bool rcpt_same_ = true;
   bool free_rset_ = true, free_helo_ = true, free_starttls_ = true, free_auth_ = true;
   Chunking chunking_ = Chunking::kOff;
+  std::string line_;  // the command being answered
+  std::vector<SynprotError> errors_;
 };
 
 }  // namespace tern::smtp

@@ -27,7 +27,7 @@ TERN_PIN(tern_module, abi_major, 8);
 TERN_PIN(tern_module, abi_minor, 10);
 TERN_VALUE(TERN_MODULE_MAGIC, 0x4d4e5254u);
 TERN_VALUE(TERN_ABI_MAJOR, 1);
-TERN_VALUE(TERN_ABI_MINOR, 1);
+TERN_VALUE(TERN_ABI_MINOR, 2);
 
 /* tern_ctx: the public head of the core's per-module context */
 TERN_PIN(tern_ctx, size, 0);
@@ -162,7 +162,8 @@ TERN_PIN(tern_host, set_session_data, 168);
 TERN_PIN(tern_host, session_data, 176);
 TERN_PIN(tern_host, conn_read, 184);
 TERN_PIN(tern_host, conn_set_addresses, 192);
-TERN_SIZE(tern_host, 200);
+TERN_PIN(tern_host, call_error, 200);
+TERN_SIZE(tern_host, 208);
 
 /* tern_module */
 TERN_PIN(tern_module, magic, 0);

@@ -51,6 +51,7 @@
  *        host-owned results; events, DNS, per-recipient data.
  *   1.1  per-session module data; raw connection access for pre-banner hooks
  *        (conn_read, conn_set_addresses).
+ *   1.2  call_error: the text of the most recent error on a call.
  */
 #ifndef TERN_MODULE_H
 #define TERN_MODULE_H
@@ -63,7 +64,7 @@ extern "C" {
 #endif
 
 #define TERN_ABI_MAJOR 1
-#define TERN_ABI_MINOR 1
+#define TERN_ABI_MINOR 2
 #define TERN_MODULE_MAGIC 0x4d4e5254u /* the bytes "TRNM" on little-endian */
 
 #if defined(__GNUC__)
@@ -374,7 +375,14 @@ typedef struct tern_host {
   /* Replace the session's client and local addresses (textual IP, port). */
   tern_status (*conn_set_addresses)(tern_conn *conn, tern_str client_ip, uint16_t client_port,
                                     tern_str local_ip, uint16_t local_port);
-  /* 1.2: new entries go below this line, never above */
+  /* 1.2 */
+  /* The text of the most recent error on this call: why expand,
+   * get_variable, get_option, raise_event, dns_query, ... last answered
+   * TERN_ERROR, TERN_DEFER or TERN_FAIL ("integer expected but ..."), or
+   * what the module set with set_error. *out is host-owned (see above);
+   * empty when there was none. */
+  void (*call_error)(tern_call *call, tern_str *out);
+  /* 1.3: new entries go below this line, never above */
 } tern_host;
 
 #define TERN_HOST_HAS(h, f) \

@@ -236,6 +236,14 @@ class Call {
     if (s == TERN_DECLINE) return std::nullopt;
     throw Error("option \"" + name + "\": not a number");
   }
+  // Why the host's most recent answer on this call was not ok() (an
+  // expansion's error text, ...); empty on a core older than ABI 1.2.
+  std::string error() const {
+    if (!TERN_HOST_HAS(host(), call_error)) return {};
+    tern_str r{};
+    host()->call_error(call_, &r);
+    return std::string(view(r));
+  }
   // Raises an event; `verdict` gets the listeners' first non-empty verdict.
   Status raise_event(std::string_view event, std::string_view data, std::string& verdict) const {
     tern_str r{};

@@ -80,7 +80,7 @@ struct DnsRecord {
 class FakeHost {
  public:
   struct Options {
-    uint16_t minor = TERN_ABI_MINOR;  // 0: present a 1.0 core (no 1.1 entries)
+    uint16_t minor = TERN_ABI_MINOR;  // present an older core: 0 (no 1.1 entries), 1 (no 1.2)
     bool discovery = false;           // init in discovery mode
   };
 
@@ -687,17 +687,24 @@ class FakeHost {
     return TERN_OK;
   }
 
+  static void h_call_error(tern_call* call, tern_str* out) {
+    if (out) *out = of(call).keep(of(call).error);
+  }
+
   // One constant table per (minor, discovery), like the core's.
   static const tern_host* table_for(uint16_t minor, bool discovery) {
-    static const tern_host tables[2][2] = {{make(0, false), make(0, true)},
-                                           {make(1, false), make(1, true)}};
-    return &tables[minor >= 1 ? 1 : 0][discovery ? 1 : 0];
+    static const tern_host tables[3][2] = {{make(0, false), make(0, true)},
+                                           {make(1, false), make(1, true)},
+                                           {make(2, false), make(2, true)}};
+    return &tables[minor >= 2 ? 2 : minor][discovery ? 1 : 0];
   }
   static tern_host make(uint16_t minor, bool discovery) {
     tern_host t{};
-    t.size = minor >= 1 ? sizeof(tern_host) : offsetof(tern_host, set_session_data);
+    t.size = minor >= 2   ? sizeof(tern_host)
+             : minor == 1 ? offsetof(tern_host, call_error)
+                          : offsetof(tern_host, set_session_data);
     t.abi_major = TERN_ABI_MAJOR;
-    t.abi_minor = minor >= 1 ? TERN_ABI_MINOR : 0;
+    t.abi_minor = minor >= 2 ? TERN_ABI_MINOR : minor;
     t.discovery = discovery ? 1 : 0;
     t.log = h_log;
     t.set_error = h_set_error;
@@ -724,6 +731,7 @@ class FakeHost {
       t.conn_read = h_conn_read;
       t.conn_set_addresses = h_conn_set_addresses;
     }
+    if (minor >= 2) t.call_error = h_call_error;
     return t;
   }
 
