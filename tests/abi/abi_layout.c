@@ -27,7 +27,7 @@ TERN_PIN(tern_module, abi_major, 8);
 TERN_PIN(tern_module, abi_minor, 10);
 TERN_VALUE(TERN_MODULE_MAGIC, 0x4d4e5254u);
 TERN_VALUE(TERN_ABI_MAJOR, 1);
-TERN_VALUE(TERN_ABI_MINOR, 1);
+TERN_VALUE(TERN_ABI_MINOR, 2);
 
 /* tern_ctx: the public head of the core's per-module context */
 TERN_PIN(tern_ctx, size, 0);
@@ -162,7 +162,9 @@ TERN_PIN(tern_host, set_session_data, 168);
 TERN_PIN(tern_host, session_data, 176);
 TERN_PIN(tern_host, conn_read, 184);
 TERN_PIN(tern_host, conn_set_addresses, 192);
-TERN_SIZE(tern_host, 200);
+TERN_PIN(tern_host, match_host_list, 200);
+TERN_PIN(tern_host, conn_set_timeout, 208);
+TERN_SIZE(tern_host, 216);
 
 /* tern_module */
 TERN_PIN(tern_module, magic, 0);
@@ -225,3 +227,6 @@ TERN_VALUE(TERN_HOOK_ROUTER_PRECONDITION, 7);
 
 /* The 1.0 table ends where 1.1 begins: a 1.0 core's host->size. */
 TERN_VALUE(offsetof(tern_host, set_session_data), 168);
+
+/* The 1.1 table ends where 1.2 begins: a 1.1 core's host->size. */
+TERN_VALUE(offsetof(tern_host, match_host_list), 200);
