@@ -158,7 +158,11 @@ HeaderReader::State HeaderReader::feed(std::string_view bytes) {
     return parse_v2();
   }
   if (buf_.size() < kV1Signature.size()) return state_;
-  // Nothing past the header was read: a line end can only be the last byte.
+  // Nothing past the header was read: a line end can only be the last byte
+  // (one within the first read is a line shorter than any header).
+  size_t lf = buf_.find('\n');
+  if (lf != std::string::npos && lf + 1 != buf_.size())
+    return fail("Partial or invalid PROXY header: the line ends after " + std::to_string(lf + 1) + " bytes");
   size_t cr = buf_.find('\r');
   if (cr != std::string::npos && cr + 1 < buf_.size() && buf_[cr + 1] != '\n')
     return fail("Partial or invalid PROXY header: CR without LF");
