@@ -97,14 +97,16 @@ class Lab:
 
     def start(self):
         port = ternlab.free_port()
-        self.a = ternlab.Daemon(TERN, self.scratch, CONFIG, name="a", port=port,
-                                listen=f"<; 127.0.0.1.{port} ; ::1.{port}")
+        self.tls_port = ternlab.free_port()
+        self.a = ternlab.Daemon(TERN, self.scratch, f"tls_on_connect_ports = {self.tls_port}\n" + CONFIG,
+                                name="a", port=port,
+                                listen=f"<; 127.0.0.1.{port} ; ::1.{port} ; 127.0.0.1.{self.tls_port}")
         self.daemons.append(self.a)
         self.b = ternlab.Daemon(TERN, self.scratch, CONFIG, name="b")
         self.daemons.append(self.b)
         d = self.scratch.path
         make_certificates(d)
-        self.ports = {k: ternlab.free_port(FRONT) for k in ("v1", "v2", "v2ssl", "rr")}
+        self.ports = {k: ternlab.free_port(FRONT) for k in ("v1", "v2", "v2ssl", "rr", "smtps")}
         self.ports["v1_6"] = ternlab.free_port()
         self.ports["v2_6"] = ternlab.free_port()
         a, b = self.a.port, self.b.port
@@ -142,6 +144,11 @@ frontend v2ssl
   default_backend v2ssl
 backend v2ssl
   server a 127.0.0.1:{a} send-proxy-v2-ssl-cn proxy-v2-options ssl-cipher,authority,unique-id,crc32c source {BALANCER}
+frontend smtps
+  bind {FRONT}:{self.ports['smtps']}
+  default_backend smtps
+backend smtps
+  server a 127.0.0.1:{self.tls_port} send-proxy-v2 source {BALANCER}
 frontend rr
   bind {FRONT}:{self.ports['rr']}
   default_backend rr
@@ -281,6 +288,19 @@ class ThroughHaproxy(ProxyTest):
                          f" ssl=yes ver={version} cipher={cipher} cert=yes verified=yes cn=client.example crc=yes")
         header = LAB.a.read(msg_id, "H")
         self.assertIn(f"X-Proxy-Seen: 127.0.0.9 sni=mx.example.org ssl={version}", header)
+
+    def test_header_comes_before_tls_on_connect(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection((FRONT, LAB.ports["smtps"]), source_address=("127.0.0.40", 0), timeout=10)
+        with ctx.wrap_socket(raw) as s:
+            f = s.makefile("rwb")
+            self.assertTrue(f.readline().startswith(b"220 "))
+            f.write(b"EHLO smtps.example\r\n")
+            f.flush()
+            self.assertEqual(f.readline(), b"250-mx.test.example Hello smtps.example [127.0.0.40]\r\n")
+        self.assertIn(f"pea={FRONT} pep={LAB.ports['smtps']} pla={BALANCER}", self.conn_line(LAB.a, "127.0.0.40:"))
 
     def test_round_robin_over_two_daemons(self):
         sources = ["127.0.0.10", "127.0.0.11", "127.0.0.12", "127.0.0.13"]
