@@ -4,7 +4,7 @@
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  time per target (default 30)
-#   TARGET   fuzz_smtp_command, fuzz_smtp_data (default: all)
+#   TARGET   fuzz_smtp_command, fuzz_smtp_data, fuzz_proxy_header (default: all)
 # Builds into build-fuzz (CC=clang CXX=clang++, -fsanitize=fuzzer,address,
 # undefined). Each run starts from a copy of tests/fuzz/corpus/<target> in
 # build-fuzz/corpus/<target> (the committed seeds are never modified); a
@@ -16,7 +16,7 @@ BUILD="$REPO/build-fuzz"
 SECONDS_PER_TARGET="${1:-30}"
 shift || true
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(fuzz_smtp_command fuzz_smtp_data)
+((${#TARGETS[@]})) || TARGETS=(fuzz_smtp_command fuzz_smtp_data fuzz_proxy_header)
 
 CC=clang CXX=clang++ cmake -S "$REPO/tests/fuzz" -B "$BUILD" -G Ninja >/dev/null
 cmake --build "$BUILD" -j "${FUZZ_JOBS:-2}" --target "${TARGETS[@]}"

@@ -102,6 +102,10 @@ struct Context {
   // evaluation compiles itself (${expand:..}, a non-literal sg replacement,
   // expand()); a compiled Expansion carries what it was compiled with.
   const Extensions* extensions = nullptr;
+  // The SMTP session's per-module data (module_host::SessionData, opaque
+  // here): the module variables, operators and items an expansion calls see
+  // their session's state (host->session_data). Null outside a session.
+  void* module_session = nullptr;
   bool strict_acl_vars = false;
   bool filter_running = false;  // $n0..$n9, $sn0..$sn9 exist only then
   bool first_delivery = false;  // the first_delivery condition

@@ -74,7 +74,8 @@ struct tern_buf {
 // from the session; reads stop at the deadline.
 struct tern_conn {
   int fd = -1;
-  std::chrono::steady_clock::time_point deadline;
+  std::chrono::steady_clock::time_point deadline;       // conn_read's, conn_set_timeout may shorten it
+  std::chrono::steady_clock::time_point core_deadline;  // never later than this
   std::string client_ip, local_ip;
   uint16_t client_port = 0, local_port = 0;
   bool addresses_replaced = false;

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "core/text/ipaddr.hpp"
@@ -15,6 +16,7 @@ tern_conn make_conn(int fd, std::chrono::milliseconds timeout, std::string clien
   tern_conn c;
   c.fd = fd;
   c.deadline = std::chrono::steady_clock::now() + timeout;
+  c.core_deadline = c.deadline;
   c.client_ip = std::move(client_ip);
   c.client_port = client_port;
   c.local_ip = std::move(local_ip);
@@ -57,6 +59,16 @@ tern_status conn_set_addresses(tern_conn* conn, tern_str client_ip, uint16_t cli
   conn->local_ip = l;
   conn->local_port = local_port;
   conn->addresses_replaced = true;
+  return TERN_OK;
+}
+
+}  // namespace tern::module_host
+
+namespace tern::module_host {
+
+tern_status conn_set_timeout(tern_conn* conn, uint32_t ms) {
+  if (conn == nullptr) return TERN_ERROR;
+  conn->deadline = std::min(conn->core_deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(ms));
   return TERN_OK;
 }
 

@@ -21,5 +21,6 @@ tern_conn make_conn(int fd, std::chrono::milliseconds timeout, std::string clien
 tern_status conn_read(tern_conn* conn, void* dst, size_t len, size_t* got);
 tern_status conn_set_addresses(tern_conn* conn, tern_str client_ip, uint16_t client_port, tern_str local_ip,
                                uint16_t local_port);
+tern_status conn_set_timeout(tern_conn* conn, uint32_t ms);
 
 }  // namespace tern::module_host

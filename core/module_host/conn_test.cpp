@@ -46,6 +46,20 @@ TEST_F(Conn, DeadlineAndEndOfInput) {
   EXPECT_EQ(got, 0u);
 }
 
+TEST_F(Conn, ModuleTimeoutShortensButNeverExtends) {
+  tern_conn c = make_conn(fds_[0], std::chrono::milliseconds(5000), "", 0, "", 0);
+  ASSERT_EQ(conn_set_timeout(&c, 50), TERN_OK);
+  char buf[8];
+  size_t got = 99;
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(conn_read(&c, buf, sizeof buf, &got), TERN_DEFER);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
+  c = make_conn(fds_[0], std::chrono::milliseconds(50), "", 0, "", 0);
+  ASSERT_EQ(conn_set_timeout(&c, 60000), TERN_OK);
+  EXPECT_EQ(c.deadline, c.core_deadline);
+  EXPECT_EQ(conn_set_timeout(nullptr, 1), TERN_ERROR);
+}
+
 TEST_F(Conn, ReplacesAddresses) {
   tern_conn c = make_conn(fds_[0], std::chrono::milliseconds(50), "127.0.0.1", 1000, "127.0.0.1", 25);
   EXPECT_EQ(conn_set_addresses(&c, {"192.0.2.7", 9}, 4242, {"2001:db8::1", 11}, 25), TERN_OK);

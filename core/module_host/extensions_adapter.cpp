@@ -1,6 +1,7 @@
 // core/module_host/extensions_adapter.cpp: wrapping module functions as expansion extensions.
 #include "core/module_host/extensions_adapter.hpp"
 
+#include "core/expand/expand.hpp"
 #include "core/module_host/boundary.hpp"
 #include "core/module_host/outcome_text.hpp"
 
@@ -16,6 +17,7 @@ ModuleExtensions::ModuleExtensions(GenerationRef generation, UnloadedNames unloa
     op.apply = [&r, pool, env0](std::string_view arg, expand::Context& ctx) -> Result<std::string> {
       CallEnv env = *env0;
       env.expand = &ctx;
+      if (ctx.module_session) env.session = static_cast<SessionData*>(ctx.module_session);
       Blocking b{(r.flags & TERN_MAY_BLOCK) != 0, r.timeout_ms, pool, nullptr};
       Outcome o = invoke(env, b, [&r, a = std::string(arg)](tern_call* call, tern_buf* out) {
         return r.apply(r.ctx, r.user, call, tern_str{a.data(), a.size()}, out);
@@ -29,6 +31,7 @@ ModuleExtensions::ModuleExtensions(GenerationRef generation, UnloadedNames unloa
     it.apply = [&r, pool, env0](const std::vector<std::string>& args, expand::Context& ctx) -> Result<std::string> {
       CallEnv env = *env0;
       env.expand = &ctx;
+      if (ctx.module_session) env.session = static_cast<SessionData*>(ctx.module_session);
       Blocking b{(r.flags & TERN_MAY_BLOCK) != 0, r.timeout_ms, pool, nullptr};
       Outcome o = invoke(env, b, [&r, a = args](tern_call* call, tern_buf* out) {
         std::vector<tern_str> strs;
@@ -44,6 +47,7 @@ ModuleExtensions::ModuleExtensions(GenerationRef generation, UnloadedNames unloa
     v.get = [&r, env0](expand::Context& ctx) -> Result<std::optional<std::string>> {
       CallEnv env = *env0;
       env.expand = &ctx;
+      if (ctx.module_session) env.session = static_cast<SessionData*>(ctx.module_session);
       Outcome o = invoke(env, {}, [&r](tern_call* call, tern_buf* out) { return r.get(r.ctx, r.user, call, out); });
       if (o.status == TERN_DECLINE) return std::optional<std::string>();
       auto res = to_result(std::move(o), "variable", r.name, r.module);

@@ -15,6 +15,17 @@ void HookRegistry::freeze() {
   }
 }
 
+std::optional<std::chrono::milliseconds> HookRegistry::shortest_deadline(tern_hook_point point) const {
+  std::optional<std::chrono::milliseconds> shortest;
+  if (!valid_point(point)) return shortest;
+  for (const Hook& h : hooks_[point]) {
+    if ((h.flags & TERN_MAY_BLOCK) == 0) continue;
+    std::chrono::milliseconds ms(h.timeout_ms ? h.timeout_ms : kDefaultTimeoutMs);
+    if (!shortest || ms < *shortest) shortest = ms;
+  }
+  return shortest;
+}
+
 HookResult HookRegistry::run(tern_hook_point point, const CallEnv& env, void* arg,
                              std::shared_ptr<void> keep_alive) const {
   HookResult result;

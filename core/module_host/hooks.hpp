@@ -13,6 +13,8 @@
 #pragma once
 
 #include <array>
+#include <chrono>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +49,10 @@ class HookRegistry {
   void add(tern_hook_point point, Hook hook);
   void freeze();
   bool has(tern_hook_point point) const { return !hooks_[point].empty(); }
+  // The shortest deadline among the point's TERN_MAY_BLOCK hooks (a late
+  // one is abandoned then: what it reads must stop by then); nullopt when
+  // none of them may block.
+  std::optional<std::chrono::milliseconds> shortest_deadline(tern_hook_point point) const;
   HookResult run(tern_hook_point point, const CallEnv& env, void* arg,
                  std::shared_ptr<void> keep_alive = nullptr) const;
   void set_pool(BlockingPool* pool) { pool_ = pool; }

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "core/expand/expand.hpp"
+#include "core/lookup/match.hpp"
 #include "core/module_host/boundary.hpp"
 #include "core/module_host/conn.hpp"
 #include "core/module_host/event_bus.hpp"
@@ -420,6 +421,25 @@ void* host_session_data(tern_call* call, tern_ctx* ctx) {
   return data;
 }
 
+// The call's client against a host list, as the session matches its own
+// hosts_* options.
+tern_status host_match_host_list(tern_call* call, tern_str list) {
+  return with_env(call, [&](CallEnv& env) {
+    if (env.expand == nullptr) return TERN_FAIL;
+    auto address = expand::expand("$sender_host_address", *env.expand);
+    if (!address || address->empty()) return TERN_FAIL;  // no remote client
+    auto name = expand::expand("$sender_host_name", *env.expand);
+    bool expand_failed = false;
+    lookup::MatchEnv menv = expand::match_env(*env.expand, &expand_failed);
+    auto r = lookup::match_list(*address, view(list), lookup::ListKind::kHost, menv, false,
+                                name ? std::string_view(*name) : std::string_view());
+    if (!r) return fail_with(call, r.error().is_defer() ? TERN_DEFER : TERN_ERROR, r.error().message);
+    if (r->outcome == lookup::MatchResult::Outcome::kDefer)
+      return fail_with(call, TERN_DEFER, "host list lookup deferred");
+    return r->matched() ? TERN_OK : TERN_FAIL;
+  });
+}
+
 tern_host make_host(bool discovery) {
   tern_host h{};
   h.size = sizeof(tern_host);
@@ -449,6 +469,8 @@ tern_host make_host(bool discovery) {
   h.session_data = host_session_data;
   h.conn_read = conn_read;
   h.conn_set_addresses = conn_set_addresses;
+  h.match_host_list = host_match_host_list;
+  h.conn_set_timeout = conn_set_timeout;
   h.call_error = host_call_error;
   return h;
 }

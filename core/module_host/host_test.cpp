@@ -219,6 +219,24 @@ TEST(Host, ExpandAndVariablesAreReadable) {
   EXPECT_EQ(bare.error, "no expansion context in this call");
 }
 
+TEST(Host, HostListsAreMatchedForTheCallsClient) {
+  expand::MapVariables vars;
+  expand::Context ectx;
+  ectx.variables = &vars;
+  CallEnv env;
+  env.expand = &ectx;
+  tern_call call(env);
+  EXPECT_EQ(h()->match_host_list(&call, s("127.0.0.3")), TERN_FAIL);  // no client: no match
+  vars.set("sender_host_address", "127.0.0.3");
+  EXPECT_EQ(h()->match_host_list(&call, s("127.0.0.3")), TERN_OK);
+  EXPECT_EQ(h()->match_host_list(&call, s("10.0.0.0/8 : 127.0.0.0/24")), TERN_OK);
+  EXPECT_EQ(h()->match_host_list(&call, s("!127.0.0.3 : *")), TERN_FAIL);
+  EXPECT_EQ(h()->match_host_list(&call, s("")), TERN_FAIL);
+  EXPECT_EQ(h()->match_host_list(&call, s("192.0.2.1")), TERN_FAIL);
+  tern_call bare{CallEnv{}};
+  EXPECT_EQ(h()->match_host_list(&bare, s("*")), TERN_FAIL);
+}
+
 TEST(Host, SessionDataIsFreedAtTheEnd) {
   static int freed = 0;
   ModuleCtx a, b;

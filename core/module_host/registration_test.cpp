@@ -162,12 +162,30 @@ TEST_F(Registration, EventsAndHooks) {
   const HookRegistry& hooks = generation_->hooks();
   EXPECT_TRUE(hooks.has(TERN_HOOK_ROUTER_PRECONDITION));
   EXPECT_FALSE(hooks.has(TERN_HOOK_PRE_BANNER));
+  EXPECT_EQ(hooks.shortest_deadline(TERN_HOOK_PRE_BANNER), std::nullopt);
   tern_str router{"r1", 2};
   HookResult r = hooks.run(TERN_HOOK_ROUTER_PRECONDITION, base_, &router);
   EXPECT_EQ(r.status, TERN_OK);
   EXPECT_EQ(r.verdict, "testop");  // the first non-empty, in modules= order
   tern_str skip{"skip", 4};
   EXPECT_EQ(hooks.run(TERN_HOOK_ROUTER_PRECONDITION, base_, &skip).status, TERN_DECLINE);
+}
+
+TEST(HookRegistry, ShortestDeadlineOfTheMayBlockHooks) {
+  HookRegistry hooks;
+  Hook direct;
+  hooks.add(TERN_HOOK_PRE_BANNER, direct);
+  EXPECT_EQ(hooks.shortest_deadline(TERN_HOOK_PRE_BANNER), std::nullopt);  // runs inline: no deadline
+  Hook slow;
+  slow.flags = TERN_MAY_BLOCK;  // timeout 0: the core's default
+  hooks.add(TERN_HOOK_PRE_BANNER, slow);
+  EXPECT_EQ(hooks.shortest_deadline(TERN_HOOK_PRE_BANNER), std::chrono::milliseconds(kDefaultTimeoutMs));
+  Hook quick;
+  quick.flags = TERN_MAY_BLOCK;
+  quick.timeout_ms = 500;
+  hooks.add(TERN_HOOK_PRE_BANNER, quick);
+  EXPECT_EQ(hooks.shortest_deadline(TERN_HOOK_PRE_BANNER), std::chrono::milliseconds(500));
+  EXPECT_EQ(hooks.shortest_deadline(TERN_HOOK_AFTER_DATA), std::nullopt);
 }
 
 }  // namespace

@@ -10,12 +10,15 @@
 #include <utility>  // before Boost 1.74's awaitable.hpp, which needs std::exchange
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "core/lookup/match.hpp"
+#include "core/module_host/conn.hpp"
+#include "core/module_host/hooks.hpp"
 #include "core/smtp/input.hpp"
 #include "core/server/offload.hpp"
 #include "core/server/tls_session_stream.hpp"
@@ -136,6 +139,14 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
   env_.main = &server.runtime.config().main;
   env_.events = &server.runtime.modules().events();
   env_.session = &module_data_;
+  ctx_.module_session = &module_data_;
+  gate_.set_host_checking(peer_.fake);
+  if (peer_.fake)  // -bh shows the ACL processing as Exim's debug output does
+    gate_.set_trace([](std::string_view line) { std::fprintf(stderr, ">>> %.*s\n", int(line.size()), line.data()); });
+  client_known();
+}
+
+void Session::client_known() {
   if (!peer_.address.empty()) {
     set_var("sender_host_address", peer_.address);
     set_var("sender_host_port", std::to_string(peer_.port));
@@ -154,9 +165,6 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
     set_var("sender_ident", peer_.login);
   }
   set_var("received_protocol", peer_.address.empty() ? "local-smtp" : "smtp");
-  gate_.set_host_checking(peer_.fake);
-  if (peer_.fake)  // -bh shows the ACL processing as Exim's debug output does
-    gate_.set_trace([](std::string_view line) { std::fprintf(stderr, ">>> %.*s\n", int(line.size()), line.data()); });
   gate_.set_unqualified(peer_.address.empty() || host_in(settings_.sender_unqualified_hosts),
                         peer_.address.empty() || host_in(settings_.recipient_unqualified_hosts));
   // The limits depend on host lists, matched once the context above is set.
@@ -294,6 +302,7 @@ boost::asio::awaitable<void> Session::tls_failed(const std::string& error) {
 // ---- the conversation ----
 
 boost::asio::awaitable<void> Session::run() {
+  co_await pre_banner();
   if (co_await banner()) {
     for (;;) {
       auto cl = smtp::next_command_line(buffered());
@@ -315,6 +324,12 @@ boost::asio::awaitable<void> Session::run() {
       smtp::Command c = smtp::identify(line, overlong);
       set_var("smtp_command", std::string(c.line));
       set_var("smtp_command_argument", std::string(c.argument));
+      // After a failed pre-banner negotiation only QUIT is served (Exim's
+      // proxy_session_failed: nothing is counted, no ACL runs).
+      if (negotiation_refusal_ && c.verb != smtp::Verb::kQuit) {
+        send(*negotiation_refusal_);
+        continue;
+      }
 
       if (state_.chunking_active()) {
         smtp::Outcome o = state_.in_chunking(c);
@@ -391,6 +406,43 @@ boost::asio::awaitable<void> Session::run() {
   stream_->close();
 }
 
+boost::asio::awaitable<void> Session::pre_banner() {
+  const module_host::HookRegistry& hooks = server_.runtime.modules().hooks();
+  auto* plain = dynamic_cast<SocketStream*>(stream_.get());
+  if (plain == nullptr || peer_.address.empty() || peer_.fake || !hooks.has(TERN_HOOK_PRE_BANNER)) co_return;
+  // The raw reads stop at smtp_receive_timeout, and before a may-block
+  // hook's call would be abandoned (a module may shorten it further).
+  auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.receive_timeout);
+  if (auto shortest = hooks.shortest_deadline(TERN_HOOK_PRE_BANNER)) limit = std::min(limit, *shortest);
+  auto conn = std::make_shared<tern_conn>(module_host::make_conn(
+      plain->socket().native_handle(), limit, peer_.address, peer_.port, peer_.local_address, peer_.local_port));
+  // The hooks wait for the client: off the I/O thread, as blocking ACLs.
+  auto executor = co_await boost::asio::this_coro::executor;
+  module_host::HookResult r =
+      co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(module_host::HookResult)>(
+          [&](auto handler) {
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            boost::asio::post(server_.acl_threads, [this, h, executor, conn, &hooks] {
+              module_host::HookResult result = hooks.run(TERN_HOOK_PRE_BANNER, env_, conn.get(), conn);
+              boost::asio::post(executor, [h, result = std::move(result)]() mutable { (*h)(std::move(result)); });
+            });
+          },
+          boost::asio::use_awaitable);
+  if (r.status != TERN_OK && r.status != TERN_DECLINE) {
+    negotiation_refusal_ = smtp::Reply::make(503, r.verdict.empty() ? "Command refused, negotiation failed" : r.verdict);
+    server_.log.main("negotiation before the banner failed for [" + peer_.address + "]:" + std::to_string(peer_.port) +
+                     " (module " + r.module + "): " + (r.error.empty() ? "no reason given" : r.error));
+    co_return;
+  }
+  if (!conn->addresses_replaced) co_return;
+  connected_from_ = peer_.address;
+  peer_.address = conn->client_ip;
+  peer_.port = conn->client_port;
+  peer_.local_address = conn->local_ip;
+  peer_.local_port = conn->local_port;
+  client_known();
+}
+
 boost::asio::awaitable<bool> Session::banner() {
   // tls_on_connect_ports: the handshake comes before anything else.
   if (peer_.tls_on_connect && !co_await start_tls()) co_return false;
@@ -401,8 +453,9 @@ boost::asio::awaitable<bool> Session::banner() {
     co_return false;
   }
   // Exim's greeting synchronisation check: a client that talks before the
-  // banner is refused.
-  if (sync_checks() && input_pending()) {
+  // banner is refused (after a failed negotiation, what is left of it is
+  // read as commands and refused).
+  if (sync_checks() && !negotiation_refusal_ && input_pending()) {
     send(smtp::replies::sync_error());
     server_.log.reject("SMTP protocol synchronization error (input sent without waiting for greeting): "
                        "rejected connection from " +
@@ -961,6 +1014,7 @@ log::Reception Session::reception_facts(int64_t size) const {
   r.protocol = *vars_.get("received_protocol");
   r.pipelining_advertised = pipelining_offered_;
   r.tls = tls_info_;
+  r.proxy_local_address = connected_from_;
   r.chunking = m.bdat_total > 0;
   r.size = size;
   r.body_8bitmime = m.mail.body == smtp::Body::k8bitmime ? 8 : m.mail.body == smtp::Body::k7bit ? 7 : 0;

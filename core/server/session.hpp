@@ -70,6 +70,13 @@ class Session {
   std::string_view buffered() const { return std::string_view(in_).substr(in_pos_); }
   void consume(size_t n);
 
+  // Before the banner: the pre-banner hook point (a module may read the raw
+  // connection and replace the addresses: the PROXY protocol).
+  boost::asio::awaitable<void> pre_banner();
+  // What follows from the client's address: its variables and the host
+  // lists the session state depends on (again when a module replaced it).
+  void client_known();
+
   // Commands
   boost::asio::awaitable<bool> banner();
   boost::asio::awaitable<void> on_helo(const smtp::Command& c);
@@ -130,6 +137,11 @@ class Session {
   size_t in_pos_ = 0;
   std::string out_;
   bool closed_ = false;   // the peer went away or we dropped
+  // A failed pre-banner negotiation: every command but QUIT gets this reply.
+  std::optional<smtp::Reply> negotiation_refusal_;
+  // The address the connection came from, when a pre-banner module replaced
+  // it with the real client's (PRX= in the log).
+  std::string connected_from_;
   bool quit_ = false;
 
   std::string helo_name_;

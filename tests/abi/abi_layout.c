@@ -162,8 +162,10 @@ TERN_PIN(tern_host, set_session_data, 168);
 TERN_PIN(tern_host, session_data, 176);
 TERN_PIN(tern_host, conn_read, 184);
 TERN_PIN(tern_host, conn_set_addresses, 192);
-TERN_PIN(tern_host, call_error, 200);
-TERN_SIZE(tern_host, 208);
+TERN_PIN(tern_host, match_host_list, 200);
+TERN_PIN(tern_host, conn_set_timeout, 208);
+TERN_PIN(tern_host, call_error, 216);
+TERN_SIZE(tern_host, 224);
 
 /* tern_module */
 TERN_PIN(tern_module, magic, 0);
@@ -226,3 +228,6 @@ TERN_VALUE(TERN_HOOK_ROUTER_PRECONDITION, 7);
 
 /* The 1.0 table ends where 1.1 begins: a 1.0 core's host->size. */
 TERN_VALUE(offsetof(tern_host, set_session_data), 168);
+
+/* The 1.1 table ends where 1.2 begins: a 1.1 core's host->size. */
+TERN_VALUE(offsetof(tern_host, match_host_list), 200);

@@ -4,7 +4,7 @@
  *
  *   ${abi_old_rev:text}       the text reversed
  *   $abi_old_abi              the ABI the module was built for ("1.0")
- *   $abi_old_host             the ABI the core offers ("1.1" today), read
+ *   $abi_old_host             the ABI the core offers ("1.2" today), read
  *                             from the host table
  *   ${lookup abiold{key}}     "key@" and the caller's $primary_hostname,
  *                             read with host->expand from inside find

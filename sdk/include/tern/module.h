@@ -51,7 +51,9 @@
  *        host-owned results; events, DNS, per-recipient data.
  *   1.1  per-session module data; raw connection access for pre-banner hooks
  *        (conn_read, conn_set_addresses).
- *   1.2  call_error: the text of the most recent error on a call.
+ *   1.2  host lists matched by the core for a module (match_host_list); a
+ *        pre-banner hook's own read deadline (conn_set_timeout); the text
+ *        of the most recent error on a call (call_error).
  */
 #ifndef TERN_MODULE_H
 #define TERN_MODULE_H
@@ -260,7 +262,8 @@ typedef struct tern_event_listener_def {
 typedef enum tern_hook_point {
   /* arg: tern_conn*. Before TLS-on-connect and the banner; may read the raw
    * connection (conn_read) and replace the addresses. A non-OK result fails
-   * the negotiation: the session continues but refuses every command. */
+   * the negotiation: the session continues but refuses every command but
+   * QUIT with a 503 whose text is the verdict (the error goes to the log). */
   TERN_HOOK_PRE_BANNER = 1,
   /* arg: SSL_CTX* of the server, once per configuration and certificate. */
   TERN_HOOK_TLS_SERVER_CTX = 2,
@@ -376,6 +379,16 @@ typedef struct tern_host {
   tern_status (*conn_set_addresses)(tern_conn *conn, tern_str client_ip, uint16_t client_port,
                                     tern_str local_ip, uint16_t local_port);
   /* 1.2 */
+  /* Match the call's client ($sender_host_address, and its name where an
+   * item needs one) against a host list, as the core matches its own
+   * hosts_* options (items expanded, named lists, lookups, negation):
+   * TERN_OK it matches, TERN_FAIL it does not, TERN_DEFER a lookup
+   * deferred, TERN_ERROR a bad list; the last two with the call's error
+   * set. TERN_FAIL also when the call has no remote client. */
+  tern_status (*match_host_list)(tern_call *call, tern_str list);
+  /* Pre-banner hook only: later conn_read calls wait at most `ms` from now
+   * (the core's own deadline for the hook still applies when shorter). */
+  tern_status (*conn_set_timeout)(tern_conn *conn, uint32_t ms);
   /* The text of the most recent error on this call: why expand,
    * get_variable, get_option, raise_event, dns_query, ... last answered
    * TERN_ERROR, TERN_DEFER or TERN_FAIL ("integer expected but ..."), or

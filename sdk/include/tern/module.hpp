@@ -281,6 +281,16 @@ class Call {
     return static_cast<T*>(host()->session_data(call_, ctx_));
   }
 
+  // The call's client against a host list, as the core matches its own
+  // hosts_* options (ABI 1.2): kOk it matches, kFail it does not, kDefer or
+  // kError with the host's text set. Throws Error on an older core.
+  Status match_host_list(std::string_view list) const {
+    if (!TERN_HOST_HAS(host(), match_host_list)) throw Error("match_host_list needs tern ABI 1.2");
+    return detail::status(host()->match_host_list(call_, str(list)));
+  }
+  // The text of the error this call returns with kFail, kDefer or kError.
+  void set_error(std::string_view text) const { host()->set_error(ctx_, call_, str(text)); }
+
   const tern_host* host() const noexcept { return ctx_->host; }
   tern_ctx* ctx() const noexcept { return ctx_; }
   tern_call* raw() const noexcept { return call_; }
@@ -296,7 +306,7 @@ class Call {
   tern_call* call_;
 };
 
-// The raw connection at the pre-banner hook (ABI 1.1 entries).
+// The raw connection at the pre-banner hook (ABI 1.1 entries; set_timeout 1.2).
 class Connection {
  public:
   Connection(const Call& call, tern_conn* conn) noexcept : call_(call), conn_(conn) {}
@@ -319,6 +329,13 @@ class Connection {
     if (h->conn_set_addresses(conn_, str(client_ip), client_port, str(local_ip), local_port) !=
         TERN_OK)
       throw Error("the core refused the addresses");
+  }
+  // Later reads wait at most `ms` from now (ABI 1.2; the core's own
+  // deadline still applies when shorter). Throws Error on an older core.
+  void set_timeout(uint32_t ms) const {
+    const tern_host* h = call_.host();
+    if (!TERN_HOST_HAS(h, conn_set_timeout)) throw Error("conn_set_timeout needs tern ABI 1.2");
+    h->conn_set_timeout(conn_, ms);
   }
   const Call& call() const noexcept { return call_; }
   tern_conn* raw() const noexcept { return conn_; }

@@ -68,6 +68,7 @@ struct FakeConn {
   bool timeout_at_end = false;  // conn_read past the input: TERN_DEFER, not EOF
   std::optional<std::string> client_ip, local_ip;
   uint16_t client_port = 0, local_port = 0;
+  std::optional<uint32_t> timeout_ms;  // what conn_set_timeout asked for (1.2)
   std::string unread() const { return input.substr(pos); }
 };
 
@@ -80,7 +81,7 @@ struct DnsRecord {
 class FakeHost {
  public:
   struct Options {
-    uint16_t minor = TERN_ABI_MINOR;  // present an older core: 0 (no 1.1 entries), 1 (no 1.2)
+    uint16_t minor = TERN_ABI_MINOR;  // 0: a 1.0 core (no 1.1 entries), 1: no 1.2 entries
     bool discovery = false;           // init in discovery mode
   };
 
@@ -188,6 +189,8 @@ class FakeHost {
   }
   // The verdict raise_event hands back to the module.
   void set_raise_verdict(std::string v) { raise_verdict_ = std::move(v); }
+  // What match_host_list answers for a list's text (default TERN_FAIL).
+  void set_host_list_answer(const std::string& list, tern_status answer) { host_lists_[list] = answer; }
   // Session data the module set; end_session runs the free functions.
   void* session_value() const { return session_data_; }
   void end_session() {
@@ -677,6 +680,15 @@ class FakeHost {
     *got = n;
     return TERN_OK;
   }
+  static tern_status h_match_host_list(tern_call* call, tern_str list) {
+    FakeHost& h = *of(call).host;
+    auto it = h.host_lists_.find(std::string(v(list)));
+    return it == h.host_lists_.end() ? TERN_FAIL : it->second;
+  }
+  static tern_status h_conn_set_timeout(tern_conn* c, uint32_t ms) {
+    reinterpret_cast<FakeConn*>(c)->timeout_ms = ms;
+    return TERN_OK;
+  }
   static tern_status h_conn_set_addresses(tern_conn* c, tern_str client_ip, uint16_t client_port,
                                           tern_str local_ip, uint16_t local_port) {
     FakeConn& conn = *reinterpret_cast<FakeConn*>(c);
@@ -696,12 +708,12 @@ class FakeHost {
     static const tern_host tables[3][2] = {{make(0, false), make(0, true)},
                                            {make(1, false), make(1, true)},
                                            {make(2, false), make(2, true)}};
-    return &tables[minor >= 2 ? 2 : minor][discovery ? 1 : 0];
+    return &tables[std::min<uint16_t>(minor, 2)][discovery ? 1 : 0];
   }
   static tern_host make(uint16_t minor, bool discovery) {
     tern_host t{};
     t.size = minor >= 2   ? sizeof(tern_host)
-             : minor == 1 ? offsetof(tern_host, call_error)
+             : minor == 1 ? offsetof(tern_host, match_host_list)
                           : offsetof(tern_host, set_session_data);
     t.abi_major = TERN_ABI_MAJOR;
     t.abi_minor = minor >= 2 ? TERN_ABI_MINOR : minor;
@@ -731,7 +743,11 @@ class FakeHost {
       t.conn_read = h_conn_read;
       t.conn_set_addresses = h_conn_set_addresses;
     }
-    if (minor >= 2) t.call_error = h_call_error;
+    if (minor >= 2) {
+      t.match_host_list = h_match_host_list;
+      t.conn_set_timeout = h_conn_set_timeout;
+      t.call_error = h_call_error;
+    }
     return t;
   }
 
@@ -757,6 +773,7 @@ class FakeHost {
   std::map<std::pair<size_t, std::string>, std::string> recipient_data_;
   size_t current_recipient_ = 0;
   std::string raise_verdict_;
+  std::map<std::string, tern_status> host_lists_;
   void* session_data_ = nullptr;
   void (*session_free_)(void*) = nullptr;
   std::vector<LogLine> logs_;
