@@ -200,9 +200,7 @@ class Call {
   }
   Status expand_to(Out& out, std::string_view text) const {
     std::string s;
-    Status st = expand(text, s);
-    if (st == Status::kOk) out.append(s);
-    return st;
+    return appended(out, expand(text, s), s);
   }
   // $name; kDecline when the variable is unknown.
   Status variable(const std::string& name, std::string& out) const {
@@ -211,9 +209,7 @@ class Call {
   }
   Status variable_to(Out& out, const std::string& name) const {
     std::string s;
-    Status st = variable(name, s);
-    if (st == Status::kOk) out.append(s);
-    return st;
+    return appended(out, variable(name, s), s);
   }
   // An option's text (the call's router or transport first, then main);
   // kDecline when unset.
@@ -223,9 +219,7 @@ class Call {
   }
   Status option_to(Out& out, const std::string& name) const {
     std::string s;
-    Status st = option(name, s);
-    if (st == Status::kOk) out.append(s);
-    return st;
+    return appended(out, option(name, s), s);
   }
   // A numeric option: booleans 0/1, times in seconds, fixed * 1000.
   // nullopt when unset; throws Error on another failure.
@@ -282,6 +276,11 @@ class Call {
   static Status answer(tern_status s, tern_str r, std::string& out) {
     if (s == TERN_OK) out.assign(view(r));
     return detail::status(s);
+  }
+  // The *_to forms: `text` (just fetched, with status `st`) appended to `out` when kOk.
+  static Status appended(Out& out, Status st, const std::string& text) {
+    if (st == Status::kOk) out.append(text);
+    return st;
   }
 
   tern_ctx* ctx_;
