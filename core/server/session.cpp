@@ -19,6 +19,7 @@
 #include "core/lookup/match.hpp"
 #include "core/module_host/conn.hpp"
 #include "core/module_host/hooks.hpp"
+#include "core/smtp/address.hpp"
 #include "core/smtp/input.hpp"
 #include "core/server/offload.hpp"
 #include "core/server/tls_session_stream.hpp"
@@ -636,9 +637,9 @@ boost::asio::awaitable<void> Session::on_rcpt(const smtp::Command& c) {
     co_return;
   }
   const std::string& addr = rcpt.recipient.address;
-  size_t at = addr.rfind('@');
-  set_var("local_part", addr.substr(0, at));
-  set_var("domain", addr.substr(at + 1));
+  smtp::SplitAddress split = smtp::split_address(addr);
+  set_var("local_part", split.local_part);
+  set_var("domain", split.domain);
   const AclRequest request{addr, "<" + addr + ">"};
   AclDecision d = co_await acl(AclWhere::kRcpt, settings_.acl_rcpt, request);
   if (!d.accepted_verdict()) {

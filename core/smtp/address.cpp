@@ -6,6 +6,7 @@
 // the C terminator Exim's loops rely on; nothing indexes past the view.
 #include "core/smtp/address.hpp"
 
+#include <cctype>
 #include <cstring>
 
 namespace tern::smtp {
@@ -325,6 +326,20 @@ Result<ParsedAddress> extract_address(std::string_view mailbox, const AddressOpt
   if (size_t nul = mailbox.find('\0'); nul != std::string_view::npos)
     mailbox = mailbox.substr(0, nul);
   return Reader(mailbox, opt).extract();
+}
+
+SplitAddress split_address(std::string_view address) {
+  size_t at = address.rfind('@');
+  std::string_view local = address.substr(0, at);
+  SplitAddress out;
+  for (size_t i = 0; i < local.size(); ++i) {
+    if (local[i] == '"') continue;
+    if (local[i] == '\\' && i + 1 < local.size()) ++i;
+    out.local_part += static_cast<char>(std::tolower(static_cast<unsigned char>(local[i])));
+  }
+  if (at != std::string_view::npos)
+    for (char c : address.substr(at + 1)) out.domain += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
 }
 
 }  // namespace tern::smtp

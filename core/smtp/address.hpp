@@ -37,4 +37,14 @@ struct ParsedAddress {
 // to the first NUL byte is considered, as Exim's C strings would.
 Result<ParsedAddress> extract_address(std::string_view mailbox, const AddressOptions& opt);
 
+// $local_part and $domain of an address as Exim's RCPT ACL sees them
+// (deliver_split_address): the local part without its quoting (unquoted
+// double quotes dropped, a backslash keeps the next character) and, like
+// the domain, lower-cased: `"A b"@X.Example` gives `a b` and `x.example`.
+struct SplitAddress {
+  std::string local_part;
+  std::string domain;
+};
+SplitAddress split_address(std::string_view address);
+
 }  // namespace tern::smtp

@@ -88,5 +88,17 @@ TEST(Address, DomainOffset) {
   EXPECT_FALSE(extract_address("<x>", {})->has_domain());
 }
 
+TEST(Address, SplitAsEximsRcptAcl) {
+  // Checked against Exim 4.96 (-bh, $local_part and $domain in acl_smtp_rcpt).
+  auto split = [](std::string_view a) {
+    SplitAddress s = split_address(a);
+    return s.local_part + "|" + s.domain;
+  };
+  EXPECT_EQ(split("\"bad key\"@Test.EXAMPLE"), "bad key|test.example");
+  EXPECT_EQ(split("\"a\\\"b c\"@x.example"), "a\"b c|x.example");
+  EXPECT_EQ(split("Plain@X.Example"), "plain|x.example");
+  EXPECT_EQ(split("a@b@c.example"), "a@b|c.example");
+}
+
 }  // namespace
 }  // namespace tern::smtp

@@ -26,17 +26,12 @@
 
 namespace {
 
-using tern::sqllookup::Answer;
-using tern::sqllookup::Cell;
-using tern::sqllookup::Opened;
-using tern::sqllookup::Outcome;
-using tern::sqllookup::RowsText;
-using tern::sqllookup::ServerFields;
-using tern::sqllookup::Settings;
+// The SQL lookups' shared parts: Answer, Opened, Outcome, RowsText, ...
+using namespace tern::sqllookup;  // NOLINT(google-build-using-namespace)
 
 int mysql_socket(MYSQL* m) { return static_cast<int>(mysql_get_socket(m)); }
 
-using MyConnection = tern::sqllookup::LibraryConnection<MYSQL, mysql_close, mysql_socket>;
+using MyConnection = LibraryConnection<MYSQL, mysql_close, mysql_socket>;
 
 // Where a server item connects, after Exim's parsing of its first field.
 struct Target {
@@ -47,7 +42,7 @@ struct Target {
   std::string group = "exim";
 };
 
-class Mysql final : public tern::sqllookup::SqlModule {
+class Mysql final : public SqlModule {
  public:
   Mysql() : SqlModule({"mysql", "MySQL", "MySQL"}) {}
 
@@ -89,7 +84,7 @@ class Mysql final : public tern::sqllookup::SqlModule {
     return connect(t, f, s);
   }
 
-  Answer run(tern::sqllookup::Connection& base, std::string_view query,
+  Answer run(Connection& base, std::string_view query,
              const Settings& s) override {
     MYSQL* m = static_cast<MyConnection&>(base).raw();
     const auto start = std::chrono::steady_clock::now();
@@ -114,7 +109,7 @@ class Mysql final : public tern::sqllookup::SqlModule {
     std::vector<std::string_view> names;
     for (unsigned j = 0; j < nfields; ++j) names.emplace_back(fields[j].name);
     std::vector<Cell> cells(nfields);
-    RowsText rows(tern::sqllookup::SingleNull::kNothing);
+    RowsText rows(SingleNull::kNothing);
     while (MYSQL_ROW row = mysql_fetch_row(res)) {
       const unsigned long* lengths = mysql_fetch_lengths(res);
       for (unsigned j = 0; j < nfields; ++j) cells[j] = Cell{row[j], row[j] ? lengths[j] : 0};
@@ -133,7 +128,7 @@ class Mysql final : public tern::sqllookup::SqlModule {
 
   // Exim's mysql_quote: a single quote after a backslash (sqllookup/sql_quote.hpp).
   std::string quote(std::string_view in) const override {
-    return tern::sqllookup::sql_quote(in, "\\'");
+    return sql_quote(in, "\\'");
   }
 
  private:

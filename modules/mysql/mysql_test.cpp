@@ -16,15 +16,10 @@ extern "C" const tern_module* tern_module_v1(void);
 namespace {
 
 using tern::sqllookup::testing::refused_port;
-using tern::testing::FakeHost;
 
-class Mysql : public ::testing::Test {
+class Mysql : public tern::sqllookup::testing::SqlModuleTest {
  protected:
-  void SetUp() override { ASSERT_EQ(host_.init().status, TERN_OK); }
-  tern::testing::Result lookup(const std::string& query, const std::string& options = "") {
-    return host_.lookup("mysql", query, "", options);
-  }
-  FakeHost host_{tern_module_v1()};
+  Mysql() : SqlModuleTest(tern_module_v1(), "mysql") {}
 };
 
 TEST_F(Mysql, Registers) {
@@ -33,42 +28,24 @@ TEST_F(Mysql, Registers) {
 }
 
 TEST_F(Mysql, QuoteAsExim) {
-  struct Case {
-    const char* in;
-    const char* want;
-  } cases[] = {
+  expect_quotes({
       {"it's a \"test\"\n", "it\\'s a \\\"test\\\"\\n"},  // the battery's case
       {"back\\slash", "back\\\\slash"},
       {"tab\tcr\rbs\b", "tab\\tcr\\rbs\\b"},
       {"x'); drop table t; --", "x\\'); drop table t; --"},
       {"%_ plain", "%_ plain"},  // not wild cards here, as Exim
       {"", ""},
-  };
-  for (const auto& c : cases) EXPECT_EQ(host_.quote("mysql", c.in).out, c.want) << c.in;
-  EXPECT_EQ(host_.quote("mysql", "a", "x").status, TERN_ERROR);
+  });
 }
 
-TEST_F(Mysql, NoServers) {
-  auto r = lookup("select 1");
-  EXPECT_EQ(r.status, TERN_DEFER);
-  EXPECT_EQ(r.error, "no MySQL servers defined (mysql_servers option)");
-}
+TEST_F(Mysql, NoServers) { expect_no_servers("MySQL"); }
 
 TEST_F(Mysql, MalformedItemsStopTheList) {
-  struct Case {
-    const char* servers;
-    const char* want;
-  } cases[] = {
+  expect_deferrals({
       {"a/b : h/d/u/p", "incomplete MySQL server data: a"},
       {"x/y/d/u/p", "unexpected slash in MySQL server hostname: x/y"},
       {"x/y(/run/sock)[grp]/d/u/p", "unexpected slash in MySQL server hostname: x/y"},
-  };
-  for (const auto& c : cases) {
-    host_.set_option("mysql_servers", c.servers);
-    auto r = lookup("select 1");
-    EXPECT_EQ(r.status, TERN_DEFER) << c.servers;
-    EXPECT_EQ(r.error, c.want) << c.servers;
-  }
+  });
 }
 
 TEST_F(Mysql, RefusedThenHeldDown) {

@@ -4,7 +4,7 @@
 // `host[:port]/db/user/password` or `(/dir/.s.PGSQL.port)/db/user/password`
 // (a Unix socket); the connection uses client encoding SQL_ASCII and drops
 // notices, as Exim's does. On top of Exim: connections are reused across
-// lookups and threads (sqllookup/server_pool.hpp), connecting and queries
+// lookups and threads (lookup_servers/server_pool.hpp), connecting and queries
 // have timeouts (pgsql_connect_timeout, pgsql_query_timeout; the server also
 // enforces the latter as statement_timeout), and a server that failed is
 // held down (pgsql_hold_down). See README.md.
@@ -23,13 +23,8 @@
 
 namespace {
 
-using tern::sqllookup::Answer;
-using tern::sqllookup::Cell;
-using tern::sqllookup::Opened;
-using tern::sqllookup::Outcome;
-using tern::sqllookup::RowsText;
-using tern::sqllookup::ServerFields;
-using tern::sqllookup::Settings;
+// The SQL lookups' shared parts: Answer, Opened, Outcome, RowsText, ...
+using namespace tern::sqllookup;  // NOLINT(google-build-using-namespace)
 using Clock = std::chrono::steady_clock;
 
 // Waits until `fd` is ready for `events` or `deadline` passes (no deadline
@@ -59,7 +54,7 @@ void ignore_notice(void*, const char*) {}
 // libpq's socket, or -1 when the connection is not good.
 int pg_socket(PGconn* c) { return PQstatus(c) == CONNECTION_OK ? PQsocket(c) : -1; }
 
-using PgConnection = tern::sqllookup::LibraryConnection<PGconn, PQfinish, pg_socket>;
+using PgConnection = LibraryConnection<PGconn, PQfinish, pg_socket>;
 
 // Where a server item connects: libpq's host and port.
 struct Target {
@@ -67,7 +62,7 @@ struct Target {
   std::string port;  // empty: the default
 };
 
-class Pgsql final : public tern::sqllookup::SqlModule {
+class Pgsql final : public SqlModule {
  public:
   Pgsql() : SqlModule({"pgsql", "PostgreSQL", "pgSQL"}) {}
 
@@ -97,7 +92,7 @@ class Pgsql final : public tern::sqllookup::SqlModule {
     return connect(t, f, s);
   }
 
-  Answer run(tern::sqllookup::Connection& base, std::string_view query,
+  Answer run(Connection& base, std::string_view query,
              const Settings& s) override {
     PGconn* c = static_cast<PgConnection&>(base).raw();
     const std::string q(query);
@@ -138,7 +133,7 @@ class Pgsql final : public tern::sqllookup::SqlModule {
 
   // Exim's pgsql_quote: a single quote doubled (sqllookup/sql_quote.hpp).
   std::string quote(std::string_view in) const override {
-    return tern::sqllookup::sql_quote(in, "''");
+    return sql_quote(in, "''");
   }
 
  private:
@@ -196,7 +191,7 @@ class Pgsql final : public tern::sqllookup::SqlModule {
   // Exim's reading of a result: data, not found, or a deferral.
   static Answer answer(PGresult* r, const std::string& q) {
     if (r == nullptr) return query_failed(" (PGRES_FATAL_ERROR)", q);
-    RowsText rows(tern::sqllookup::SingleNull::kEmptyRow);
+    RowsText rows(SingleNull::kEmptyRow);
     bool write = false;
     switch (PQresultStatus(r)) {
       case PGRES_EMPTY_QUERY:

@@ -18,13 +18,9 @@ namespace {
 using tern::sqllookup::testing::refused_port;
 using tern::testing::FakeHost;
 
-class Pgsql : public ::testing::Test {
+class Pgsql : public tern::sqllookup::testing::SqlModuleTest {
  protected:
-  void SetUp() override { ASSERT_EQ(host_.init().status, TERN_OK); }
-  tern::testing::Result lookup(const std::string& query, const std::string& options = "") {
-    return host_.lookup("pgsql", query, "", options);
-  }
-  FakeHost host_{tern_module_v1()};
+  Pgsql() : SqlModuleTest(tern_module_v1(), "pgsql") {}
 };
 
 TEST_F(Pgsql, Registers) {
@@ -39,44 +35,25 @@ TEST_F(Pgsql, DiscoveryRegistersOnly) {
 }
 
 TEST_F(Pgsql, QuoteAsExim) {
-  struct Case {
-    const char* in;
-    const char* want;
-  } cases[] = {
+  expect_quotes({
       {"it's a \"test\"", "it''s a \\\"test\\\""},  // the battery's case
       {"back\\slash", "back\\\\slash"},
       {"nl\ntab\tcr\rbs\b", "nl\\ntab\\tcr\\rbs\\b"},
       {"x'); drop table t; --", "x''); drop table t; --"},
       {"%_ plain", "%_ plain"},
       {"", ""},
-  };
-  for (const auto& c : cases) EXPECT_EQ(host_.quote("pgsql", c.in).out, c.want) << c.in;
-  // No options: the core words the refusal ("x" unrecognized after "${quote_pgsql").
-  EXPECT_EQ(host_.quote("pgsql", "a", "x").status, TERN_ERROR);
+  });
 }
 
-TEST_F(Pgsql, NoServers) {
-  auto r = lookup("select 1");
-  EXPECT_EQ(r.status, TERN_DEFER);
-  EXPECT_EQ(r.error, "no PostgreSQL servers defined (pgsql_servers option)");
-}
+TEST_F(Pgsql, NoServers) { expect_no_servers("PostgreSQL"); }
 
 TEST_F(Pgsql, MalformedItemsStopTheList) {
-  struct Case {
-    const char* servers;
-    const char* want;
-  } cases[] = {
+  expect_deferrals({
       {"a/b : h/d/u/p", "incomplete pgSQL server data: a"},
       {"(/tmp/nodot)/d/u/p", "PGSQL invalid filename for socket: /tmp/nodot"},
       {"(nodir.5432)/d/u/p", "PGSQL invalid filename for socket: nodir.5432"},
       {"x/y/d/u/p", "unexpected slash in pgSQL server hostname: x/y"},
-  };
-  for (const auto& c : cases) {
-    host_.set_option("pgsql_servers", c.servers);
-    auto r = lookup("select 1");
-    EXPECT_EQ(r.status, TERN_DEFER) << c.servers;
-    EXPECT_EQ(r.error, c.want) << c.servers;
-  }
+  });
 }
 
 TEST_F(Pgsql, RefusedThenHeldDown) {

@@ -6,7 +6,8 @@
 namespace tern::redis {
 
 struct Client::Attempt {
-  const std::vector<std::string>& items;
+  const std::vector<std::string>& names;
+  const std::optional<std::string>& main_list;
   std::string list_id;            // the server list: names its cluster
   Argv argv;                      // the command
   std::optional<uint16_t> slot;   // of its key, when it has one
@@ -62,11 +63,11 @@ std::string Client::pool_key(const Endpoint& to, const Credentials& cred) {
 }
 
 std::unique_ptr<Connection> Client::open_session(Attempt& a, const Endpoint& to, const Credentials& cred,
-                                                 std::string& error) {
+                                                 Failure& failure) {
   IoError err;
   auto conn = Connection::open(to, a.step(a.timeouts.connect), err);
   if (!conn) {
-    error = first_step_failed(cred.db, cred.password) + a.describe(err, true) + "\n";
+    failure = {first_step_failed(cred.db, cred.password) + a.describe(err, true) + "\n", true};
     return nullptr;
   }
   size_t n = 0;
@@ -81,21 +82,21 @@ std::unique_ptr<Connection> Client::open_session(Attempt& a, const Endpoint& to,
   if (n == 0) return conn;
   std::vector<ReplyPtr> replies;
   if (!conn->roundtrip(n, replies, a.step(a.timeouts.reply), err)) {
-    error = first_step_failed(cred.db, cred.password) + a.describe(err, false) + "\n";
+    failure = {first_step_failed(cred.db, cred.password) + a.describe(err, false) + "\n", true};
     return nullptr;
   }
   size_t i = 0;
   if (!cred.password.empty()) {
     const redisReply& r = *replies[i++];
     if (r.type == REDIS_REPLY_ERROR && !no_password_configured(r)) {
-      error = "REDIS Authentication failed: " + std::string(error_text(r)) + "\n";
+      failure = {"REDIS Authentication failed: " + std::string(error_text(r)) + "\n", false};
       return nullptr;
     }
   }
   if (!cred.db.empty()) {
     const redisReply& r = *replies[i];
     if (r.type == REDIS_REPLY_ERROR) {
-      error = "REDIS: Selecting database=" + cred.db + " failed: " + std::string(error_text(r)) + "\n";
+      failure = {"REDIS: Selecting database=" + cred.db + " failed: " + std::string(error_text(r)) + "\n", false};
       return nullptr;
     }
   }
@@ -104,12 +105,12 @@ std::unique_ptr<Connection> Client::open_session(Attempt& a, const Endpoint& to,
 
 bool Client::exchange(Attempt& a, const Endpoint& to, const Credentials& cred,
                       const std::vector<const Argv*>& commands, std::vector<ReplyPtr>& replies,
-                      std::string& error) {
+                      Failure& failure) {
   const std::string key = pool_key(to, cred);
   std::unique_ptr<Connection> conn = pool_.take(key);
   bool reused = conn != nullptr;
   for (;;) {
-    if (!conn && !(conn = open_session(a, to, cred, error))) return false;
+    if (!conn && !(conn = open_session(a, to, cred, failure))) return false;
     for (const Argv* c : commands) conn->append(*c);
     IoError err;
     if (conn->roundtrip(commands.size(), replies, a.step(a.timeouts.reply), err)) break;
@@ -117,14 +118,13 @@ bool Client::exchange(Attempt& a, const Endpoint& to, const Credentials& cred,
     // A kept connection that the server had closed (it restarted) before
     // answering anything: the command never ran; once more, on a new one.
     if (reused && err.nothing_read && (err.kind == IoError::Kind::kClosed || err.kind == IoError::Kind::kIo)) {
-      pool_.forget(key);
       reused = false;
       continue;
     }
-    error = "REDIS: query failed: " + a.describe(err, false) + "\n";
+    failure = {"REDIS: query failed: " + a.describe(err, false) + "\n", true};
     return false;
   }
-  if (!changes_connection_state(*commands.back())) pool_.put(key, std::move(conn));
+  if (!changes_connection_state(*commands.back())) pool_.give_back(key, std::move(conn));
   return true;
 }
 
@@ -138,7 +138,7 @@ Client::Answer Client::run_on(Attempt& a, Endpoint to, const Credentials& cred) 
     commands.push_back(&a.argv);
     std::vector<ReplyPtr> replies;
     Answer ans;
-    if (!exchange(a, to, cred, commands, replies, ans.error)) return ans;  // kUnreachable
+    if (!exchange(a, to, cred, commands, replies, ans.failure)) return ans;  // kUnreachable
     ans.kind = Answer::Kind::kReply;
     ans.reply = std::move(replies.back());
     if (ans.reply->type != REDIS_REPLY_ERROR) return ans;
@@ -151,7 +151,7 @@ Client::Answer Client::run_on(Attempt& a, Endpoint to, const Credentials& cred) 
   }
   Answer ans;
   ans.kind = Answer::Kind::kFailed;
-  ans.error = "REDIS: too many cluster redirections (last: " + last + ")\n";
+  ans.failure = {"REDIS: too many cluster redirections (last: " + last + ")\n", false};
   return ans;
 }
 
@@ -162,8 +162,8 @@ void Client::learn_moved(Attempt& a, const Endpoint& from, const Credentials& cr
   std::optional<SlotMap> fresh;
   for (const Endpoint& node : {r.to, from}) {
     std::vector<ReplyPtr> replies;
-    std::string error;
-    if (exchange(a, node, cred, {&cluster_slots}, replies, error) &&
+    Failure failure;
+    if (exchange(a, node, cred, {&cluster_slots}, replies, failure) &&
         (fresh = SlotMap::from_cluster_slots(*replies[0], node)))
       break;
   }
@@ -180,8 +180,8 @@ bool Client::refresh_cluster(Attempt& a, const std::vector<Endpoint>& candidates
   for (const Endpoint& node : candidates) {
     if (Clock::now() >= a.budget) break;
     std::vector<ReplyPtr> replies;
-    std::string error;
-    if (!exchange(a, node, cred, {&cluster_slots}, replies, error)) continue;
+    Failure failure;
+    if (!exchange(a, node, cred, {&cluster_slots}, replies, failure)) continue;
     auto fresh = SlotMap::from_cluster_slots(*replies[0], node);
     if (!fresh) continue;
     std::lock_guard lk(mu_);
@@ -213,8 +213,8 @@ std::optional<Client::Answer> Client::run_in_cluster(Attempt& a) {
   // The node is down or hangs: ask the others (listed servers first) who
   // serves the slot now; after a failover that is the promoted replica.
   std::vector<Endpoint> candidates;
-  for (const auto& item : a.items)
-    if (auto spec = parse_server(item); spec.index() == 0) {
+  for (const auto& name : a.names)
+    if (auto spec = server_spec(name, a.main_list); spec.index() == 0) {
       const auto& s = std::get<0>(spec);
       candidates.push_back({s.host, s.port, s.socket});
     }
@@ -248,25 +248,34 @@ LookupResult Client::result_of(const redisReply& reply) {
   return r;
 }
 
-LookupResult Client::run(const std::vector<std::string>& items, std::string_view query, const Timeouts& timeouts) {
-  Attempt a{items, {}, split_command(query), std::nullopt, timeouts, Clock::now() + kLookupBudget};
+LookupResult Client::run(const std::vector<std::string>& names, const std::optional<std::string>& main_list,
+                         std::string_view query, const Timeouts& timeouts) {
+  Attempt a{names, main_list, {}, split_command(query), std::nullopt, timeouts, Clock::now() + kLookupBudget};
   if (a.argv.empty()) return defer("REDIS: query failed: empty command\n");
   if (auto k = key_index(a.argv)) a.slot = key_slot(a.argv[*k]);
-  for (const auto& item : items) a.list_id.append(item).append(1, '\n');
+  for (const auto& name : names) a.list_id.append(name).append(1, '\n');
 
   auto outcome = [](Answer& ans) {
-    return ans.kind == Answer::Kind::kReply ? result_of(*ans.reply) : defer(std::move(ans.error));
+    return ans.kind == Answer::Kind::kReply ? result_of(*ans.reply) : defer(std::move(ans.failure.text));
   };
   if (auto ans = run_in_cluster(a)) return outcome(*ans);
   std::string last = "no Redis servers defined (redis_servers option)";
-  for (const auto& item : items) {
+  for (const auto& name : names) {
     if (Clock::now() >= a.budget) break;
-    auto parsed = parse_server(item);
+    // Resolved and checked when its turn comes, as Exim does: a bad item
+    // ends the search (defer_break), a later one is never looked at.
+    auto parsed = server_spec(name, main_list);
     if (parsed.index() == 1) return defer(std::get<1>(parsed));
     const ServerSpec& spec = std::get<0>(parsed);
-    Answer ans = run_on(a, {spec.host, spec.port, spec.socket}, {spec.db, spec.user, spec.password});
+    const Endpoint to{spec.host, spec.port, spec.socket};
+    if (auto down = down_.held_down(to.where())) {
+      last = lookup_servers::held_down_text(kFlavor.display, to.where(), *down);
+      continue;
+    }
+    Answer ans = run_on(a, to, {spec.db, spec.user, spec.password});
     if (ans.kind == Answer::Kind::kUnreachable) {
-      last = std::move(ans.error);
+      if (ans.failure.io) down_.mark_down(to.where(), ans.failure.text, timeouts.hold_down);
+      last = std::move(ans.failure.text);
       continue;
     }
     return outcome(ans);

@@ -4,8 +4,12 @@
 // reached, fails AUTH or SELECT, or does not answer in time is skipped for
 // the next; an error reply ends the lookup (DEFER with its text); the
 // first answer is the result. Beyond Exim:
-//   - connections are kept between lookups (Pool) and opened again when the
-//     server was restarted; AUTH and SELECT run once per connection;
+//   - connections are kept between lookups (lookup_servers' IdlePool) and
+//     opened again when the server was restarted; AUTH and SELECT run once
+//     per connection;
+//   - a listed server that cannot be reached or does not answer in time is
+//     held down for redis_hold_down: lookups skip it (no connection
+//     attempt, no wait) until then, so it costs one attempt per hold-down;
 //   - connect and reply timeouts, and a limit on the whole lookup
 //     (kLookupBudget, under the core's deadline kCoreDeadline);
 //   - Redis Cluster (cluster.hpp): MOVED makes the list a cluster, whose
@@ -24,7 +28,7 @@
 #include "cluster.hpp"
 #include "command.hpp"
 #include "connection.hpp"
-#include "pool.hpp"
+#include "server_pool.hpp"
 #include "server_list.hpp"
 
 namespace tern::redis {
@@ -39,9 +43,13 @@ inline constexpr int kMaxRedirects = 5;
 // and learnt again (lists made by expansion could be endless).
 inline constexpr size_t kMaxClusters = 256;
 
+// Idle connections kept per server and credentials.
+inline constexpr size_t kMaxIdlePerServer = 16;
+
 struct Timeouts {
-  std::chrono::seconds connect{2};  // redis_connect_timeout; 0: only the budget
-  std::chrono::seconds reply{5};    // redis_timeout; 0: only the budget
+  std::chrono::seconds connect{2};     // redis_connect_timeout; 0: only the budget
+  std::chrono::seconds reply{5};       // redis_timeout; 0: only the budget
+  std::chrono::seconds hold_down{10};  // redis_hold_down; 0: no hold-down
 };
 
 struct LookupResult {
@@ -54,10 +62,15 @@ struct LookupResult {
 
 class Client {
  public:
-  // Runs `query` against the full server items `items` (server_list.hpp).
-  LookupResult run(const std::vector<std::string>& items, std::string_view query, const Timeouts& timeouts);
-  // Closes every connection (the module's fini).
-  void close_all() { pool_.clear(); }
+  // Runs `query` against the servers `names` (items of a server list, full
+  // or naming an item of `main_list`: server_list.hpp), resolved in turn.
+  LookupResult run(const std::vector<std::string>& names, const std::optional<std::string>& main_list,
+                   std::string_view query, const Timeouts& timeouts);
+  // Closes every connection and forgets the held-down servers (the module's fini).
+  void close_all() {
+    pool_.clear();
+    down_.clear();
+  }
 
  private:
   struct Credentials {
@@ -69,6 +82,11 @@ class Client {
   };
   // One lookup's surroundings.
   struct Attempt;
+  // Why an exchange with a server failed.
+  struct Failure {
+    std::string text;  // in Exim's words
+    bool io = true;    // the server is unreachable or mute (not an AUTH/SELECT error reply)
+  };
   // What one server did with a command.
   struct Answer {
     enum class Kind {
@@ -78,16 +96,16 @@ class Client {
     };
     Kind kind = Kind::kUnreachable;
     ReplyPtr reply;
-    std::string error;
+    Failure failure;  // kUnreachable, kFailed
   };
 
   // Sends `commands` (pipelined) to `to` on a pooled or new connection;
   // the replies, or why not.
   bool exchange(Attempt& a, const Endpoint& to, const Credentials& cred,
-                const std::vector<const Argv*>& commands, std::vector<ReplyPtr>& replies, std::string& error);
+                const std::vector<const Argv*>& commands, std::vector<ReplyPtr>& replies, Failure& failure);
   // A new connection with AUTH and SELECT done.
   std::unique_ptr<Connection> open_session(Attempt& a, const Endpoint& to, const Credentials& cred,
-                                           std::string& error);
+                                           Failure& failure);
   // The command on one node, following MOVED and ASK.
   Answer run_on(Attempt& a, Endpoint to, const Credentials& cred);
   // The cluster route: the node that serves the key's slot, if known.
@@ -102,7 +120,8 @@ class Client {
   static LookupResult result_of(const redisReply& reply);
   static std::string pool_key(const Endpoint& to, const Credentials& cred);
 
-  Pool pool_;
+  lookup_servers::IdlePool<Connection> pool_{kMaxIdlePerServer};
+  lookup_servers::HoldDowns down_;  // by Endpoint::where()
   std::mutex mu_;  // guards clusters_
   std::unordered_map<std::string, Cluster> clusters_;  // by server list
 };

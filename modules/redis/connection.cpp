@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "server_pool.hpp"
+
 namespace tern::redis {
 namespace {
 
@@ -206,9 +208,6 @@ bool Connection::roundtrip(size_t count, std::vector<ReplyPtr>& replies, Deadlin
   return true;
 }
 
-bool Connection::stale() const {
-  pollfd p{fd_, POLLIN | POLLRDHUP, 0};
-  return ::poll(&p, 1, 0) != 0;
-}
+bool Connection::alive() const { return lookup_servers::socket_is_quiet(fd_); }
 
 }  // namespace tern::redis

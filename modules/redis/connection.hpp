@@ -60,9 +60,9 @@ class Connection {
   // Sends what is queued and reads `count` replies into `replies` (cleared
   // first), all before `deadline`.
   bool roundtrip(size_t count, std::vector<ReplyPtr>& replies, Deadline deadline, IoError& err);
-  // True when the server has closed the connection or sent something that
-  // nobody asked for: such an idle connection is not reused.
-  bool stale() const;
+  // False when the server has closed the connection or sent something that
+  // nobody asked for: such an idle connection is not reused (the pool asks).
+  bool alive() const;
 
  private:
   explicit Connection(int fd);

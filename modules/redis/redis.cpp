@@ -8,6 +8,8 @@
 //   options   redis_servers (main, Exim's list of host/db/password)
 //             redis_connect_timeout (main, time, default 2s)
 //             redis_timeout (main, time, default 5s): wait for one reply
+//             redis_hold_down (main, time, default 10s): a listed server
+//             that was unreachable or mute is skipped that long
 // The Client object (connections, cluster maps) lives in the module object:
 // one per loaded generation, shared by the lookup threads.
 #include <tern/module.hpp>
@@ -29,6 +31,7 @@ class Redis final : public tern::Module {
     r.option("redis_servers", tern::OptionType::kString, tern::scope::kMain);
     r.option("redis_connect_timeout", tern::OptionType::kTime, tern::scope::kMain, "2s");
     r.option("redis_timeout", tern::OptionType::kTime, tern::scope::kMain, "5s");
+    r.option("redis_hold_down", tern::OptionType::kTime, tern::scope::kMain, "10s");
     r.lookup("redis", {.query = true,
                        .blocking = {true, static_cast<uint32_t>(kCoreDeadline.count())},
                        .find = [this](tern::Call& c, tern::LookupRequest& q) { return find(c, q); },
@@ -45,12 +48,13 @@ class Redis final : public tern::Module {
     if (st == tern::ok()) main_list = std::move(text);
     else if (st != tern::decline()) throw tern::Defer("redis_servers: the option cannot be read");
 
-    auto selected = select_servers(q.key, q.options, main_list);
+    auto selected = tern::lookup_servers::select_servers(kFlavor, q.key, q.options, main_list);
     if (selected.index() == 1) throw tern::Defer(std::get<1>(selected));
-    const Selection& sel = std::get<0>(selected);
+    const tern::lookup_servers::Selection& sel = std::get<0>(selected);
     if (sel.old_syntax) c.log(tern::LogLevel::kMain, "WARNING: obsolete syntax used for lookup");
+    if (sel.names.empty()) throw tern::Defer("no Redis servers defined (redis_servers option)");
 
-    LookupResult r = client_.run(sel.items, sel.query, timeouts(c));
+    LookupResult r = client_.run(sel.names, main_list, sel.query, timeouts(c));
     switch (r.status) {
       case LookupResult::Status::kFound:
         q.no_cache = !r.cacheable;
@@ -65,6 +69,7 @@ class Redis final : public tern::Module {
     Timeouts t;
     if (auto v = c.option_int("redis_connect_timeout")) t.connect = std::chrono::seconds(*v);
     if (auto v = c.option_int("redis_timeout")) t.reply = std::chrono::seconds(*v);
+    if (auto v = c.option_int("redis_hold_down"); v && *v >= 0) t.hold_down = std::chrono::seconds(*v);
     return t;
   }
 

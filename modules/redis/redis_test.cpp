@@ -153,18 +153,6 @@ TEST(Command, ConnectionState) {
 
 // ---- server lists ----------------------------------------------------------------
 
-TEST(ServerList, EximLists) {
-  using V = std::vector<std::string>;
-  EXPECT_EQ(split_list("127.0.0.1::6379//"), V{"127.0.0.1:6379//"});
-  EXPECT_EQ(split_list("a//:b/1/p"), (V{"a//", "b/1/p"}));
-  EXPECT_EQ(split_list(" a// : b// "), (V{"a//", "b//"}));
-  EXPECT_EQ(split_list("<; 127.0.0.1:6379// ; [::1]:6380//"), (V{"127.0.0.1:6379//", "[::1]:6380//"}));
-  EXPECT_EQ(split_list(""), V{});
-  EXPECT_EQ(split_list("a//:"), V{"a//"});
-  EXPECT_EQ(split_list(":a//"), (V{"", "a//"}));
-  EXPECT_EQ(split_list("h/0/pa::ss"), V{"h/0/pa:ss"});
-}
-
 TEST(ServerList, Items) {
   struct {
     const char* item;
@@ -210,35 +198,20 @@ TEST(ServerList, BadItems) {
   }
 }
 
-TEST(ServerList, Selection) {
-  const std::optional<std::string> main = "127.0.0.1::6379/0/pw : 127.0.0.2::6379//";
-  auto pick = [&](std::string_view q, std::string_view opts, const std::optional<std::string>& m) {
-    return select_servers(q, opts, m);
-  };
-  auto s = pick("GET k", "", main);
-  ASSERT_EQ(s.index(), 0u);
-  EXPECT_EQ(std::get<0>(s).items, (std::vector<std::string>{"127.0.0.1:6379/0/pw", "127.0.0.2:6379//"}));
-  EXPECT_EQ(std::get<0>(s).query, "GET k");
-
-  s = pick("GET k", "servers=10.1.1.1::1//", main);  // the option replaces the main list
-  EXPECT_EQ(std::get<0>(s).items, std::vector<std::string>{"10.1.1.1:1//"});
-  s = pick("GET k", "cache=no_rd,servers=127.0.0.2::6379", main);  // a name: the main list's item
-  EXPECT_EQ(std::get<0>(s).items, std::vector<std::string>{"127.0.0.2:6379//"});
-  s = pick("GET k", "servers=127.0.0.9", main);
-  EXPECT_EQ(std::get<1>(s), "Redis server \"127.0.0.9\" not found in redis_servers");
-  s = pick("GET k", "", std::nullopt);
-  EXPECT_EQ(std::get<1>(s), "no Redis servers defined (redis_servers option)");
-  s = pick("GET k", "", std::string(""));
-  EXPECT_EQ(std::get<1>(s), "no Redis servers defined (redis_servers option)");
-
-  // Exim's older syntax, in the query.
-  s = pick("servers=127.0.0.2::6379;GET k", "", main);
-  EXPECT_TRUE(std::get<0>(s).old_syntax);
-  EXPECT_EQ(std::get<0>(s).items, std::vector<std::string>{"127.0.0.2:6379//"});
-  EXPECT_EQ(std::get<0>(s).query, "GET k");
-  EXPECT_EQ(std::get<1>(pick("servers x;GET k", "", main)), "missing = after \"servers\" in Redis lookup");
-  EXPECT_EQ(std::get<1>(pick("servers=a//", "", main)), "missing ; after \"servers=\" in Redis lookup");
-  EXPECT_EQ(std::get<1>(pick("servers=;GET k", "", main)), "\"servers=\" defines no servers in \"servers=;GET k\"");
+TEST(ServerList, NamesResolvedInTheMainList) {
+  const std::optional<std::string> main = "127.0.0.1::6379/0/pw : 127.0.0.2::6380//";
+  auto spec = server_spec("127.0.0.2:6380", main);
+  ASSERT_EQ(spec.index(), 0u);
+  EXPECT_EQ(std::get<0>(spec), (ServerSpec{"127.0.0.2", 6380, "", "", "", ""}));
+  spec = server_spec("127.0.0.1:6379", main);
+  ASSERT_EQ(spec.index(), 0u);
+  EXPECT_EQ(std::get<0>(spec).password, "pw");
+  spec = server_spec("10.1.1.1:1/2/", std::nullopt);  // a full item needs no main list
+  ASSERT_EQ(spec.index(), 0u);
+  EXPECT_EQ(std::get<0>(spec).db, "2");
+  spec = server_spec("127.0.0.9", main);
+  ASSERT_EQ(spec.index(), 1u);
+  EXPECT_EQ(std::get<1>(spec), "Redis server \"127.0.0.9\" not found in redis_servers");
 }
 
 // ---- replies -----------------------------------------------------------------
@@ -356,10 +329,11 @@ TEST_F(Module, Registers) {
   EXPECT_EQ(d.timeout_ms, 30000u);
   std::map<std::string, std::optional<std::string>> options;
   for (auto& o : host_.options()) options[o.name] = o.default_value;
-  EXPECT_EQ(options.size(), 3u);
+  EXPECT_EQ(options.size(), 4u);
   EXPECT_EQ(options["redis_servers"], std::nullopt);
   EXPECT_EQ(options["redis_connect_timeout"], "2s");
   EXPECT_EQ(options["redis_timeout"], "5s");
+  EXPECT_EQ(options["redis_hold_down"], "10s");
 }
 
 TEST_F(Module, Quote) {
@@ -382,7 +356,9 @@ TEST_F(Module, DefersWithEximsTexts) {
   host_.set_option("redis_servers", "127.0.0.1::6379/secret");
   EXPECT_EQ(host_.lookup("redis", "GET k").error, "incomplete Redis server data: 127.0.0.1:6379");
 
-  // A socket that does not exist: the failure of the first step.
+  // A socket that does not exist: the failure of the first step (each
+  // time: no hold-down).
+  host_.set_option_int("redis_hold_down", 0);
   host_.set_option("redis_servers", "(/nonexistent/redis.sock)//");
   r = host_.lookup("redis", "GET k");
   EXPECT_EQ(r.error, "REDIS: query failed: No such file or directory\n");
@@ -391,6 +367,12 @@ TEST_F(Module, DefersWithEximsTexts) {
             "REDIS: Selecting database=3 failed: No such file or directory\n");
   host_.set_option("redis_servers", "(/nonexistent/redis.sock)/3/pw");
   EXPECT_EQ(host_.lookup("redis", "GET k").error, "REDIS Authentication failed: No such file or directory\n");
+  // Held down (redis_hold_down): skipped, with the reason.
+  host_.set_option_int("redis_hold_down", 60);
+  EXPECT_EQ(host_.lookup("redis", "GET k").error, "REDIS Authentication failed: No such file or directory\n");
+  EXPECT_EQ(host_.lookup("redis", "GET k").error,
+            "Redis server \"/nonexistent/redis.sock\" held down for 60s after: "
+            "REDIS Authentication failed: No such file or directory\n");
 
   r = host_.lookup("redis", "   ");
   EXPECT_EQ(r.error, "REDIS: query failed: empty command\n");
@@ -434,24 +416,42 @@ TEST(Client, ManyThreadsAtOnce) {
   const std::vector<std::string> items{"(" + server.socket() + ")//"};
   constexpr int kThreads = 8, kEach = 200;
   for (int i = 0; i < kThreads * kEach; ++i)
-    ASSERT_EQ(client.run(items, "SET k" + std::to_string(i) + " v" + std::to_string(i), {}).data, "OK");
+    ASSERT_EQ(client.run(items, std::nullopt, "SET k" + std::to_string(i) + " v" + std::to_string(i), {}).data, "OK");
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
       for (int i = t * kEach; i < (t + 1) * kEach; ++i) {
-        LookupResult r = client.run(items, "GET k" + std::to_string(i), {});
+        LookupResult r = client.run(items, std::nullopt, "GET k" + std::to_string(i), {});
         if (r.status != LookupResult::Status::kFound || r.data != "v" + std::to_string(i)) ++wrong;
       }
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong.load(), 0);
-  LookupResult clients = client.run(items, "INFO clients", {});
+  LookupResult clients = client.run(items, std::nullopt, "INFO clients", {});
   EXPECT_EQ(clients.status, LookupResult::Status::kFound);
   // The connections are kept: at most one per thread (and the pool's cap).
   auto at = clients.data.find("connected_clients:");
   ASSERT_NE(at, std::string::npos);
   EXPECT_LE(std::atoi(clients.data.c_str() + at + 18), kThreads);
+}
+
+TEST(Client, AFailedServerIsHeldDown) {
+  const std::string dead = ::testing::TempDir() + "tern-redis-nowhere.sock";
+  const std::vector<std::string> items{"(" + dead + ")//"};
+  const std::string refused = "REDIS: query failed: No such file or directory\n";
+  Client client;
+  Timeouts t;
+  t.hold_down = std::chrono::seconds(0);  // retried at every lookup
+  EXPECT_EQ(client.run(items, std::nullopt, "GET k", t).error, refused);
+  EXPECT_EQ(client.run(items, std::nullopt, "GET k", t).error, refused);
+  t.hold_down = std::chrono::seconds(30);
+  EXPECT_EQ(client.run(items, std::nullopt, "GET k", t).error, refused);
+  // Skipped now, with the reason it was held down for.
+  EXPECT_EQ(client.run(items, std::nullopt, "GET k", t).error,
+            "Redis server \"" + dead + "\" held down for 30s after: " + refused);
+  client.close_all();  // a new generation of the module starts afresh
+  EXPECT_EQ(client.run(items, std::nullopt, "GET k", t).error, refused);
 }
 
 TEST(ModuleDiscovery, RegistersOnly) {

@@ -1,54 +1,10 @@
-// modules/redis/server_list.cpp: Exim's list and server-item syntax for Redis.
+// modules/redis/server_list.cpp: Redis server items (host, port, socket, database, ACL user).
 #include "server_list.hpp"
 
 #include <cctype>
 
 namespace tern::redis {
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'; }
-
-// Exim's string_nextinlist over the whole list. `may_change`: a leading
-// "<c" sets the separator (Exim allows it when the caller gives none).
-std::vector<std::string> exim_list(std::string_view s, char sep, bool may_change) {
-  std::vector<std::string> items;
-  size_t i = 0;
-  const size_t n = s.size();
-  auto skip_space = [&] {
-    while (i < n && is_space(s[i]) && s[i] != sep) ++i;
-  };
-  skip_space();
-  if (may_change && i + 1 < n && s[i] == '<' &&
-      (std::ispunct(static_cast<unsigned char>(s[i + 1])) || std::iscntrl(static_cast<unsigned char>(s[i + 1])))) {
-    sep = s[i + 1];
-    i += 2;
-  }
-  const bool special = std::iscntrl(static_cast<unsigned char>(sep)) != 0;
-  for (;;) {
-    skip_space();
-    if (i >= n) break;
-    if (s[i] == sep) {
-      ++i;
-      if (i >= n || s[i] != sep || special) {
-        items.emplace_back();  // an empty item
-        continue;
-      }
-    }
-    // s[i] is data (possibly a separator written twice).
-    std::string item;
-    for (;;) {
-      size_t j = i + 1;
-      while (j < n && s[j] != sep) ++j;
-      item.append(s.substr(i, j - i));
-      i = j;
-      if (i >= n || ++i >= n || s[i] != sep || special) break;
-    }
-    while (!item.empty() && is_space(item.back()) && (item.size() == 1 || item[item.size() - 2] != '\\'))
-      item.pop_back();
-    items.push_back(std::move(item));
-  }
-  return items;
-}
 
 // A port number, 1..65535.
 std::optional<int> port_number(std::string_view digits) {
@@ -86,42 +42,20 @@ std::optional<std::string> take_port(std::string& host, int& port) {
   return std::nullopt;
 }
 
-// An option element "servers=<list>" among the comma-separated options.
-std::optional<std::string> servers_option(std::string_view opts) {
-  for (auto& o : exim_list(opts, ',', false))
-    if (o.rfind("servers=", 0) == 0) return o.substr(8);
-  return std::nullopt;
-}
-
-// The full item for `name`: itself when it has a slash, else the item of
-// the main list that starts with "name/"; nullopt when there is none.
-std::optional<std::string> resolve(const std::string& name, const std::optional<std::string>& main_list) {
-  if (name.find('/') != std::string::npos) return name;
-  if (main_list)
-    for (auto& e : split_list(*main_list))
-      if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '/') return e;
-  return std::nullopt;
-}
-
 }  // namespace
-
-std::vector<std::string> split_list(std::string_view list, char separator) {
-  return exim_list(list, separator, true);
-}
 
 std::string ServerSpec::where() const { return socket.empty() ? host + ":" + std::to_string(port) : socket; }
 
 std::variant<ServerSpec, std::string> parse_server(std::string_view item) {
   // From the right: the password, then the database (Exim's Ustrrchr).
-  size_t last = item.rfind('/');
-  if (last == std::string_view::npos) return "incomplete Redis server data: " + std::string(item);
-  std::string_view rest = item.substr(0, last);
-  size_t mid = rest.rfind('/');
-  if (mid == std::string_view::npos) return "incomplete Redis server data: " + std::string(rest);
+  std::string error;
+  auto fields = lookup_servers::split_item(item, 2, kFlavor.display, error);
+  if (!fields) return error;
+  const std::string& rest = fields->sans_password;  // for messages
   ServerSpec spec;
-  std::string password(item.substr(last + 1));
-  spec.db = std::string(rest.substr(mid + 1));
-  std::string host(rest.substr(0, mid));
+  std::string password = std::move(fields->fields[1]);
+  spec.db = std::move(fields->fields[0]);
+  std::string host = std::move(fields->host);
   // "(socket)": the path runs to the ')' (or the end); text before it is
   // the (unused) host part, as in Exim.
   size_t paren = host.find('(');
@@ -148,36 +82,11 @@ std::variant<ServerSpec, std::string> parse_server(std::string_view item) {
   return spec;
 }
 
-std::variant<Selection, std::string> select_servers(std::string_view query, std::string_view opts,
-                                                    const std::optional<std::string>& main_list) {
-  Selection sel;
-  std::vector<std::string> names;
-  if (query.rfind("servers", 0) == 0) {
-    // Exim's older "servers=<list>;<query>", kept for old configurations.
-    size_t i = 7;
-    while (i < query.size() && is_space(query[i])) ++i;
-    if (i >= query.size() || query[i] != '=') return std::string("missing = after \"servers\" in Redis lookup");
-    ++i;
-    while (i < query.size() && is_space(query[i])) ++i;
-    size_t semi = query.find(';', i);
-    if (semi == std::string_view::npos) return std::string("missing ; after \"servers=\" in Redis lookup");
-    if (semi == i) return "\"servers=\" defines no servers in \"" + std::string(query) + "\"";
-    names = split_list(query.substr(i, semi - i));
-    sel.query = std::string(query.substr(semi + 1));
-    sel.old_syntax = true;
-  } else {
-    sel.query = std::string(query);
-    if (auto o = servers_option(opts)) names = split_list(*o);
-    else if (main_list) names = split_list(*main_list);
-    else return std::string("no Redis servers defined (redis_servers option)");
-  }
-  for (auto& name : names) {
-    auto item = resolve(name, main_list);
-    if (!item) return "Redis server \"" + name + "\" not found in redis_servers";
-    sel.items.push_back(std::move(*item));
-  }
-  if (sel.items.empty()) return std::string("no Redis servers defined (redis_servers option)");
-  return sel;
+std::variant<ServerSpec, std::string> server_spec(const std::string& name,
+                                                  const std::optional<std::string>& main_list) {
+  auto item = lookup_servers::resolve_server(kFlavor, name, main_list);
+  if (item.index() == 1) return std::get<1>(std::move(item));
+  return parse_server(std::get<0>(item));
 }
 
 }  // namespace tern::redis

@@ -9,7 +9,8 @@
 // tern also accepts "[ipv6]:port" as the host, and "user:password" (a Redis
 // 6 ACL user) as the password: AUTH then gets both.
 //
-// Where the servers come from (Exim's lf_sqlperform):
+// Where the servers come from is Exim's lf_sqlperform, shared with the SQL
+// lookups (lookup_servers/server_choice.hpp):
 //   ${lookup redis,servers=<list>{...}}  the option (a comma-separated
 //                                        lookup option) replaces redis_servers;
 //   ${lookup redis{servers=<list>;...}}  the same, Exim's older syntax;
@@ -24,12 +25,12 @@
 #include <variant>
 #include <vector>
 
+#include "server_choice.hpp"
+
 namespace tern::redis {
 
-// The items of an Exim list, as string_nextinlist gives them: white space
-// around items trimmed, "<c" changes the separator, a doubled separator is
-// one literal character; the empty list has no items.
-std::vector<std::string> split_list(std::string_view list, char separator = ':');
+// The Redis lookup's names in Exim's messages.
+inline constexpr lookup_servers::Flavor kFlavor{"Redis", "redis_servers"};
 
 // A server item taken apart.
 struct ServerSpec {
@@ -50,20 +51,9 @@ struct ServerSpec {
 // Messages never show the password.
 std::variant<ServerSpec, std::string> parse_server(std::string_view item);
 
-// Which servers a lookup tries, in order, and the query to run.
-struct Selection {
-  std::vector<std::string> items;  // full items (with slashes)
-  std::string query;               // the query without a leading servers=...;
-  bool old_syntax = false;         // "servers=...;" at the start of the query
-};
-
-// Selects the servers for `query` with lookup options `opts` (the text
-// after "redis,") and the main option (nullopt when unset). Returns the
-// reason on failure: `no Redis servers defined (redis_servers option)`,
-// `Redis server "x" not found in redis_servers`, and for the old syntax
-// `missing = after "servers" in Redis lookup`, `missing ; after "servers="
-// in Redis lookup`, `"servers=" defines no servers in "..."`.
-std::variant<Selection, std::string> select_servers(std::string_view query, std::string_view opts,
-                                                    const std::optional<std::string>& main_list);
+// The server that `name` (an item of a server list) stands for: the item
+// itself or the item of `main_list` it names (resolve_server), parsed.
+std::variant<ServerSpec, std::string> server_spec(const std::string& name,
+                                                  const std::optional<std::string>& main_list);
 
 }  // namespace tern::redis

@@ -1,6 +1,7 @@
 // modules/sqllookup/module_test_support.hpp: what the pgsql and mysql unit
 // tests (on the SDK's fake host) share: a loopback port nobody listens on,
-// and the check of what an SQL module registers.
+// a fixture with the module loaded, and the checks of what an SQL module
+// registers, how it quotes and which texts its deferrals carry.
 #pragma once
 
 #include <arpa/inet.h>
@@ -10,6 +11,7 @@
 #include <tern/testing.hpp>
 #include <unistd.h>
 
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <utility>
@@ -48,5 +50,46 @@ inline void expect_registrations(const tern::testing::FakeHost& host, const std:
                          {type + "_hold_down", {TERN_OPT_TIME, "10s"}},
                      }));
 }
+
+// The module of this test binary (its own tern_module_v1) on a fake host.
+class SqlModuleTest : public ::testing::Test {
+ protected:
+  SqlModuleTest(const tern_module* module, std::string type) : type_(std::move(type)), host_(module) {}
+  void SetUp() override { ASSERT_EQ(host_.init().status, TERN_OK); }
+  tern::testing::Result lookup(const std::string& query, const std::string& options = "") {
+    return host_.lookup(type_, query, "", options);
+  }
+
+  // An input and what the module makes of it.
+  struct Case {
+    const char* in;
+    const char* want;
+  };
+  // ${quote_<type>:in} is `want` for each case; options are refused (the
+  // core words the refusal: "x" unrecognized after "${quote_<type>").
+  void expect_quotes(std::initializer_list<Case> cases) {
+    for (const auto& c : cases) EXPECT_EQ(host_.quote(type_, c.in).out, c.want) << c.in;
+    EXPECT_EQ(host_.quote(type_, "a", "x").status, TERN_ERROR);
+  }
+  // Without <type>_servers, a lookup defers with Exim's text naming the
+  // lookup as `display` ("MySQL").
+  void expect_no_servers(const std::string& display) {
+    auto r = lookup("select 1");
+    EXPECT_EQ(r.status, TERN_DEFER);
+    EXPECT_EQ(r.error, "no " + display + " servers defined (" + type_ + "_servers option)");
+  }
+  // With <type>_servers = `in`, a lookup defers with `want`.
+  void expect_deferrals(std::initializer_list<Case> cases) {
+    for (const auto& c : cases) {
+      host_.set_option(type_ + "_servers", c.in);
+      auto r = lookup("select 1");
+      EXPECT_EQ(r.status, TERN_DEFER) << c.in;
+      EXPECT_EQ(r.error, c.want) << c.in;
+    }
+  }
+
+  const std::string type_;
+  tern::testing::FakeHost host_;
+};
 
 }  // namespace tern::sqllookup::testing

@@ -1,20 +1,18 @@
-// modules/sqllookup/servers.hpp: which SQL servers a lookup tries, as Exim does.
+// modules/sqllookup/servers.hpp: the SQL servers a lookup tries, in turn, as Exim does.
 //
-// Exim's lf_sqlperform(), shared by the pgsql and mysql modules: a query may
-// name its servers with the `servers=` lookup option
-// (`${lookup pgsql,servers=db1::5432/mail/exim/pw:db2{select ...}}`) or with
-// the older `servers=list;` prefix of the query itself; otherwise the main
-// option (pgsql_servers, mysql_servers) lists them. An item without a slash
-// is the name of a server in the main option (the text before its first
-// slash). Servers are tried in order until one answers without a deferral,
-// or one defers in a way that another server would not fix (a malformed
-// item). The reason of the last deferral is the lookup's.
+// Exim's lf_sqlperform(), shared by the pgsql and mysql modules: the servers
+// are chosen as lookup_servers/server_choice.hpp says, then tried in order
+// until one answers without a deferral, or one defers in a way that another
+// server would not fix (a malformed item). The reason of the last deferral
+// is the lookup's. A server item of an SQL lookup is host/db/user/password.
 #pragma once
 
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "server_choice.hpp"
 
 namespace tern::sqllookup {
 
@@ -36,11 +34,7 @@ struct Outcome {
   }
 };
 
-// The lookup's names in Exim's messages.
-struct Flavor {
-  std::string_view display;  // "PostgreSQL", "MySQL"
-  std::string_view option;   // "pgsql_servers", "mysql_servers"
-};
+using lookup_servers::Flavor;  // "PostgreSQL", "pgsql_servers"
 
 // Runs `query` on one server item ("host/db/user/password").
 using PerformFn = std::function<Outcome(std::string_view query, std::string_view server)>;

@@ -40,7 +40,10 @@ tern::Status SqlModule::init(tern::Registrar& r) {
   return r.status();
 }
 
-void SqlModule::fini() { pool_.clear(); }
+void SqlModule::fini() {
+  idle_.clear();
+  down_.clear();
+}
 
 Settings SqlModule::settings(tern::Call& call) const {
   // The core answers with the configured value or the default above; a
@@ -80,22 +83,19 @@ Outcome SqlModule::perform(std::string_view query, std::string_view server, cons
   // Connections are kept per complete item, password included: another
   // password never rides on a connection that was opened with the right one.
   const std::string key(server);
-  if (auto down = pool_.held_down(key)) {
-    auto left = std::chrono::ceil<std::chrono::seconds>(down->left).count();
-    return Outcome::defer(std::string(names_.display) + " server \"" + fields->sans_password +
-                          "\" held down for " + std::to_string(left) + "s after: " + down->error);
-  }
-  std::unique_ptr<Connection> conn = pool_.take(key);
+  if (auto down = down_.held_down(key))
+    return Outcome::defer(lookup_servers::held_down_text(names_.display, fields->sans_password, *down));
+  std::unique_ptr<Connection> conn = idle_.take(key);
   if (!conn) {
     Opened opened = open(*fields, s);
     if (!opened.conn) {
-      if (!opened.stop) pool_.mark_down(key, opened.error, s.hold_down);
+      if (!opened.stop) down_.mark_down(key, opened.error, s.hold_down);
       return Outcome::defer(std::move(opened.error), opened.stop);
     }
     conn = std::move(opened.conn);
   }
   Answer a = run(*conn, query, s);
-  if (a.reusable) pool_.give_back(key, std::move(conn));
+  if (a.reusable) idle_.give_back(key, std::move(conn));
   return std::move(a.outcome);
 }
 

@@ -3,7 +3,7 @@
 // Each module is an SqlModule with its own names, its connection code and
 // its quoting. The base registers the options and the lookup type, reads
 // the options per lookup, chooses the servers (servers.hpp), reuses and
-// opens connections and holds down failed servers (server_pool.hpp), and
+// opens connections and holds down failed servers (lookup_servers), and
 // turns the outcome into the core's answers: data, not found (an empty
 // result), or a deferral whose text the core shows as
 // `lookup of "<query>" gave DEFER: <text>`.
@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "connection.hpp"
 #include "server_pool.hpp"
 #include "servers.hpp"
 
@@ -52,6 +53,8 @@ struct Answer {
 
 class SqlModule : public tern::Module {
  public:
+  static constexpr size_t kMaxIdlePerServer = 8;
+
   struct Names {
     const char* type;        // "pgsql": the lookup type and the options' prefix
     const char* display;     // "PostgreSQL": in Exim's server-selection messages
@@ -80,7 +83,8 @@ class SqlModule : public tern::Module {
   std::string option_name(const char* suffix) const;
 
   Names names_;
-  ServerPool pool_;
+  lookup_servers::IdlePool<Connection> idle_{kMaxIdlePerServer};
+  lookup_servers::HoldDowns down_;
 };
 
 }  // namespace tern::sqllookup

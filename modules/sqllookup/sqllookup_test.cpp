@@ -1,53 +1,21 @@
 // modules/sqllookup/sqllookup_test.cpp: the parts the SQL modules share, on
-// their own: Exim's list syntax, the choice of servers (lf_sqlperform), the
-// server item split, the result text (lf_quote and the row rules), and the
-// pool of connections with its hold-down.
+// their own: trying the servers in turn (lf_sqlperform), the server item
+// split, and the result text (lf_quote and the row rules). Lists and the
+// pool are tested in lookup_servers/lookup_servers_test.cpp.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstring>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "exim_list.hpp"
 #include "result_text.hpp"
-#include "server_pool.hpp"
 #include "servers.hpp"
 
 namespace tern::sqllookup {
 namespace {
 
 using Items = std::vector<std::string>;
-
-TEST(EximList, ColonsSpacesAndDoubledSeparators) {
-  struct Case {
-    const char* list;
-    Items want;
-  } cases[] = {
-      {"a : b:c", {"a", "b", "c"}},
-      {"127.0.0.1::5432/db/u/p : (/run/pg/.s.PGSQL.5432)/db/u/p",
-       {"127.0.0.1:5432/db/u/p", "(/run/pg/.s.PGSQL.5432)/db/u/p"}},
-      {"", {}},
-      {"   ", {}},
-      {"a:", {"a"}},             // an empty last item is no item
-      {"a: :b", {"a", "", "b"}},  // an empty item in the middle is one
-      {"::a", {":a"}},            // a doubled separator first is data
-      {":a", {"", "a"}},
-      {"<; a:1 ; b ;; c", {"a:1", "b ; c"}},  // another separator
-      {"<", {"<"}},
-      {"a\\ : b", {"a\\ ", "b"}},  // a space after a backslash stays
-      {" x  y  ", {"x  y"}},
-  };
-  for (const auto& c : cases) EXPECT_EQ(split_list(c.list), c.want) << c.list;
-}
-
-TEST(EximList, FixedSeparatorHasNoChangeForm) {
-  EXPECT_EQ(split_list_fixed("servers=a:b,cache=no_rd", ','), (Items{"servers=a:b", "cache=no_rd"}));
-  EXPECT_EQ(split_list_fixed("<;x,y", ','), (Items{"<;x", "y"}));
-  EXPECT_EQ(split_list_fixed("a,,b", ','), (Items{"a,b"}));
-}
 
 TEST(ServerItem, SplitAtTheLastThreeSlashes) {
   std::string error;
@@ -167,17 +135,10 @@ TEST(ChoiceOfServers, ServersPrefixOfTheQuery) {
   EXPECT_EQ(o.data, "old form");
   ASSERT_EQ(r.calls.size(), 1u);
   EXPECT_EQ(r.calls[0].first, " select 1");
-  struct Case {
-    const char* query;
-    const char* want;
-  } cases[] = {
-      {"servers select 1", "missing = after \"servers\" in PostgreSQL lookup"},
-      {"servers=x select 1", "missing ; after \"servers=\" in PostgreSQL lookup"},
-      {"servers=;select 1", "\"servers=\" defines no servers in \"servers=;select 1\""},
-      {"servers=nohost;select 1", "PostgreSQL server \"nohost\" not found in pgsql_servers"},
-  };
-  for (const auto& c : cases)
-    EXPECT_EQ(perform_on_servers(kPg, "a/b/c/d", c.query, "", r.fn()).error, c.want) << c.query;
+  // The prefix's own syntax errors: lookup_servers_test.cpp; a name is
+  // resolved when its turn comes.
+  EXPECT_EQ(perform_on_servers(kPg, "a/b/c/d", "servers=nohost;select 1", "", r.fn()).error,
+            "PostgreSQL server \"nohost\" not found in pgsql_servers");
 }
 
 TEST(ResultText, FieldsQuotedAsLfQuote) {
@@ -257,76 +218,6 @@ TEST(ResultText, DataEndsAtANul) {
   const Cell c[] = {Cell{bytes, 3}};
   rows.add_row(names, c);
   EXPECT_EQ(rows.take(), "a");
-}
-
-class FakeConnection final : public Connection {
- public:
-  explicit FakeConnection(int id, bool* alive = nullptr) : id_(id), alive_(alive) {}
-  bool alive() override { return alive_ == nullptr || *alive_; }
-  int id() const { return id_; }
-
- private:
-  int id_;
-  bool* alive_;
-};
-
-int id_of(const std::unique_ptr<Connection>& c) {
-  return c ? static_cast<FakeConnection&>(*c).id() : -1;
-}
-
-TEST(ServerPool, ReusesLiveConnectionsPerServer) {
-  ServerPool pool;
-  EXPECT_EQ(pool.take("a"), nullptr);
-  bool dead = false;
-  pool.give_back("a", std::make_unique<FakeConnection>(1));
-  pool.give_back("a", std::make_unique<FakeConnection>(2, &dead));
-  pool.give_back("b", std::make_unique<FakeConnection>(3));
-  EXPECT_EQ(id_of(pool.take("a")), 1);  // 2 was dead: dropped
-  EXPECT_EQ(pool.take("a"), nullptr);
-  EXPECT_EQ(id_of(pool.take("b")), 3);
-  for (int i = 0; i < 20; ++i) pool.give_back("c", std::make_unique<FakeConnection>(i));
-  size_t kept = 0;
-  while (pool.take("c")) ++kept;
-  EXPECT_EQ(kept, ServerPool::kMaxIdlePerServer);
-}
-
-TEST(ServerPool, HoldDownExpires) {
-  ServerPool pool;
-  const auto t0 = ServerPool::Clock::now();
-  pool.mark_down("a", "refused", std::chrono::seconds(10), t0);
-  pool.mark_down("b", "refused", std::chrono::seconds(0), t0);  // 0: no hold-down
-  auto down = pool.held_down("a", t0 + std::chrono::seconds(4));
-  ASSERT_TRUE(down);
-  EXPECT_EQ(down->error, "refused");
-  EXPECT_EQ(down->left, std::chrono::seconds(6));
-  EXPECT_FALSE(pool.held_down("b", t0));
-  EXPECT_FALSE(pool.held_down("a", t0 + std::chrono::seconds(10)));
-  EXPECT_FALSE(pool.held_down("a", t0 + std::chrono::seconds(1)));  // forgotten once expired
-}
-
-TEST(ServerPool, ThreadsNeverShareAConnection) {
-  ServerPool pool;
-  std::atomic<int> in_use[4] = {};
-  std::atomic<bool> shared{false};
-  std::atomic<int> next_id{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t)
-    threads.emplace_back([&] {
-      for (int i = 0; i < 2000; ++i) {
-        std::unique_ptr<Connection> c = pool.take("s");
-        if (!c) {
-          int id = next_id++;
-          if (id >= 4) continue;  // at most four connections exist
-          c = std::make_unique<FakeConnection>(id);
-        }
-        int id = id_of(c);
-        if (in_use[id]++ != 0) shared = true;
-        in_use[id]--;
-        pool.give_back("s", std::move(c));
-      }
-    });
-  for (auto& th : threads) th.join();
-  EXPECT_FALSE(shared);
 }
 
 }  // namespace

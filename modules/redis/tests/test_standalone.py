@@ -5,12 +5,16 @@ Each test starts the redis-server(s) it needs on free loopback ports and
 drives `tern -C conf -be` with `modules = redis`: replies of every type in
 Exim's format, error replies and refused connections as DEFER with Exim's
 texts, quoting, passwords, ACL users, database numbers, Unix sockets,
-failover to the next server (down or not answering), a server restarted
-under a running tern, and two tern processes sharing one Redis.
+failover to the next server (down or not answering), a failed server held
+down (retried later, not at every lookup), a server restarted under a
+running tern, and two tern processes sharing one Redis (two daemons:
+test_daemons.py).
 
     test_standalone.py --tern build/bin/tern [--only NAME]
 """
+import contextlib
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +30,16 @@ from harness import BePeer, be, main, write_conf  # noqa: E402
 def servers_item(r, db="", password=""):
     """r's item in redis_servers: the port's colon doubled, both slashes."""
     return f"127.0.0.1::{r.port}/{db}/{password}"
+
+
+@contextlib.contextmanager
+def servers_holding_k(s, *names):
+    """Running redis-servers `names`, each with k = "from <name>"."""
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(RedisServer(s, name)) for name in names]
+        for name, r in zip(names, servers):
+            r.cli("SET", "k", f"from {name}")
+        yield servers
 
 
 def test_replies_in_exims_format():
@@ -195,9 +209,7 @@ def test_quoting_hostile_keys():
 
 
 def test_servers_option_and_old_syntax():
-    with ternlab.Scratch() as s, RedisServer(s, "a") as a, RedisServer(s, "b") as b:
-        a.cli("SET", "k", "from a")
-        b.cli("SET", "k", "from b")
+    with ternlab.Scratch() as s, servers_holding_k(s, "a", "b") as (a, b):
         conf = write_conf(s, "tern.conf", f"{servers_item(a)} : {servers_item(b, password='')}")
         assert be(conf, "${lookup redis{GET k}}") == "from a"
         assert be(conf, f"${{lookup redis,servers={servers_item(b)}{{GET k}}}}") == "from b"
@@ -238,8 +250,7 @@ def test_incomplete_server_data():
 
 
 def test_failover_to_the_next_server():
-    with ternlab.Scratch() as s, RedisServer(s, "second") as second:
-        second.cli("SET", "k", "from second")
+    with ternlab.Scratch() as s, servers_holding_k(s, "second") as (second,):
         dead = ternlab.free_port()  # nothing listens there
         conf = write_conf(s, "tern.conf", f"127.0.0.1::{dead}// : {servers_item(second)}")
         assert be(conf, "${lookup redis{GET k}}") == "from second"
@@ -253,9 +264,7 @@ def test_failover_to_the_next_server():
 
 
 def test_failover_when_a_server_does_not_answer():
-    with ternlab.Scratch() as s, RedisServer(s, "first") as first, RedisServer(s, "second") as second:
-        first.cli("SET", "k", "from first")
-        second.cli("SET", "k", "from second")
+    with ternlab.Scratch() as s, servers_holding_k(s, "first", "second") as (first, second):
         conf = write_conf(s, "tern.conf", f"{servers_item(first)} : {servers_item(second)}",
                           "redis_timeout = 1s\n")
         assert be(conf, "${lookup redis{GET k}}") == "from first"
@@ -279,7 +288,7 @@ def test_failover_when_a_server_does_not_answer():
 def test_connection_kept_and_reopened_after_a_restart():
     with ternlab.Scratch() as s, RedisServer(s, "r") as r:
         r.cli("SET", "k", "before")
-        conf = write_conf(s, "tern.conf", servers_item(r))
+        conf = write_conf(s, "tern.conf", servers_item(r), "redis_hold_down = 5s\n")
         with BePeer(conf) as p:
             before = r.connections_received()
             for i in range(20):
@@ -296,7 +305,44 @@ def test_connection_kept_and_reopened_after_a_restart():
             assert got == 'Failed: lookup of "GET k" gave DEFER: REDIS: query failed: Connection refused\n', got
             r.start()
             r.cli("SET", "k", "back")
-            assert p.expand("${lookup redis,cache=no_rd{GET k}}") == "back"
+            # Held down after the refusal: not tried again before 5s have passed.
+            got = p.expand("${lookup redis,cache=no_rd{GET k}}")
+            assert re.fullmatch('Failed: lookup of "GET k" gave DEFER: '
+                                f'Redis server "127.0.0.1:{r.port}" held down for [1-5]s after: '
+                                'REDIS: query failed: Connection refused\n', got), got
+            ternlab.wait_for(lambda: p.expand("${lookup redis,cache=no_rd{GET k}}") == "back",
+                             timeout=10, what="the lookup to reach the restarted server")
+
+
+def test_a_failed_server_is_retried_later_not_at_every_lookup():
+    with ternlab.Scratch() as s, servers_holding_k(s, "first", "second") as (first, second):
+        conf = write_conf(s, "tern.conf", f"{servers_item(first)} : {servers_item(second)}",
+                          "redis_timeout = 1s\nredis_hold_down = 3s\n")
+        with BePeer(conf) as p:
+            assert p.expand("${lookup redis,cache=no_rd{GET k}}") == "from first"
+            first.pause()  # mute: each attempt would wait redis_timeout
+            try:
+                t0 = time.monotonic()
+                assert p.expand("${lookup redis,cache=no_rd{GET k}}") == "from second"
+                assert time.monotonic() - t0 >= 0.9
+                # Held down: the next lookups go straight to the second server.
+                t0 = time.monotonic()
+                for _ in range(10):
+                    assert p.expand("${lookup redis,cache=no_rd{GET k}}") == "from second"
+                took = time.monotonic() - t0
+                assert took < 0.9, f"ten lookups took {took:.2f}s: the mute server was tried again"
+            finally:
+                first.resume()
+            # Once the hold-down has passed, the first server is tried (and answers) again.
+            ternlab.wait_for(lambda: p.expand("${lookup redis,cache=no_rd{GET k}}") == "from first",
+                             timeout=10, what="the first server to be used again")
+        # Both held down: the lookup defers at once, naming the last one's reason.
+        only_down = write_conf(s, "down.conf", f"127.0.0.1::{ternlab.free_port()}//", "redis_hold_down = 60s\n")
+        with BePeer(only_down) as p:
+            first_try = p.expand("${lookup redis{GET k}}")
+            assert first_try.endswith("REDIS: query failed: Connection refused\n"), first_try
+            again = p.expand("${lookup redis{GET k}}")
+            assert "held down for 60s after: REDIS: query failed: Connection refused" in again, again
 
 
 def test_two_processes_share_one_redis():

@@ -194,39 +194,19 @@ class Call {
   }
   // The expansion of `text` in the call's context; kFail is a forced
   // failure.
-  Status expand(std::string_view text, std::string& out) const {
-    tern_str r{};
-    return answer(host()->expand(call_, str(text), &r), r, out);
-  }
-  Status expand_to(Out& out, std::string_view text) const {
-    std::string s;
-    Status st = expand(text, s);
-    if (st == Status::kOk) out.append(s);
-    return st;
-  }
+  Status expand(std::string_view text, std::string& out) const { return fetch(host()->expand, out, str(text)); }
+  Status expand_to(Out& out, std::string_view text) const { return fetch_to(out, &Call::expand, text); }
   // $name; kDecline when the variable is unknown.
   Status variable(const std::string& name, std::string& out) const {
-    tern_str r{};
-    return answer(host()->get_variable(call_, name.c_str(), &r), r, out);
+    return fetch(host()->get_variable, out, name.c_str());
   }
-  Status variable_to(Out& out, const std::string& name) const {
-    std::string s;
-    Status st = variable(name, s);
-    if (st == Status::kOk) out.append(s);
-    return st;
-  }
+  Status variable_to(Out& out, const std::string& name) const { return fetch_to(out, &Call::variable, name); }
   // An option's text (the call's router or transport first, then main);
   // kDecline when unset.
   Status option(const std::string& name, std::string& out) const {
-    tern_str r{};
-    return answer(host()->get_option(call_, name.c_str(), &r), r, out);
+    return fetch(host()->get_option, out, name.c_str());
   }
-  Status option_to(Out& out, const std::string& name) const {
-    std::string s;
-    Status st = option(name, s);
-    if (st == Status::kOk) out.append(s);
-    return st;
-  }
+  Status option_to(Out& out, const std::string& name) const { return fetch_to(out, &Call::option, name); }
   // A numeric option: booleans 0/1, times in seconds, fixed * 1000.
   // nullopt when unset; throws Error on another failure.
   std::optional<int64_t> option_int(const std::string& name) const {
@@ -246,8 +226,7 @@ class Call {
   }
   // Raises an event; `verdict` gets the listeners' first non-empty verdict.
   Status raise_event(std::string_view event, std::string_view data, std::string& verdict) const {
-    tern_str r{};
-    return answer(host()->raise_event(call_, str(event), str(data), &r), r, verdict);
+    return fetch(host()->raise_event, verdict, str(event), str(data));
   }
   // A DNS query through the core's resolver. Non-OK: the resolver failed.
   Status dns_query(std::string_view name, uint16_t rrtype, DnsAnswer& answer) const {
@@ -263,8 +242,7 @@ class Call {
   }
   // The value for the recipient being routed; kDecline when unset.
   Status recipient_data(std::string_view key, std::string& out) const {
-    tern_str r{};
-    return answer(host()->recipient_data(call_, str(key), &r), r, out);
+    return fetch(host()->recipient_data, out, str(key));
   }
   // Per-session state (ABI 1.1): owned by the session from here on and
   // deleted when it ends. Throws Error on a core older than 1.1.
@@ -300,6 +278,21 @@ class Call {
   static Status answer(tern_status s, tern_str r, std::string& out) {
     if (s == TERN_OK) out.assign(view(r));
     return detail::status(s);
+  }
+  // A host entry that answers with text: fn(call, args..., &answer), the
+  // answer copied into `out`.
+  template <class Fn, class... Args>
+  Status fetch(Fn fn, std::string& out, Args... args) const {
+    tern_str r{};
+    return answer(fn(call_, args..., &r), r, out);
+  }
+  // The *_to forms: what `get` gives appended to `out` when kOk.
+  template <class Arg>
+  Status fetch_to(Out& out, Status (Call::*get)(Arg, std::string&) const, std::type_identity_t<Arg> arg) const {
+    std::string s;
+    Status st = (this->*get)(arg, s);
+    if (st == Status::kOk) out.append(s);
+    return st;
   }
 
   tern_ctx* ctx_;

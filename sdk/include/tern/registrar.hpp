@@ -83,11 +83,8 @@ class Registrar {
     } else {
       static_assert(detail::kUnsupported<F>, "op: unsupported callable signature");
     }
-    tern_operator_def d{};
-    d.size = sizeof d;
+    auto d = def_for<tern_operator_def>(b);
     d.name = keep(name);
-    d.flags = b.flags();
-    d.timeout_ms = b.timeout_ms;
     d.apply = detail::op_thunk;
     d.user = &t_.ops.back();
     return add(host_->add_operator, d);
@@ -109,13 +106,10 @@ class Registrar {
     } else {
       static_assert(detail::kUnsupported<F>, "item: unsupported callable signature");
     }
-    tern_item_def d{};
-    d.size = sizeof d;
+    auto d = def_for<tern_item_def>(b);
     d.name = keep(name);
     d.min_args = min_args;
     d.max_args = max_args;
-    d.flags = b.flags();
-    d.timeout_ms = b.timeout_ms;
     d.apply = detail::item_thunk;
     d.user = &t_.items.back();
     return add(host_->add_item, d);
@@ -198,12 +192,9 @@ class Registrar {
     static_assert(std::is_invocable_r_v<Status, F&, Call&, void*, Out&>,
                   "hook: fn must be Status(Call&, void*, Out&)");
     t_.hooks.emplace_back(std::move(fn));
-    tern_hook_def d{};
-    d.size = sizeof d;
+    auto d = def_for<tern_hook_def>(b);
     d.point = static_cast<tern_hook_point>(point);
     d.priority = priority;
-    d.flags = b.flags();
-    d.timeout_ms = b.timeout_ms;
     d.run = detail::hook_thunk;
     d.user = &t_.hooks.back();
     return add(host_->add_hook, d);
@@ -255,18 +246,26 @@ class Registrar {
     } else {
       static_assert(detail::kUnsupported<F>, "condition: unsupported callable signature");
     }
-    tern_acl_condition_def d{};
-    d.size = sizeof d;
+    auto d = def_for<tern_acl_condition_def>(b);
     d.name = keep(name);
     d.where = where;
-    d.flags = kind | b.flags();
-    d.timeout_ms = b.timeout_ms;
+    d.flags |= kind;
     d.check = detail::cond_thunk;
     d.user = &t_.conds.back();
     return add(host_->add_acl_condition, d);
   }
 
   const char* keep(std::string_view s) { return t_.strings.emplace_back(s).c_str(); }
+  // An ABI definition struct with its size and the call's blocking
+  // behaviour (flags, deadline) filled in.
+  template <class Def>
+  static Def def_for(const Blocking& b) {
+    Def d{};
+    d.size = sizeof d;
+    d.flags = b.flags();
+    d.timeout_ms = b.timeout_ms;
+    return d;
+  }
   template <class Def>
   Registrar& add(tern_status (*fn)(tern_ctx*, const Def*), const Def& d) {
     if (status_ == Status::kOk) {

@@ -62,13 +62,20 @@ Fn& callable(void* user) noexcept {
   return *static_cast<Fn*>(user);
 }
 
-inline tern_status op_thunk(tern_ctx* ctx, void* user, tern_call* call, tern_str arg,
-                            tern_buf* out) noexcept {
+// Calls the registration's Fn with a Call, `args` and an Out on `out`: the
+// shape of every callback that answers with text (value, message, verdict).
+template <class Fn, class... Args>
+tern_status call_with_out(tern_ctx* ctx, void* user, tern_call* call, tern_buf* out, Args&&... args) noexcept {
   return guarded(ctx, call, [&](Module&) {
     Call c(ctx, call);
     Out o(ctx->host, out);
-    return callable<OpFn>(user)(c, view(arg), o);
+    return callable<Fn>(user)(c, std::forward<Args>(args)..., o);
   });
+}
+
+inline tern_status op_thunk(tern_ctx* ctx, void* user, tern_call* call, tern_str arg,
+                            tern_buf* out) noexcept {
+  return call_with_out<OpFn>(ctx, user, call, out, view(arg));
 }
 
 inline tern_status item_thunk(tern_ctx* ctx, void* user, tern_call* call, const tern_str* args,
@@ -85,37 +92,21 @@ inline tern_status item_thunk(tern_ctx* ctx, void* user, tern_call* call, const 
 
 inline tern_status cond_thunk(tern_ctx* ctx, void* user, tern_call* call, tern_str value,
                               tern_buf* msg) noexcept {
-  return guarded(ctx, call, [&](Module&) {
-    Call c(ctx, call);
-    Out o(ctx->host, msg);
-    return callable<CondFn>(user)(c, view(value), o);
-  });
+  return call_with_out<CondFn>(ctx, user, call, msg, view(value));
 }
 
 inline tern_status var_thunk(tern_ctx* ctx, void* user, tern_call* call, tern_buf* out) noexcept {
-  return guarded(ctx, call, [&](Module&) {
-    Call c(ctx, call);
-    Out o(ctx->host, out);
-    return callable<VarFn>(user)(c, o);
-  });
+  return call_with_out<VarFn>(ctx, user, call, out);
 }
 
 inline tern_status event_thunk(tern_ctx* ctx, void* user, tern_call* call, tern_str event,
                                tern_str data, tern_buf* verdict) noexcept {
-  return guarded(ctx, call, [&](Module&) {
-    Call c(ctx, call);
-    Out o(ctx->host, verdict);
-    return callable<EventFn>(user)(c, view(event), view(data), o);
-  });
+  return call_with_out<EventFn>(ctx, user, call, verdict, view(event), view(data));
 }
 
 inline tern_status hook_thunk(tern_ctx* ctx, void* user, tern_call* call, void* arg,
                               tern_buf* verdict) noexcept {
-  return guarded(ctx, call, [&](Module&) {
-    Call c(ctx, call);
-    Out o(ctx->host, verdict);
-    return callable<HookFn>(user)(c, arg, o);
-  });
+  return call_with_out<HookFn>(ctx, user, call, verdict, arg);
 }
 
 inline tern_status lookup_open_thunk(tern_ctx* ctx, void* user, tern_str filename,

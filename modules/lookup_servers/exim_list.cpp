@@ -1,9 +1,9 @@
-// modules/sqllookup/exim_list.cpp: Exim's string_nextinlist() over a whole list.
+// modules/lookup_servers/exim_list.cpp: Exim's string_nextinlist() over a whole list.
 #include "exim_list.hpp"
 
 #include <cctype>
 
-namespace tern::sqllookup {
+namespace tern::lookup_servers {
 namespace {
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
@@ -59,4 +59,4 @@ std::vector<std::string> split_list_fixed(std::string_view list, char sep) {
   return split(list, 0, sep);
 }
 
-}  // namespace tern::sqllookup
+}  // namespace tern::lookup_servers
