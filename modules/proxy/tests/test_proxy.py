@@ -321,11 +321,15 @@ class ThroughHaproxy(ProxyTest):
         self.assertEqual(len(per_daemon["b"]), 2, per_daemon)
 
     def test_ratelimit_keys_on_the_client(self):
+        # tern keeps ratelimit data per worker process: the pauses let each
+        # session's end reach the master, which then gives the next
+        # connection to the same (first idle) worker.
         for src in ("127.0.0.20", "127.0.0.20", "127.0.0.21"):
             c = self.client(LAB.ports["v1"], source=src)
             self.assertEqual(c.reply()[0], 220)
             self.assertEqual(c.cmd("QUIT")[0], 221)
             c.closed()
+            time.sleep(0.5)
         LAB.a.wait_log("RATE 127.0.0.21 ")
         rates = re.findall(r"RATE (127\.0\.0\.2[01]) (\S+)", LAB.a.log())
         # Each client has its own count: the second connection from .20
