@@ -123,8 +123,10 @@ enum ErrorCode : int {
   kErrSmtpClosed = -18,       // "lost_connection"
   kErrSmtpFormat = -19,
   kErrQuota = -22,            // ERRNO_EXIMQUOTA: "quota" retry rules
+  kErrChheaderFail = -25,     // a header change (headers_add/remove) failed
   kErrWriteIncomplete = -26,
   kErrExpandFail = -27,
+  kErrUidFail = -29,          // no uid (or an unknown user) for a local delivery
   kErrBadTransport = -30,
   kErrUnknownHost = -32,
   kErrTlsFailure = -37,

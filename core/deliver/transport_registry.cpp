@@ -5,9 +5,12 @@
 
 namespace tern::deliver {
 
+void add_appendfile_transport(TransportRegistry& registry);
+
 const TransportRegistry& builtin_transports() {
   static const TransportRegistry registry = [] {
     TransportRegistry r;
+    add_appendfile_transport(r);
     return r;
   }();
   return registry;
