@@ -1,7 +1,7 @@
 // core/deliver/appendfile.cpp: the appendfile transport: Maildir and mbox.
 //
 // Maildir (maildir_format, `directory`): the message is written to
-// <dir>/tmp/<time>.H<usec>P<pid>.<primary_hostname>, synced, and renamed into new/ with
+// <dir>/tmp/<time>.M<usec>P<pid>.<primary_hostname>, synced, and renamed into new/ with
 // maildir_tag appended (a leading ":" is added before a tag starting with a letter or
 // digit), as Exim's tf_maildir. create_directory makes <dir> and its cur/new/tmp with
 // directory_mode. No prefix, suffix or "From " escaping unless configured.
@@ -195,7 +195,7 @@ class Appendfile final : public Transport {
       return defer(quota_message(dir + "/new"), kErrQuota);
     struct timeval tv;
     ::gettimeofday(&tv, nullptr);
-    std::string base = std::to_string(tv.tv_sec) + ".H" + std::to_string(tv.tv_usec) + "P" +
+    std::string base = std::to_string(tv.tv_sec) + ".M" + std::to_string(tv.tv_usec) + "P" +
                        std::to_string(::getpid()) + "." + env_.primary_hostname;
     std::string tmp = dir + "/tmp/" + base;
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,

@@ -310,7 +310,8 @@ struct DeliveryProcess::Attempt {
   expand::Context ctx;
   std::vector<Address> all;
   std::vector<FailedAddress> failed;
-  std::set<std::string> delivered_now;  // duplicates within this attempt
+  std::map<std::string, std::size_t> first_of;            // unique -> the address delivered
+  std::map<std::size_t, std::vector<std::size_t>> dups_of;  // ... and its duplicates
   std::int64_t received_us = 0;
 
   Attempt(DeliveryProcess& process, std::string_view message_id)
@@ -331,6 +332,8 @@ struct DeliveryProcess::Attempt {
       const TransportDriver* drv = builtin_transports().find(inst->driver);
       d.local_transport = drv && drv->local;
     }
+    if (const auto* r = p.rt_.config().find_router(all[i].router))
+      d.address.log_as_local = d.local_transport && r->options.get_bool("log_as_local");
     struct timeval now;
     gettimeofday(&now, nullptr);
     d.queue_time_us = static_cast<std::int64_t>(now.tv_sec) * 1000000 + now.tv_usec - received_us;
@@ -368,6 +371,23 @@ struct DeliveryProcess::Attempt {
     p.logger_->write(log::deferred(d, sel()));
   }
 
+  // Exim's write_env_to(): the recipients an address came from, its duplicates' first.
+  void envelope_to(std::size_t p, std::set<std::size_t>& handled, std::set<std::size_t>& written, std::string& line,
+                   bool& first) {
+    if (!handled.insert(p).second) return;
+    std::size_t pp = p;
+    for (;;) {
+      if (auto it = dups_of.find(pp); it != dups_of.end())
+        for (std::size_t dup : it->second) envelope_to(dup, handled, written, line, first);
+      if (all[pp].parent < 0) break;
+      pp = static_cast<std::size_t>(all[pp].parent);
+    }
+    if (!written.insert(pp).second) return;
+    if (!first) line += ",\n ";
+    first = false;
+    line += all[pp].address;
+  }
+
   // The header lines of a batch, in Exim's transport_headers_send() order.
   Result<std::vector<std::string>> batch_headers(const config::DriverInstance& t, const std::vector<std::size_t>& batch,
                                                  const std::string& return_path) {
@@ -380,15 +400,9 @@ struct DeliveryProcess::Attempt {
     }
     if (t.options.get_bool("envelope_to_add")) {
       std::string line = "Envelope-to: ";
-      std::set<std::string> seen;
+      std::set<std::size_t> handled, written;
       bool first = true;
-      for (std::size_t i : batch) {
-        const std::string& top = all[top_of(all, i)].address;
-        if (!seen.insert(top).second) continue;
-        if (!first) line += ",\n\t";
-        line += top;
-        first = false;
-      }
+      for (std::size_t i : batch) envelope_to(i, handled, written, line, first);
       out.push_back(line + "\n");
     }
     std::vector<std::string> remove = a.remove_headers;
@@ -515,6 +529,7 @@ struct DeliveryProcess::Attempt {
           d.mark = first_delivered ? log::DeliveryMark::kDelivered : log::DeliveryMark::kAdditional;
           first_delivered = false;
           done(i);
+          for (std::size_t dup : dups_of[i]) done(dup);
           p.logger_->write(log::delivered(d, sel()));
           break;
         case Outcome::kFailed:
@@ -636,8 +651,8 @@ struct DeliveryProcess::Attempt {
           break;
         }
         case RouteStatus::kRouted:
-          if (!delivered_now.insert(u).second) {
-            done(i);  // a duplicate: delivered once
+          if (auto [it, fresh] = first_of.emplace(u, i); !fresh) {
+            dups_of[it->second].push_back(i);  // a duplicate: done when the first is
             break;
           }
           routed.push_back(i);

@@ -203,6 +203,7 @@ void RouterSet::route(std::vector<Address>& all, std::size_t index, RouteEnv& en
     all[index].basic_errno = err;
   };
   if (all[index].is_pipe || all[index].is_file) return;  // routed by their redirect
+  if (all[index].status != RouteStatus::kPending) return;
   for (const auto& router : routers_) {
     const config::DriverInstance& r = *router->instance;
     set_address_variables(all, index, *env.vars);
@@ -284,12 +285,7 @@ std::vector<std::size_t> RouterSet::route_all(std::vector<Address>& all, RouteEn
     std::size_t before = all.size();
     route(all, i, env);
     if (all[i].status == RouteStatus::kRedirected) {
-      for (std::size_t c = before; c < all.size(); ++c) {
-        if (all[c].is_pipe || all[c].is_file)
-          leaves.push_back(c);  // pipe and file targets need no routing
-        else
-          stack.push_back(c);  // the last made is routed first, as Exim's addr_new
-      }
+      for (std::size_t c = all.size(); c-- > before;) stack.push_back(c);  // first written first
     } else {
       leaves.push_back(i);
     }

@@ -73,9 +73,9 @@ class RouterSet {
   // Routes addresses[index]; children made by a redirect are appended to `addresses` and
   // routed by the caller (route_all() does it all).
   void route(std::vector<Address>& addresses, std::size_t index, RouteEnv& env) const;
-  // Routes the recipients in `addresses` and every child, children first as Exim's stack.
-  // Returns the indices of the routed, failed, deferred and discarded leaves in the order
-  // Exim handles them.
+  // Routes the recipients in `addresses` and every child, as Exim's deliver_message(): an
+  // address's children (in the order written) before the next recipient. Returns the
+  // indices of the routed, failed, deferred and discarded leaves in that order.
   std::vector<std::size_t> route_all(std::vector<Address>& addresses, RouteEnv& env) const;
 
   const config::Config& config() const { return *config_; }
