@@ -632,24 +632,25 @@ struct DeliveryProcess::Attempt {
     }
     std::vector<std::size_t> leaves = p.routers_->route_all(all, renv);
 
-    // Routing outcomes first (Exim logs failures and deferrals found while routing).
+    // Routing outcomes first, as Exim: :blackhole: is logged while routing, then the
+    // failures and deferrals routing found, then the deliveries.
     std::vector<std::size_t> routed;
+    for (std::size_t i : leaves) {
+      if (all[i].status != RouteStatus::kDiscarded || env.nonrecipients.count(unique_of(all, i))) continue;
+      log::Delivery d = base_line(i);
+      d.address.address = ":blackhole:";
+      d.address.original = all[i].address;
+      d.address.intermediates.clear();
+      d.transport.clear();
+      p.logger_->write(log::delivered(d, sel()));
+      done(i);
+    }
     for (std::size_t i : leaves) {
       std::string u = unique_of(all, i);
       if (env.nonrecipients.count(u)) continue;  // done by an earlier attempt
       switch (all[i].status) {
         case RouteStatus::kFailed: log_failed(i, all[i].message, all[i].basic_errno); break;
         case RouteStatus::kDeferred: log_deferred(i, all[i].message, all[i].basic_errno); break;
-        case RouteStatus::kDiscarded: {
-          log::Delivery d = base_line(i);
-          d.address.address = ":blackhole:";
-          d.address.original = all[i].address;
-          d.address.intermediates.clear();
-          d.transport.clear();
-          p.logger_->write(log::delivered(d, sel()));
-          done(i);
-          break;
-        }
         case RouteStatus::kRouted:
           if (auto [it, fresh] = first_of.emplace(u, i); !fresh) {
             dups_of[it->second].push_back(i);  // a duplicate: done when the first is

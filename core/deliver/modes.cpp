@@ -208,6 +208,10 @@ int run_message_action(const cli::CommandLine& cl) {
       status = 1;
       continue;
     }
+    if (cl.mode_flag == "-Mc") {  // -M forces a frozen message; -Mc leaves it
+      auto env = p->spool().read_header(id);
+      if (env && env->var("frozen")) continue;
+    }
     switch (p->deliver(id)) {
       case AttemptResult::kLocked:
         std::printf("Spool file for %s is locked (another process is handling this message)\n", id.c_str());
