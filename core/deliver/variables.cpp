@@ -1,8 +1,6 @@
 // core/deliver/variables.cpp: DeliveryVariables (see variables.hpp).
 #include "core/deliver/variables.hpp"
 
-#include <strings.h>
-
 namespace tern::deliver {
 
 void DeliveryVariables::set(std::string_view name, std::string value) {
@@ -61,34 +59,12 @@ bool DeliveryVariables::append(std::string_view name, std::string& out) const {
   return config_ != nullptr && config_->append(name, out);
 }
 
-// `name` carries its colon ("subject:"). As SessionVariables: the raw form keeps the white
-// space after the colon; several headers of one name are joined with newlines.
 std::optional<std::string> DeliveryVariables::header(std::string_view name, expand::HeaderForm form) const {
   if (!env_) return std::nullopt;
-  std::string_view want = name;
-  if (!want.empty() && want.back() == ':') want.remove_suffix(1);
-  std::optional<std::string> value;
-  for (const auto& hdr : env_->headers) {
-    if (hdr.type == '*') continue;  // deleted
-    const std::string& h = hdr.text;
-    size_t colon = h.find(':');
-    if (colon == std::string::npos) continue;
-    std::string_view hname(h.data(), colon);
-    while (!hname.empty() && (hname.back() == ' ' || hname.back() == '\t')) hname.remove_suffix(1);
-    if (hname.size() != want.size() || strncasecmp(hname.data(), want.data(), want.size()) != 0) continue;
-    std::string_view v(h);
-    v.remove_prefix(colon + 1);
-    if (form != expand::HeaderForm::kRaw)
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
-    if (value) {
-      *value += '\n';
-      *value += v;
-    } else {
-      value.emplace(v);
-    }
-  }
-  return value;
+  expand::HeaderValue value(name, form);
+  for (const auto& h : env_->headers)
+    if (h.type != '*') value.offer(h.text);  // '*': deleted, kept only for the record
+  return value.take();
 }
 
 }  // namespace tern::deliver
