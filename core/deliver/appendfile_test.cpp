@@ -68,6 +68,7 @@ class Appendfile : public ::testing::Test {
     call.message = &message;
     call.addresses = &batch;
     call.expand = &lab->ctx;
+    call.set_variable = [this](std::string_view name, std::string value) { lab->vars().set(name, std::move(value)); };
     call.instance = inst;
     std::vector<AddressResult> results;
     (*t)->deliver(call, results);

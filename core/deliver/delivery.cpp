@@ -471,6 +471,7 @@ struct DeliveryProcess::Attempt {
     call.message = &m;
     call.addresses = &routed;
     call.expand = &ctx;
+    call.set_variable = [this](std::string_view name, std::string value) { vars.set(name, std::move(value)); };
     call.instance = inst;
     std::vector<AddressResult> results;
     const TransportDriver* drv = builtin_transports().find(inst->driver);

@@ -109,6 +109,10 @@ struct TransportCall {
   // Expansion with the message's variables and the first address's ($local_part, $domain,
   // $address_data, $home, $host, ...), for the transport's string options.
   expand::Context* expand = nullptr;
+  // Sets an expansion variable of `expand` for the rest of this call: what the smtp
+  // transport does as it works through its hosts ($host, $host_address, $host_port,
+  // $tls_out_cipher, ...). Always set by the delivery process.
+  std::function<void(std::string_view name, std::string value)> set_variable;
   const config::DriverInstance* instance = nullptr;  // the transport's options
   bool verify_only = false;  // -bv / verify callouts: say what would happen, deliver nothing
 };
