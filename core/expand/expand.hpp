@@ -53,6 +53,22 @@ class VariableSource {
   }
 };
 
+// What VariableSource::header() answers, from the message's header lines offered one by
+// one ("Name: value\n" with continuation lines). `name` carries its colon ("subject:").
+// The raw form keeps the white space after the colon; the others drop it. Several headers
+// of one name are joined with newlines, the final newline of each removed.
+class HeaderValue {
+ public:
+  HeaderValue(std::string_view name, HeaderForm form);
+  void offer(std::string_view header_line);
+  std::optional<std::string> take() { return std::move(value_); }
+
+ private:
+  std::string_view want_;
+  HeaderForm form_;
+  std::optional<std::string> value_;
+};
+
 // A VariableSource backed by a map (tests, `-be`, simple callers).
 class MapVariables : public VariableSource {
  public:

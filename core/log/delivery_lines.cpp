@@ -105,7 +105,7 @@ Line delivered(const Delivery& d, const Selectors& sel) {
   if (!d.queue_name.empty()) s += " Q=" + d.queue_name;
   s += return_path_field(d, sel);
   if (!d.router.empty()) s += " R=" + d.router;
-  s += " T=" + d.transport;
+  if (!d.transport.empty()) s += " T=" + d.transport;  // none for :blackhole:
   if (sel.on(Selector::kDeliverySize)) s += " S=" + std::to_string(d.size);
   if (d.local_transport) {
     if (!d.local_host.empty()) s += " H=" + d.local_host;

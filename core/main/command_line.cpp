@@ -52,10 +52,12 @@ constexpr ModeOption kModeOptions[] = {
     {"-bV", Mode::kVersion},        {"-be", Mode::kExpand},
     {"-bP", Mode::kPrintOptions},   {"-bd", Mode::kDaemon},
     {"-bdf", Mode::kDaemon},        {"-bs", Mode::kSmtpStdin},
-    {"-bt", Mode::kAddressTest},    {"-bp", Mode::kListQueue},
+    {"-bt", Mode::kAddressTest},    {"-bv", Mode::kAddressTest},
+    {"-bp", Mode::kListQueue},
     {"-bpc", Mode::kListQueue},     {"-bpu", Mode::kListQueue},
     {"-M", Mode::kMessageAction},   {"-Mrm", Mode::kMessageAction},
     {"-Mf", Mode::kMessageAction},  {"-Mt", Mode::kMessageAction},
+    {"-Mc", Mode::kMessageAction},
 };
 
 }  // namespace

@@ -22,10 +22,10 @@ enum class Mode {
   kDaemon,        // -bd / -bdf
   kSmtpStdin,     // -bs
   kFakeSession,   // -bh ip
-  kAddressTest,   // -bt
+  kAddressTest,   // -bt / -bv
   kListQueue,     // -bp / -bpc / -bpu
   kQueueRun,      // -q...
-  kMessageAction, // -M / -Mrm / -Mf / -Mt
+  kMessageAction, // -M / -Mc / -Mrm / -Mf / -Mt
   kSmtpWorker,    // --tern-smtp-worker FD: a daemon's SMTP worker (started by the master only)
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/deliver/modes.hpp"
 #include "core/main/modes.hpp"
 #include "core/server/modes.hpp"
 
@@ -15,5 +16,9 @@ int main(int argc, char** argv) {
   return tern::cli::run(args, {{Mode::kDaemon, tern::server::run_daemon},
                                {Mode::kSmtpWorker, tern::server::run_worker},
                                {Mode::kSmtpStdin, tern::server::run_smtp_stdin},
-                               {Mode::kFakeSession, tern::server::run_fake_session}});
+                               {Mode::kFakeSession, tern::server::run_fake_session},
+                               {Mode::kAddressTest, tern::deliver::run_address_test},
+                               {Mode::kMessageAction, tern::deliver::run_message_action},
+                               {Mode::kQueueRun, tern::deliver::run_queue},
+                               {Mode::kListQueue, tern::deliver::run_list_queue}});
 }

@@ -1,8 +1,8 @@
 // core/main/modes.cpp: the command-line modes that exist today.
 //
 // -bV (version, build facts and the loaded modules), -be (expansion test), -bP (print options).
-// Modes of later issues (-bd, -bs, -bh, -bt, -bp, -q, -M...) are parsed but
-// answered with a one-line "not in this build" error rather than pretending.
+// The SMTP modes (-bd, -bs, -bh) and the delivery modes (-bt, -bv, -bp, -q, -M...) are
+// served by core/server and core/deliver through the runners main.cpp passes to run().
 #include "core/main/modes.hpp"
 
 #include <unistd.h>
@@ -151,7 +151,7 @@ int run(const std::vector<std::string>& argv, const std::map<Mode, ModeRunner>& 
     case Mode::kNone:
       return fail("no mode given: try -bV, -be or -bP (the sendmail interface is not in this build yet)");
     default:
-      return fail(cl.mode_flag + ": not in this build yet (only -bV, -be, -bP, -bd, -bs and -bh are)");
+      return fail(cl.mode_flag + ": not in this build yet");
   }
 
   auto rt = Runtime::load(cl);

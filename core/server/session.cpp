@@ -5,6 +5,8 @@
 // decides elsewhere, the comment says which Exim function it follows.
 #include "core/server/session.hpp"
 
+#include "core/deliver/spawn.hpp"
+
 #include <sys/time.h>
 
 #include <utility>  // before Boost 1.74's awaitable.hpp, which needs std::exchange
@@ -1120,6 +1122,9 @@ boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_ch
   }
   server_.log.write(log::reception(reception_facts(size), server_.log.selectors()));
   reply_final(smtp::Reply::make(250, "OK id=" + m.id));
+  // Immediate delivery (Exim's default): a `tern -Mc id` of its own, unless queue_only.
+  if (!settings_.queue_only && !gate_.state().controls.queue_only && !gate_.state().controls.freeze)
+    deliver::spawn_delivery(server_.runtime, m.id);
   ++messages_accepted_;
   done();
   co_return true;

@@ -1,8 +1,6 @@
 // core/server/session_vars.cpp: SessionVariables (see session_vars.hpp).
 #include "core/server/session_vars.hpp"
 
-#include <strings.h>
-
 namespace tern::server {
 
 void SessionVariables::set(std::string_view name, std::string value) {
@@ -31,34 +29,12 @@ bool SessionVariables::append(std::string_view name, std::string& out) const {
   return config_ != nullptr && config_->append(name, out);
 }
 
-// `name` carries its colon ("subject:"). The raw form keeps the white space
-// after the colon; the others drop it. Several headers of one name are joined
-// with newlines, the final newline of each removed.
 std::optional<std::string> SessionVariables::header(std::string_view name,
                                                     expand::HeaderForm form) const {
   if (headers_ == nullptr) return std::nullopt;
-  std::string_view want = name;
-  if (!want.empty() && want.back() == ':') want.remove_suffix(1);
-  std::optional<std::string> value;
-  for (const std::string& h : *headers_) {
-    size_t colon = h.find(':');
-    if (colon == std::string::npos) continue;
-    std::string_view hname(h.data(), colon);
-    while (!hname.empty() && (hname.back() == ' ' || hname.back() == '\t')) hname.remove_suffix(1);
-    if (hname.size() != want.size() || strncasecmp(hname.data(), want.data(), want.size()) != 0) continue;
-    std::string_view v(h);
-    v.remove_prefix(colon + 1);
-    if (form != expand::HeaderForm::kRaw)
-      while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    if (!v.empty() && v.back() == '\n') v.remove_suffix(1);
-    if (value) {
-      *value += '\n';
-      *value += v;
-    } else {
-      value.emplace(v);
-    }
-  }
-  return value;
+  expand::HeaderValue value(name, form);
+  for (const std::string& h : *headers_) value.offer(h);
+  return value.take();
 }
 
 }  // namespace tern::server

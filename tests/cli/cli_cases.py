@@ -15,8 +15,10 @@ CASES = [
      "stderr": "tern: unknown, malformed, or incomplete option -C\n"},
     {"name": "conflicting-modes", "args": ["-be", "-bV"], "rc": 1,
      "stderr": "tern: conflicting options -be and -bV\n"},
-    {"name": "address-test-not-built", "conf": OK_CONF, "args": ["-C", "{conf}", "-bt", "a@b.example"], "rc": 1,
-     "stderr": "tern: -bt: not in this build yet (only -bV, -be, -bP, -bd, -bs and -bh are)\n"},
+    {"name": "address-test-no-routers", "conf": OK_CONF, "args": ["-C", "{conf}", "-bt", "a@b.example"], "rc": 2,
+     "stdout": "a@b.example is undeliverable: Unrouteable address\n"},
+    {"name": "remove-not-built", "conf": OK_CONF, "args": ["-C", "{conf}", "-Mrm", "1xXbgc-0000000002W-2Pab"],
+     "rc": 1, "stderr": "tern: -Mrm: not in this build yet (-M and -Mc are)\n"},
 
     # --- -bV
     {"name": "version", "conf": OK_CONF, "args": ["-C", "{conf}", "-bV"], "rc": 0, "stderr": "",

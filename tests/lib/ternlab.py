@@ -110,9 +110,12 @@ def run_tern(tern, args, stdin=None, timeout=60, env=None):
 
 class Daemon:
     """`tern -bdf -C <conf> -oX 127.0.0.1.<port>` in the foreground, with a
-    scratch spool and log directory; stopped with SIGTERM on close()."""
+    scratch spool and log directory; stopped with SIGTERM on close().
+    queue_only (the default) keeps accepted mail on the spool for tests of
+    reception; deliver=True leaves Exim's default, immediate delivery."""
 
-    def __init__(self, tern, scratch, config_body, port=None, listen=None, extra_args=(), name="tern"):
+    def __init__(self, tern, scratch, config_body, port=None, listen=None, extra_args=(), name="tern",
+                 deliver=False):
         self.tern = tern
         self.port = port or free_port()
         self.dir = os.path.join(scratch.path, name)
@@ -126,6 +129,8 @@ class Daemon:
                     f"log_file_path = {self.logdir}/%slog\n"
                     "primary_hostname = mx.test.example\n"
                     "exim_user = nobody\nexim_group = nogroup\n")
+            if not deliver:
+                f.write("queue_only\n")
             f.write(config_body)
         self.listen = listen or f"127.0.0.1.{self.port}"
         self.server = Server([tern, "-bdf", "-C", self.config, "-oX", self.listen, *extra_args],

@@ -1,0 +1,719 @@
+// core/deliver/delivery.cpp: one delivery attempt of one message (see delivery.hpp).
+#include "core/deliver/delivery.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "core/deliver/router_drivers.hpp"
+#include "core/deliver/variables.hpp"
+#include "core/log/delivery_lines.hpp"
+#include "core/log/smtp_lines.hpp"
+#include "core/spool/journal.hpp"
+
+namespace tern::deliver {
+
+spool::SpoolConfig spool_config(const config::Config& config) {
+  spool::SpoolConfig c;
+  c.directory = config.main.get_string("spool_directory");
+  c.split = config.main.get_bool("split_spool_directory");
+  return c;
+}
+
+Result<log::LoggerOptions> delivery_logger_options(cli::Runtime& rt) {
+  const config::OptionSet& main = rt.config().main;
+  auto options = log::options_from_config(main, main.get_string("spool_directory"),
+                                          [&rt](std::string_view s) { return expand::expand(s, rt.context()); });
+  if (!options) return options.take_error();
+  if (::getuid() == 0) {
+    if (struct passwd* pw = getpwnam(main.get_string("exim_user").c_str())) {
+      options->owner_uid = pw->pw_uid;
+      options->owner_gid = pw->pw_gid;
+    }
+  }
+  return options;
+}
+
+Result<std::unique_ptr<DeliveryProcess>> DeliveryProcess::make(cli::Runtime& rt) {
+  auto routers = RouterSet::build(rt.config());
+  if (!routers) return routers.take_error();
+  auto options = delivery_logger_options(rt);
+  if (!options) return options.take_error();
+  auto logger = std::make_unique<log::Logger>(std::move(*options));
+  return std::unique_ptr<DeliveryProcess>(new DeliveryProcess(rt, std::move(*routers), std::move(logger)));
+}
+
+DeliveryProcess::DeliveryProcess(cli::Runtime& rt, std::shared_ptr<const RouterSet> routers,
+                                 std::unique_ptr<log::Logger> logger)
+    : rt_(rt), routers_(std::move(routers)), logger_(std::move(logger)), spool_(spool_config(rt.config())) {}
+
+DeliveryProcess::~DeliveryProcess() {
+  for (auto& [name, t] : transports_)
+    if (t) t->finish();
+}
+
+Transport* DeliveryProcess::transport(const std::string& name, std::string* error) {
+  if (auto it = transports_.find(name); it != transports_.end()) return it->second.get();
+  const config::DriverInstance* inst = rt_.config().find_transport(name);
+  if (!inst) {
+    *error = "transport \"" + name + "\" not found";  // Exim: Unset or non-existent transport
+    return nullptr;
+  }
+  const TransportDriver* d = builtin_transports().find(inst->driver);
+  if (!d) {
+    *error = "transport driver \"" + inst->driver + "\" is not in this build";
+    return nullptr;
+  }
+  TransportEnv env;
+  env.config = &rt_.config();
+  env.resolver = &rt_.resolver();
+  env.modules = &rt_.call_env();
+  env.primary_hostname = rt_.config().main.get_string("primary_hostname");
+  if (env.primary_hostname.empty()) {
+    std::string v;
+    rt_.config_variables().append("primary_hostname", v);
+    env.primary_hostname = v;
+  }
+  auto t = d->make(*inst, env);
+  if (!t) {
+    *error = t.error().message;
+    return nullptr;
+  }
+  return (transports_[name] = std::move(*t)).get();
+}
+
+namespace {
+
+// The -D file mapped for the attempt (the body starts after its first line).
+class MappedData {
+ public:
+  ~MappedData() {
+    if (base_ && base_ != MAP_FAILED) ::munmap(base_, size_);
+  }
+  Status open(const std::string& path, std::size_t skip) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error::failed("Spool file " + path + " is missing: " + std::strerror(errno));
+    struct stat st;
+    ::fstat(fd, &st);
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ > 0) base_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (size_ > 0 && base_ == MAP_FAILED) return Error::failed("mmap " + path + ": " + std::strerror(errno));
+    if (size_ >= skip) body_ = std::string_view(static_cast<const char*>(base_) + skip, size_ - skip);
+    return {};
+  }
+  std::string_view body() const { return body_; }
+
+ private:
+  void* base_ = nullptr;
+  std::size_t size_ = 0;
+  std::string_view body_;
+};
+
+std::string unique_of(const std::vector<Address>& all, std::size_t i) {
+  const Address& a = all[i];
+  if ((a.is_pipe || a.is_file) && a.parent >= 0) return a.address + ":" + unique_of(all, static_cast<std::size_t>(a.parent));
+  return a.address;
+}
+
+std::size_t top_of(const std::vector<Address>& all, std::size_t i) {
+  while (all[i].parent >= 0) i = static_cast<std::size_t>(all[i].parent);
+  return i;
+}
+
+log::LoggedAddress logged(const std::vector<Address>& all, std::size_t i) {
+  log::LoggedAddress la;
+  const Address& a = all[i];
+  la.address = a.address;
+  la.local_part = a.local_part;
+  la.pipe_file_reply = a.is_pipe || a.is_file;
+  la.file = a.is_file;
+  if (a.parent >= 0) {
+    std::size_t top = top_of(all, i);
+    la.original = all[top].address;
+    for (int p = a.parent; p >= 0 && static_cast<std::size_t>(p) != top; p = all[static_cast<std::size_t>(p)].parent)
+      la.intermediates.push_back(all[static_cast<std::size_t>(p)].address);
+  }
+  return la;
+}
+
+bool header_named(std::string_view header, std::string_view name) {
+  auto colon = header.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view h = header.substr(0, colon);
+  while (!h.empty() && (h.back() == ' ' || h.back() == '\t')) h.remove_suffix(1);
+  if (!name.empty() && name.back() == ':') name.remove_suffix(1);
+  if (!name.empty() && name.back() == '*')
+    return h.size() >= name.size() - 1 && strncasecmp(h.data(), name.data(), name.size() - 1) == 0;
+  return h.size() == name.size() && strncasecmp(h.data(), name.data(), name.size()) == 0;
+}
+
+// Splits a transport's expanded headers_remove (a colon list).
+std::vector<std::string> colon_items(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto c = s.find(':');
+    std::string_view item = s.substr(0, c);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (c == std::string_view::npos) break;
+    s.remove_prefix(c + 1);
+  }
+  return out;
+}
+
+// uid and gid for a local transport: the transport's user/group, else the router's
+// (check_local_user). nullopt uid: none set.
+struct RunAs {
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+};
+
+Result<RunAs> local_ids(const config::DriverInstance& t, const Address& a, expand::Context& ctx) {
+  RunAs r;
+  auto id_of = [&](std::string_view option, bool user) -> Result<std::optional<std::int64_t>> {
+    const config::OptionValue* v = t.options.get(option);
+    if (!v || !v->is_set) return std::optional<std::int64_t>();
+    if (!v->expand) return std::optional<std::int64_t>(v->number);
+    auto e = expand::expand(v->text, ctx);
+    if (!e) return Error::failed("Failed to expand " + std::string(option) + " for " + t.name + " transport: " + e.error().message);
+    if (!e->empty() && std::all_of(e->begin(), e->end(), ::isdigit)) return std::optional<std::int64_t>(std::stoll(*e));
+    if (user) {
+      if (struct passwd* pw = getpwnam(e->c_str())) return std::optional<std::int64_t>(pw->pw_uid);
+      return Error::failed("User \"" + *e + "\" not found for " + t.name + " transport");
+    }
+    if (struct group* gr = getgrnam(e->c_str())) return std::optional<std::int64_t>(gr->gr_gid);
+    return Error::failed("Group \"" + *e + "\" not found for " + t.name + " transport");
+  };
+  auto u = id_of("user", true);
+  if (!u) return u.take_error();
+  auto g = id_of("group", false);
+  if (!g) return g.take_error();
+  if (*u) {
+    r.uid = static_cast<uid_t>(**u);
+    if (!*g) {
+      const config::OptionValue* v = t.options.get("user");
+      std::string name = v ? v->text : "";
+      struct passwd* pw = name.empty() ? getpwuid(*r.uid) : getpwnam(name.c_str());
+      if (!pw) pw = getpwuid(*r.uid);
+      if (pw) r.gid = pw->pw_gid;
+    }
+  } else if (a.uid) {
+    r.uid = static_cast<uid_t>(*a.uid);
+    if (a.gid) r.gid = static_cast<gid_t>(*a.gid);
+  }
+  if (*g) r.gid = static_cast<gid_t>(**g);
+  return r;
+}
+
+// Runs a local transport in a child process as `who` (Exim's local delivery subprocess);
+// the results come back over a pipe, one line per address.
+void run_as(const RunAs& who, Transport& t, const TransportCall& call, std::vector<AddressResult>& results) {
+  int fds[2];
+  auto fail_all = [&](const std::string& m) {
+    AddressResult r;
+    r.outcome = Outcome::kDeferred;
+    r.message = m;
+    results.assign(call.addresses->size(), r);
+  };
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fail_all(std::string("pipe: ") + std::strerror(errno));
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return fail_all(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::vector<AddressResult> mine;
+    if ((who.gid && (::setgroups(0, nullptr) != 0 || ::setgid(*who.gid) != 0)) || ::setuid(*who.uid) != 0) {
+      AddressResult r;
+      r.outcome = Outcome::kDeferred;
+      r.message = std::string("failed to set uid/gid: ") + std::strerror(errno);
+      mine.assign(call.addresses->size(), r);
+    } else {
+      t.deliver(call, mine);
+    }
+    std::string out;
+    for (const auto& r : mine) {
+      std::string m = r.message;
+      std::replace(m.begin(), m.end(), '\n', ' ');
+      out += std::to_string(static_cast<int>(r.outcome)) + " " + std::to_string(r.basic_errno) + " " +
+             std::to_string(r.more_errno) + " " + std::to_string(r.bytes_written) + " " + m + "\n";
+    }
+    std::string_view rest = out;
+    while (!rest.empty()) {
+      ssize_t n = ::write(fds[1], rest.data(), rest.size());
+      if (n <= 0) break;
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string in;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  results.clear();
+  std::size_t pos = 0;
+  while (pos < in.size() && results.size() < call.addresses->size()) {
+    auto nl = in.find('\n', pos);
+    std::string line = in.substr(pos, nl - pos);
+    pos = nl == std::string::npos ? in.size() : nl + 1;
+    AddressResult r;
+    int outcome = 1;
+    long long bytes = 0;
+    int consumed = 0;
+    if (std::sscanf(line.c_str(), "%d %d %d %lld %n", &outcome, &r.basic_errno, &r.more_errno, &bytes, &consumed) < 4)
+      continue;
+    r.outcome = static_cast<Outcome>(outcome);
+    r.bytes_written = bytes;
+    r.message = line.substr(static_cast<std::size_t>(consumed));
+    results.push_back(std::move(r));
+  }
+  if (results.size() != call.addresses->size()) {
+    std::string why = WIFSIGNALED(status) ? "local delivery process killed by signal " + std::to_string(WTERMSIG(status))
+                                          : "local delivery process returned no result";
+    fail_all(why);
+  }
+}
+
+}  // namespace
+
+struct DeliveryProcess::Attempt {
+  DeliveryProcess& p;
+  std::string id;
+  spool::Envelope env;
+  std::optional<spool::DeliveryJournal> journal;
+  MappedData data;
+  DeliveryVariables vars;
+  expand::Context ctx;
+  std::vector<Address> all;
+  std::vector<FailedAddress> failed;
+  std::map<std::string, std::size_t> first_of;            // unique -> the address delivered
+  std::map<std::size_t, std::vector<std::size_t>> dups_of;  // ... and its duplicates
+  std::int64_t received_us = 0;
+
+  Attempt(DeliveryProcess& process, std::string_view message_id)
+      : p(process), id(message_id), vars(&process.rt_.config_variables()), ctx(process.rt_.context()) {
+    ctx.variables = &vars;
+  }
+
+  const log::Selectors& sel() const { return p.logger_->selectors(); }
+
+  log::Delivery base_line(std::size_t i) {
+    log::Delivery d;
+    d.message_id = id;
+    d.address = logged(all, i);
+    d.sender = env.sender;
+    d.router = all[i].router;
+    d.transport = all[i].transport;
+    if (const auto* inst = p.rt_.config().find_transport(all[i].transport)) {
+      const TransportDriver* drv = builtin_transports().find(inst->driver);
+      d.local_transport = drv && drv->local;
+    }
+    if (const auto* r = p.rt_.config().find_router(all[i].router))
+      d.address.log_as_local = d.local_transport && r->options.get_bool("log_as_local");
+    struct timeval now;
+    gettimeofday(&now, nullptr);
+    d.queue_time_us = static_cast<std::int64_t>(now.tv_sec) * 1000000 + now.tv_usec - received_us;
+    return d;
+  }
+
+  // Durable record that `i` needs no more delivery.
+  void done(std::size_t i) {
+    std::string u = unique_of(all, i);
+    if (journal) {
+      if (auto st = journal->mark_done(u); !st)
+        p.logger_->panic("failed to write journal for " + id + ": " + st.error().message, id);
+    }
+    env.nonrecipients.insert(u);
+  }
+
+  void log_failed(std::size_t i, const std::string& message, int err) {
+    log::Delivery d = base_line(i);
+    d.error_message = message;
+    d.basic_errno = err > 0 ? err : 0;
+    p.logger_->write(log::failed(d, sel()));
+    FailedAddress f;
+    f.address = all[i].address;
+    f.original = all[top_of(all, i)].address;
+    f.errors_address = all[i].errors_to_set ? all[i].errors_to : env.sender;
+    f.message = message;
+    failed.push_back(std::move(f));
+    done(i);
+  }
+
+  void log_deferred(std::size_t i, const std::string& message, int err) {
+    log::Delivery d = base_line(i);
+    d.error_message = message;
+    d.basic_errno = err;
+    p.logger_->write(log::deferred(d, sel()));
+  }
+
+  // Exim's write_env_to(): the recipients an address came from, its duplicates' first.
+  void envelope_to(std::size_t p, std::set<std::size_t>& handled, std::set<std::size_t>& written, std::string& line,
+                   bool& first) {
+    if (!handled.insert(p).second) return;
+    std::size_t pp = p;
+    for (;;) {
+      if (auto it = dups_of.find(pp); it != dups_of.end())
+        for (std::size_t dup : it->second) envelope_to(dup, handled, written, line, first);
+      if (all[pp].parent < 0) break;
+      pp = static_cast<std::size_t>(all[pp].parent);
+    }
+    if (!written.insert(pp).second) return;
+    if (!first) line += ",\n ";
+    first = false;
+    line += all[pp].address;
+  }
+
+  // The header lines of a batch, in Exim's transport_headers_send() order.
+  Result<std::vector<std::string>> batch_headers(const config::DriverInstance& t, const std::vector<std::size_t>& batch,
+                                                 const std::string& return_path) {
+    std::vector<std::string> out;
+    const Address& a = all[batch.front()];
+    if (t.options.get_bool("return_path_add")) out.push_back("Return-path: <" + return_path + ">\n");
+    if (t.options.get_bool("delivery_date_add")) {
+      auto d = expand::expand("$tod_full", ctx);
+      out.push_back("Delivery-date: " + (d ? *d : std::string()) + "\n");
+    }
+    if (t.options.get_bool("envelope_to_add")) {
+      std::string line = "Envelope-to: ";
+      std::set<std::size_t> handled, written;
+      bool first = true;
+      for (std::size_t i : batch) envelope_to(i, handled, written, line, first);
+      out.push_back(line + "\n");
+    }
+    std::vector<std::string> remove = a.remove_headers;
+    if (!t.options.get_string("headers_remove").empty()) {
+      auto r = expand_option(t, "headers_remove", ctx);
+      if (!r && !r.error().is_forced()) return Error::failed(r.error().message);
+      if (r)
+        for (auto& item : colon_items(*r)) remove.push_back(item);
+    }
+    for (const auto& h : env.headers) {
+      if (h.type == '*') continue;
+      bool drop = false;
+      for (const auto& name : remove) drop = drop || header_named(h.text, name);
+      if (!drop) out.push_back(h.text);
+    }
+    for (const auto& h : a.extra_headers) out.push_back(h);
+    if (!t.options.get_string("headers_add").empty()) {
+      auto r = expand_option(t, "headers_add", ctx);
+      if (!r && !r.error().is_forced()) return Error::failed(r.error().message);
+      if (r) {
+        std::string text = *r;
+        std::string cur;
+        for (std::size_t k = 0; k < text.size(); ++k) {
+          cur += text[k];
+          if (text[k] == '\n' && (k + 1 >= text.size() || (text[k + 1] != ' ' && text[k + 1] != '\t'))) {
+            if (cur != "\n") out.push_back(cur);
+            cur.clear();
+          }
+        }
+        if (!cur.empty()) out.push_back(cur + "\n");
+      }
+    }
+    return out;
+  }
+
+  void deliver_batch(const std::vector<std::size_t>& batch) {
+    const Address& a = all[batch.front()];
+    std::string error;
+    Transport* t = p.transport(a.transport, &error);
+    const config::DriverInstance* inst = p.rt_.config().find_transport(a.transport);
+    if (!t || !inst) {
+      for (std::size_t i : batch) log_deferred(i, error, kErrBadTransport);
+      return;
+    }
+    set_address_variables(all, batch.front(), vars);
+    std::string return_path = a.errors_to_set ? a.errors_to : env.sender;
+    if (!inst->options.get_string("return_path").empty()) {
+      auto r = expand_option(*inst, "return_path", ctx);
+      if (r) return_path = *r;
+    }
+    vars.set("return_path", return_path);
+    auto headers = batch_headers(*inst, batch, return_path);
+    if (!headers) {
+      for (std::size_t i : batch) log_deferred(i, headers.error().message, kErrChheaderFail);
+      return;
+    }
+    Message m;
+    m.id = id;
+    m.envelope = &env;
+    m.headers = std::move(*headers);
+    m.body = data.body();
+    m.return_path = return_path;
+    std::vector<RoutedAddress> routed;
+    for (std::size_t i : batch) routed.push_back(routed_address(i));
+    TransportCall call;
+    call.message = &m;
+    call.addresses = &routed;
+    call.expand = &ctx;
+    call.set_variable = [this](std::string_view name, std::string value) { vars.set(name, std::move(value)); };
+    call.instance = inst;
+    std::vector<AddressResult> results;
+    const TransportDriver* drv = builtin_transports().find(inst->driver);
+    struct timeval start, end;
+    gettimeofday(&start, nullptr);
+    if (drv && drv->local) {
+      auto who = local_ids(*inst, a, ctx);
+      if (!who) {
+        for (std::size_t i : batch) log_deferred(i, who.error().message, kErrUidFail);
+        return;
+      }
+      if (::geteuid() == 0 && !who->uid) {
+        for (std::size_t i : batch)
+          log_deferred(i, "Neither the " + a.router + " router nor the " + a.transport +
+                              " transport set a uid for local delivery of " + all[i].address, kErrUidFail);
+        return;
+      }
+      if (::geteuid() == 0 && who->uid)
+        run_as(*who, *t, call, results);
+      else
+        t->deliver(call, results);
+    } else {
+      t->deliver(call, results);
+    }
+    gettimeofday(&end, nullptr);
+    if (results.size() != batch.size()) {
+      AddressResult r;
+      r.message = "transport " + a.transport + " gave no result";
+      results.assign(batch.size(), r);
+    }
+    bool first_delivered = true;
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      std::size_t i = batch[k];
+      const AddressResult& r = results[k];
+      log::Delivery d = base_line(i);
+      if (r.host_used) {
+        log::DeliveryHost h;
+        h.name = r.host_used->name;
+        h.address = r.host_used->address;
+        h.port = r.host_used->port ? r.host_used->port : 25;
+        h.dnssec = r.host_used->dnssec;
+        h.continued = r.continued_connection;
+        d.host = h;
+      }
+      d.tls = r.tls;
+      d.confirmation = r.confirmation;
+      d.pipelining = r.pipelining;
+      d.chunking = r.chunking;
+      d.prdr = r.prdr;
+      d.size = r.bytes_written;
+      d.delivery_time_us = (end.tv_sec - start.tv_sec) * 1000000LL + (end.tv_usec - start.tv_usec);
+      d.basic_errno = r.basic_errno > 0 ? r.basic_errno : 0;
+      d.error_message = r.message;
+      switch (r.outcome) {
+        case Outcome::kDelivered:
+          d.mark = first_delivered ? log::DeliveryMark::kDelivered : log::DeliveryMark::kAdditional;
+          first_delivered = false;
+          done(i);
+          for (std::size_t dup : dups_of[i]) done(dup);
+          p.logger_->write(log::delivered(d, sel()));
+          break;
+        case Outcome::kFailed:
+          log_failed(i, r.message, r.basic_errno);
+          break;
+        case Outcome::kDeferred:
+          d.basic_errno = r.basic_errno;
+          p.logger_->write(log::deferred(d, sel()));
+          break;
+      }
+    }
+  }
+
+  RoutedAddress routed_address(std::size_t i) {
+    const Address& a = all[i];
+    RoutedAddress r;
+    r.address = a.address;
+    r.local_part = a.local_part;
+    r.domain = a.domain;
+    if (a.parent >= 0) {
+      std::size_t top = top_of(all, i);
+      r.original = all[top].address;
+      for (int q = a.parent; q >= 0; q = all[static_cast<std::size_t>(q)].parent)
+        r.parents.push_back(all[static_cast<std::size_t>(q)].address);
+    }
+    r.router = a.router;
+    r.is_file = a.is_file;
+    r.is_pipe = a.is_pipe;
+    r.is_directory = a.is_directory;
+    r.hosts = a.hosts;
+    r.errors_address = a.errors_to_set ? a.errors_to : env.sender;
+    r.address_data = a.address_data;
+    r.home_directory = a.home;
+    r.uid = a.uid;
+    r.gid = a.gid;
+    for (const auto& rc : env.recipients)
+      if (rc.address == all[top_of(all, i)].address) {
+        r.dsn_flags = rc.dsn_flags;
+        r.orcpt = rc.orcpt;
+      }
+    return r;
+  }
+
+  // Whether a and b may share one transport call (Exim's batching conditions).
+  bool same_batch(std::size_t x, std::size_t y, std::int64_t batch_max, bool local) {
+    const Address& a = all[x];
+    const Address& b = all[y];
+    if (a.transport != b.transport || a.errors_to != b.errors_to || a.extra_headers != b.extra_headers ||
+        a.remove_headers != b.remove_headers || a.is_pipe || a.is_file || b.is_pipe || b.is_file)
+      return false;
+    if (local) return batch_max > 1 && a.domain == b.domain && a.address_data == b.address_data;
+    return a.hosts == b.hosts;
+  }
+
+  AttemptResult run() {
+    auto lock = spool::MessageLock::acquire(p.spool_, id);
+    if (!lock) return lock.error().is_defer() ? AttemptResult::kLocked : AttemptResult::kError;
+    auto loaded = spool::load_for_delivery(p.spool_, id);
+    if (!loaded) {
+      p.logger_->panic("failed to read spool file " + id + "-H: " + loaded.error().message, id);
+      return AttemptResult::kError;
+    }
+    env = std::move(*loaded);
+    received_us = env.received_time * 1000000;
+    if (const auto* v = env.var("received_time_usec")) received_us += std::atoll(v->value.c_str() + (v->value[0] == '.'));
+    if (auto st = data.open(p.spool_.data_path(id), spool::data_start_offset(id)); !st) {
+      p.logger_->panic(st.error().message, id);
+      return AttemptResult::kError;
+    }
+    auto j = spool::DeliveryJournal::open(p.spool_, id);
+    if (!j) {
+      p.logger_->panic("failed to open journal for " + id + ": " + j.error().message, id);
+      return AttemptResult::kError;
+    }
+    journal.emplace(std::move(*j));
+    auto size = p.spool_.message_size(id);
+    vars.set_message(&env, size ? *size : 0);
+    for (const auto* r : env.pending_recipients()) {
+      Address a;
+      a.address = r->address;
+      auto at = a.address.rfind('@');
+      a.local_part = at == std::string::npos ? a.address : a.address.substr(0, at);
+      a.domain = at == std::string::npos ? "" : a.address.substr(at + 1);
+      for (auto& ch : a.domain) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      // Exim lower-cases the local part for routing ($local_part) unless caseful_local_part
+      // is set; the recipient keeps its text (the -H's non-recipients hold it as written).
+      for (auto& ch : a.local_part) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      all.push_back(std::move(a));
+    }
+    std::size_t recipients = all.size();
+    RouteEnv renv;
+    renv.ctx = &ctx;
+    renv.vars = &vars;
+    renv.resolver = &p.rt_.resolver();
+    renv.sender = env.sender;
+    {
+      std::string q;
+      p.rt_.config_variables().append("qualify_recipient", q);
+      renv.qualify_domain = q;
+    }
+    std::vector<std::size_t> leaves = p.routers_->route_all(all, renv);
+
+    // Routing outcomes first, as Exim: :blackhole: is logged while routing, then the
+    // failures and deferrals routing found, then the deliveries.
+    std::vector<std::size_t> routed;
+    for (std::size_t i : leaves) {
+      if (all[i].status != RouteStatus::kDiscarded || env.nonrecipients.count(unique_of(all, i))) continue;
+      log::Delivery d = base_line(i);
+      d.address.address = ":blackhole:";
+      d.address.original = all[i].address;
+      d.address.intermediates.clear();
+      d.transport.clear();
+      p.logger_->write(log::delivered(d, sel()));
+      done(i);
+    }
+    for (std::size_t i : leaves) {
+      std::string u = unique_of(all, i);
+      if (env.nonrecipients.count(u)) continue;  // done by an earlier attempt
+      switch (all[i].status) {
+        case RouteStatus::kFailed: log_failed(i, all[i].message, all[i].basic_errno); break;
+        case RouteStatus::kDeferred: log_deferred(i, all[i].message, all[i].basic_errno); break;
+        case RouteStatus::kRouted:
+          if (auto [it, fresh] = first_of.emplace(u, i); !fresh) {
+            dups_of[it->second].push_back(i);  // a duplicate: done when the first is
+            break;
+          }
+          routed.push_back(i);
+          break;
+        default: break;
+      }
+    }
+    // Batches: Exim delivers local addresses first, then remote ones.
+    for (bool local_pass : {true, false}) {
+      std::vector<bool> taken(routed.size(), false);
+      for (std::size_t k = 0; k < routed.size(); ++k) {
+        if (taken[k]) continue;
+        const Address& a = all[routed[k]];
+        const config::DriverInstance* inst = p.rt_.config().find_transport(a.transport);
+        const TransportDriver* drv = inst ? builtin_transports().find(inst->driver) : nullptr;
+        bool local = a.is_pipe || a.is_file || (drv ? drv->local : true);
+        if (local != local_pass) continue;
+        std::int64_t batch_max = inst ? inst->options.get_int("batch_max") : 1;
+        if (!local && inst && inst->options.get("max_rcpt")) batch_max = inst->options.get_int("max_rcpt");
+        std::vector<std::size_t> batch{routed[k]};
+        taken[k] = true;
+        for (std::size_t m = k + 1; m < routed.size(); ++m) {
+          if (taken[m] || (batch_max > 0 && static_cast<std::int64_t>(batch.size()) >= batch_max)) continue;
+          if (same_batch(routed[k], routed[m], batch_max, local)) {
+            batch.push_back(routed[m]);
+            taken[m] = true;
+          }
+        }
+        deliver_batch(batch);
+      }
+    }
+    // A recipient is done when every address made from it is.
+    for (std::size_t r = 0; r < recipients; ++r) {
+      if (env.nonrecipients.count(all[r].address)) continue;
+      bool all_done = true;
+      for (std::size_t i : leaves)
+        if (top_of(all, i) == r && !env.nonrecipients.count(unique_of(all, i))) all_done = false;
+      if (all_done) env.nonrecipients.insert(all[r].address);
+    }
+    if (!failed.empty() && p.bounce_) p.bounce_(id, failed);
+    if (env.pending_recipients().empty()) {
+      struct timeval now;
+      gettimeofday(&now, nullptr);
+      p.logger_->write(log::completed(id, now.tv_sec * 1000000LL + now.tv_usec - received_us, sel()));
+      if (auto st = p.spool_.remove(id); !st) p.logger_->panic("failed to remove " + id + ": " + st.error().message, id);
+      return AttemptResult::kCompleted;
+    }
+    env.erase_var("deliver_firsttime");
+    if (auto st = spool::rewrite_header(p.spool_, env); !st) {
+      p.logger_->panic("failed to rewrite " + id + "-H: " + st.error().message, id);
+      return AttemptResult::kError;
+    }
+    return AttemptResult::kDeferred;
+  }
+};
+
+AttemptResult DeliveryProcess::deliver(std::string_view id) {
+  Attempt a(*this, id);
+  return a.run();
+}
+
+}  // namespace tern::deliver

@@ -1,0 +1,314 @@
+// core/deliver/modes.cpp: -bt, -bv, -M, -Mc, -q, -qf, -qff, -bp, -bpc, -bpu (see modes.hpp).
+#include "core/deliver/modes.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+#include "core/deliver/delivery.hpp"
+#include "core/deliver/router.hpp"
+#include "core/main/runtime.hpp"
+#include "core/spool/journal.hpp"
+#include "core/spool/message_id.hpp"
+
+namespace tern::deliver {
+
+namespace {
+
+std::unique_ptr<cli::Runtime> load_runtime(const cli::CommandLine& cl) {
+  auto rt = cli::Runtime::load(cl);
+  if (!rt) {
+    std::fprintf(stderr, "%s\n", rt.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*rt);
+}
+
+std::string variable(cli::Runtime& rt, std::string_view name) {
+  std::string v;
+  rt.config_variables().append(name, v);
+  return v;
+}
+
+// Exim's -bt listing of one host line set (verify.c), names and addresses padded.
+void print_hosts(const std::vector<Host>& hosts) {
+  std::size_t maxlen = 0, maxaddlen = 0;
+  for (const auto& h : hosts) {
+    maxlen = std::max(maxlen, h.name.size());
+    maxaddlen = std::max(maxaddlen, h.address.empty() ? std::size_t{7} : h.address.size());
+  }
+  for (const auto& h : hosts) {
+    std::printf("  host %-*s ", static_cast<int>(maxlen), h.name.c_str());
+    const std::string& a = h.address.empty() ? std::string("unknown") : h.address;
+    std::printf("[%s%-*c", a.c_str(), static_cast<int>(maxaddlen + 1 - a.size()), ']');
+    if (h.mx >= 0) std::printf(" MX=%d", h.mx);
+    if (h.port != 0) std::printf(" port=%d", h.port);
+    std::printf("\n");
+  }
+}
+
+void print_parents(const std::vector<Address>& all, const Address& a) {
+  for (int p = a.parent; p >= 0; p = all[static_cast<std::size_t>(p)].parent)
+    std::printf("\n    <-- %s", all[static_cast<std::size_t>(p)].address.c_str());
+}
+
+}  // namespace
+
+int run_address_test(const cli::CommandLine& cl) {
+  bool verify = cl.mode_flag == "-bv";
+  auto rt = load_runtime(cl);
+  if (!rt) return 1;
+  auto routers = RouterSet::build(rt->config());
+  if (!routers) {
+    std::fprintf(stderr, "%s\n", routers.error().message.c_str());
+    return 1;
+  }
+  std::string qualify = variable(*rt, "qualify_recipient");
+  int worst = 0;
+  std::set<std::string> duplicates;  // Exim's tree_duplicates, across the arguments
+  for (const std::string& arg : cl.args) {
+    DeliveryVariables vars(&rt->config_variables());
+    expand::Context ctx = rt->context();
+    ctx.variables = &vars;
+    RouteEnv env;
+    env.ctx = &ctx;
+    env.vars = &vars;
+    env.resolver = &rt->resolver();
+    env.verifying = verify;
+    env.qualify_domain = qualify;
+    env.sender = variable(*rt, "sender_address");
+    Address top;
+    std::string text = arg;
+    auto at = text.rfind('@');
+    if (at == std::string::npos) text += "@" + qualify, at = text.rfind('@');
+    top.address = text;
+    top.local_part = text.substr(0, at);
+    top.domain = text.substr(at + 1);
+    for (auto& c : top.domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : top.local_part) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::vector<Address> all{top};
+    // Route as Exim's verify_address(): a stack of new addresses; -bv stops at the first
+    // success unless it produced exactly one ordinary new address.
+    std::vector<std::size_t> stack{0}, local, remote;
+    bool allok = true;
+    int result = 0;
+    bool done = false;
+    while (!stack.empty() && !done) {
+      std::size_t i = stack.back();
+      stack.pop_back();
+      std::size_t before = all.size();
+      (*routers)->route(all, i, env);
+      Address& a = all[i];
+      const char* shown = verify ? arg.c_str() : a.address.c_str();
+      if (a.status == RouteStatus::kFailed || a.status == RouteStatus::kDeferred) {
+        bool fail = a.status == RouteStatus::kFailed;
+        allok = false;
+        std::printf("%s %s", verify ? text.c_str() : shown,
+                    fail ? (verify ? "failed to verify" : "is undeliverable") : "cannot be resolved at this time");
+        if (!a.message.empty()) std::printf(": %s", a.message.c_str());
+        if (!verify) print_parents(all, a);
+        std::printf("\n");
+        result = std::max(result, fail ? 2 : 1);
+        if (verify) done = true;
+        continue;
+      }
+      if (a.status == RouteStatus::kRedirected) {
+        std::size_t ordinary = 0;
+        for (std::size_t c = before; c < all.size(); ++c) {
+          Address& child = all[c];
+          if (child.is_pipe || child.is_file) {
+            if (!verify) {
+              std::printf("%s -> %s\n", a.address.c_str(), child.address.c_str());
+              if (child.status == RouteStatus::kDeferred) {
+                std::printf("*** Error in setting up pipe, file, or autoreply:\n%s\n", child.message.c_str());
+                allok = false;
+              } else
+                local.push_back(c);
+            }
+          } else {
+            ++ordinary;
+            stack.push_back(c);
+          }
+        }
+        if (verify && (all.size() - before != 1 || ordinary != 1)) {
+          std::printf("%s verified\n", text.c_str());
+          done = true;
+        }
+        continue;
+      }
+      if (a.status == RouteStatus::kRouted) {
+        if (verify) {
+          std::printf("%s verified\n", text.c_str());
+          done = true;
+          continue;
+        }
+        const auto* t = rt->config().find_transport(a.transport);
+        bool is_local = t && t->driver != "smtp" && t->driver != "lmtp";
+        (is_local ? local : remote).push_back(i);
+      } else if (a.status == RouteStatus::kDiscarded && verify) {
+        std::printf("%s verified\n", text.c_str());
+        done = true;
+      }
+    }
+    worst = std::max(worst, result);
+    if (verify) continue;
+    if (allok && local.empty() && remote.empty()) {
+      std::printf("mail to %s is discarded\n", text.c_str());
+      continue;
+    }
+    for (const auto* list : {&local, &remote}) {
+      for (std::size_t i : *list) {
+        const Address& a = all[i];
+        std::printf("%s", a.address.c_str());
+        if (!a.is_pipe && !a.is_file && !duplicates.insert(a.address).second)
+          std::printf("   [duplicate, would not be delivered]");
+        print_parents(all, a);
+        std::printf("\n  router = %s, transport = %s\n", a.router.c_str(),
+                    a.transport.empty() ? "unset" : a.transport.c_str());
+        if (!a.hosts.empty() && !a.transport.empty()) print_hosts(a.hosts);
+      }
+    }
+  }
+  std::fflush(stdout);
+  return worst;
+}
+
+namespace {
+
+std::unique_ptr<DeliveryProcess> make_process(cli::Runtime& rt) {
+  auto p = DeliveryProcess::make(rt);
+  if (!p) {
+    std::fprintf(stderr, "%s\n", p.error().message.c_str());
+    return nullptr;
+  }
+  return std::move(*p);
+}
+
+}  // namespace
+
+int run_message_action(const cli::CommandLine& cl) {
+  if (cl.mode_flag != "-M" && cl.mode_flag != "-Mc") {
+    std::fprintf(stderr, "tern: %s: not in this build yet (-M and -Mc are)\n", cl.mode_flag.c_str());
+    return 1;
+  }
+  if (cl.args.empty()) {
+    std::fprintf(stderr, "tern: %s needs at least one message id\n", cl.mode_flag.c_str());
+    return 1;
+  }
+  auto rt = load_runtime(cl);
+  if (!rt) return 1;
+  auto p = make_process(*rt);
+  if (!p) return 1;
+  int status = 0;
+  for (const std::string& id : cl.args) {
+    if (!spool::MessageId::parse(id)) {
+      std::printf("\"%s\" is not a valid message id\n", id.c_str());
+      status = 1;
+      continue;
+    }
+    if (cl.mode_flag == "-Mc") {  // -M forces a frozen message; -Mc leaves it
+      auto env = p->spool().read_header(id);
+      if (env && env->var("frozen")) continue;
+    }
+    switch (p->deliver(id)) {
+      case AttemptResult::kLocked:
+        std::printf("Spool file for %s is locked (another process is handling this message)\n", id.c_str());
+        break;
+      case AttemptResult::kError:
+        std::printf("Spool read error for %s-H\n", id.c_str());
+        status = 1;
+        break;
+      default: break;
+    }
+  }
+  return status;
+}
+
+int run_queue(const cli::CommandLine& cl) {
+  std::string flags = cl.args.empty() ? "" : cl.args.front();
+  if (!flags.empty() && flags != "f" && flags != "ff") {
+    std::fprintf(stderr, "tern: -q%s: only -q, -qf and -qff are in this build\n", flags.c_str());
+    return 1;
+  }
+  auto rt = load_runtime(cl);
+  if (!rt) return 1;
+  auto p = make_process(*rt);
+  if (!p) return 1;
+  p->logger().main("Start queue run: pid=" + std::to_string(::getpid()) + (flags.empty() ? "" : " -q" + flags));
+  auto ids = p->spool().list();
+  if (ids) {
+    for (const auto& id : *ids) {
+      if (flags != "ff") {
+        auto env = p->spool().read_header(id);
+        if (env && env->var("frozen")) continue;  // frozen messages wait for -qff or a thaw
+      }
+      (void)p->deliver(id);
+    }
+  }
+  p->logger().main("End queue run: pid=" + std::to_string(::getpid()) + (flags.empty() ? "" : " -q" + flags));
+  return 0;
+}
+
+namespace {
+
+// Exim's string_format_size() for -bp.
+std::string format_size(std::int64_t size) {
+  char buf[32];
+  if (size == 0)
+    std::snprintf(buf, sizeof buf, "     ");
+  else if (size < 1024)
+    std::snprintf(buf, sizeof buf, "%5d", static_cast<int>(size));
+  else if (size < 10 * 1024)
+    std::snprintf(buf, sizeof buf, "%4.1fK", static_cast<double>(size) / 1024.0);
+  else if (size < 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%4dK", static_cast<int>((size + 512) / 1024));
+  else if (size < 10 * 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%4.1fM", static_cast<double>(size) / (1024.0 * 1024.0));
+  else
+    std::snprintf(buf, sizeof buf, "%4dM", static_cast<int>((size + 512 * 1024) / (1024 * 1024)));
+  return buf;
+}
+
+}  // namespace
+
+int run_list_queue(const cli::CommandLine& cl) {
+  auto rt = load_runtime(cl);
+  if (!rt) return 1;
+  spool::Spool spool(spool_config(rt->config()));
+  auto ids = spool.list();
+  if (!ids) return 0;  // no spool yet: an empty queue
+  if (cl.mode_flag == "-bpc") {
+    std::printf("%zu\n", ids->size());
+    return 0;
+  }
+  bool undelivered_only = cl.mode_flag == "-bpu";
+  std::time_t now = std::time(nullptr);
+  for (const auto& id : *ids) {
+    auto env = spool::load_for_delivery(spool, id);  // the -J's addresses count as delivered
+    if (!env) continue;                              // gone meanwhile
+    auto size = spool.message_size(id);
+    long minutes = static_cast<long>((now - env->received_time) / 60);
+    if (minutes > 90) {
+      long hours = (minutes + 30) / 60;
+      if (hours > 72)
+        std::printf("%2ldd ", (hours + 12) / 24);
+      else
+        std::printf("%2ldh ", hours);
+    } else {
+      std::printf("%2ldm ", minutes);
+    }
+    std::printf("%s %s <%s>", format_size(size ? *size : 0).c_str(), id.c_str(), env->sender.c_str());
+    if (env->var("frozen")) std::printf(" *** frozen ***");
+    std::printf("\n");
+    for (const auto& r : env->recipients) {
+      bool delivered = env->nonrecipients.count(r.address) != 0;
+      if (!delivered || !undelivered_only) std::printf("        %s %s\n", delivered ? "D" : " ", r.address.c_str());
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace tern::deliver

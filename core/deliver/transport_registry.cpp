@@ -1,0 +1,19 @@
+// core/deliver/transport_registry.cpp: the transports built into tern, by driver name.
+//
+// Each driver's file defines its add_<driver>_transport(); a new driver adds its line here.
+#include "core/deliver/transport.hpp"
+
+namespace tern::deliver {
+
+void add_appendfile_transport(TransportRegistry& registry);
+
+const TransportRegistry& builtin_transports() {
+  static const TransportRegistry registry = [] {
+    TransportRegistry r;
+    add_appendfile_transport(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace tern::deliver
