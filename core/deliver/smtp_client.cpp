@@ -57,12 +57,12 @@ struct SmtpClient::Transaction {
   DeliveryResult& result;
   std::vector<bool> done;
 
-  void set(size_t i, Outcome outcome, std::string message, int code = 0) {
+  void set(size_t i, SmtpOutcome outcome, std::string message, int code = 0) {
     result.recipients[i] = {outcome, std::move(message), code};
     done[i] = true;
   }
   // Every recipient of [first, first+count) not yet decided.
-  void settle(size_t first, size_t count, Outcome outcome, const std::string& message,
+  void settle(size_t first, size_t count, SmtpOutcome outcome, const std::string& message,
               int code = 0) {
     for (size_t i = first; i < first + count && i < done.size(); ++i) {
       if (!done[i]) set(i, outcome, message, code);
@@ -73,6 +73,12 @@ struct SmtpClient::Transaction {
     if (result.host_message.empty()) result.host_message = message;
   }
 };
+
+std::function<std::string(bool)> wire_message_of(std::string_view message) {
+  return [message](bool dot_stuffed) {
+    return encode_for_wire(message, dot_stuffed ? WireEncoder::Mode::kData : WireEncoder::Mode::kBdat);
+  };
+}
 
 std::string SmtpHost::log_text(bool with_port) const {
   std::string s = "H=" + name + " [" + ip.to_string() + "]";
@@ -264,7 +270,7 @@ asio::awaitable<DeliveryResult> SmtpClient::deliver(const SmtpEnvelope& envelope
       std::string why = result.host_message.empty() ? "connection to " + host_.name + " [" +
                                                            host_.ip.to_string() + "] not usable"
                                                      : result.host_message;
-      t.settle(first, count, Outcome::kDeferred, why);
+      t.settle(first, count, SmtpOutcome::kDeferred, why);
       result.host_error = true;
       continue;
     }
@@ -281,7 +287,7 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
       std::string why = r ? reply_error(*r, "RSET") : r.error().message;
       usable_ = false;
       t.host_failed(why);
-      t.settle(first, count, Outcome::kDeferred, why);
+      t.settle(first, count, SmtpOutcome::kDeferred, why);
       co_return;
     }
     need_rset_ = false;
@@ -290,7 +296,7 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
 
   std::string mail = "MAIL FROM:<" + envelope.sender + ">";
   if (caps_.size) {
-    mail += " SIZE=" + std::to_string(envelope.message.size() + options_.size_addition);
+    mail += " SIZE=" + std::to_string(envelope.size + options_.size_addition);
   }
   if (envelope.body_8bit && caps_.eightbitmime) mail += " BODY=8BITMIME";
   if (caps_.dsn) {
@@ -312,7 +318,7 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
   auto connection_lost = [&](const Error& e) {
     usable_ = false;
     t.host_failed(e.message);
-    t.settle(first, count, Outcome::kDeferred, e.message);
+    t.settle(first, count, SmtpOutcome::kDeferred, e.message);
   };
 
   if (pipelined) {
@@ -338,10 +344,10 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
   if (!mail_ok) {
     std::string why = reply_error(*mail_reply, mail, pipelined);
     if (mail_reply->permanent()) {
-      t.settle(first, count, Outcome::kFailed, why, mail_reply->code);
+      t.settle(first, count, SmtpOutcome::kFailed, why, mail_reply->code);
     } else {
       t.host_failed(why);  // a 4xx to MAIL: Exim tries the next host
-      t.settle(first, count, Outcome::kDeferred, why, mail_reply->code);
+      t.settle(first, count, SmtpOutcome::kDeferred, why, mail_reply->code);
     }
     if (!pipelined) co_return;
   }
@@ -363,7 +369,7 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
     if (r->code / 100 == 2) {
       accepted.push_back(i);
     } else {
-      t.set(i, r->permanent() ? Outcome::kFailed : Outcome::kDeferred,
+      t.set(i, r->permanent() ? SmtpOutcome::kFailed : SmtpOutcome::kDeferred,
             reply_error(*r, rcpts[k], pipelined), r->code);
     }
   }
@@ -374,21 +380,21 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
 asio::awaitable<void> SmtpClient::data_phase(const SmtpEnvelope& envelope,
                                              const std::vector<size_t>& accepted,
                                              Transaction& t) {
-  auto settle_accepted = [&](Outcome outcome, const std::string& message, int code) {
+  auto settle_accepted = [&](SmtpOutcome outcome, const std::string& message, int code) {
     for (size_t i : accepted) t.set(i, outcome, message, code);
   };
   auto connection_lost = [&](const Error& e) {
     usable_ = false;
     t.host_failed(e.message);
-    settle_accepted(Outcome::kDeferred, e.message, 0);
+    settle_accepted(SmtpOutcome::kDeferred, e.message, 0);
   };
   auto refused = [&](const SmtpReply& r, const std::string& after) {
-    settle_accepted(r.permanent() ? Outcome::kFailed : Outcome::kDeferred, reply_error(r, after),
+    settle_accepted(r.permanent() ? SmtpOutcome::kFailed : SmtpOutcome::kDeferred, reply_error(r, after),
                     r.code);
   };
 
   if (caps_.chunking && options_.try_chunking) {
-    std::string body = encode_for_wire(envelope.message, WireEncoder::Mode::kBdat);
+    std::string body = envelope.wire_message(false);
     size_t at = 0;
     do {
       size_t len = std::min(kBdatChunk, body.size() - at);
@@ -411,7 +417,7 @@ asio::awaitable<void> SmtpClient::data_phase(const SmtpEnvelope& envelope,
       }
       at += len;
       if (last) {
-        settle_accepted(Outcome::kDelivered, r->printable(), r->code);
+        settle_accepted(SmtpOutcome::kDelivered, r->printable(), r->code);
         co_return;
       }
     } while (true);
@@ -426,7 +432,7 @@ asio::awaitable<void> SmtpClient::data_phase(const SmtpEnvelope& envelope,
     refused(*go, "DATA");
     co_return;
   }
-  std::string body = encode_for_wire(envelope.message, WireEncoder::Mode::kData);
+  std::string body = envelope.wire_message(true);
   if (Status s = co_await send(body, options_.data_timeout); !s) {
     connection_lost(s.error());
     co_return;
@@ -440,14 +446,17 @@ asio::awaitable<void> SmtpClient::data_phase(const SmtpEnvelope& envelope,
     refused(*end, "end of data");
     co_return;
   }
-  settle_accepted(Outcome::kDelivered, end->printable(), end->code);
+  settle_accepted(SmtpOutcome::kDelivered, end->printable(), end->code);
 }
 
 asio::awaitable<void> SmtpClient::quit() {
   if (usable_) {
     usable_ = false;
-    if (co_await send("QUIT\r\n", options_.command_timeout)) {
-      (void)co_await read_reply(options_.command_timeout, "QUIT");
+    // Named results: GCC 12 miscompiles a co_await used directly as a condition.
+    Status sent = co_await send("QUIT\r\n", options_.command_timeout);
+    if (sent.ok()) {
+      Result<SmtpReply> bye = co_await read_reply(options_.command_timeout, "QUIT");
+      if (!bye) log_.push_back(bye.error().message);
     }
   }
   wire_->close();

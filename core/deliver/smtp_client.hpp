@@ -89,13 +89,23 @@ struct SmtpEnvelope {
   std::string dsn_ret;    // "FULL" or "HDRS"; empty: none sent
   std::string dsn_envid;  // xtext as received; empty: none sent
   bool body_8bit = false;  // BODY=8BITMIME when the server offers 8BITMIME
-  std::string_view message;  // headers and body, "\n" or "\r\n" line ends
+  // The message's size for SIZE= (the client adds size_addition).
+  size_t size = 0;
+  // The message in its wire form, asked for once the client knows how it
+  // goes: CRLF line ends and, for DATA (`dot_stuffed`), leading dots
+  // doubled and ".\r\n" at the end; for BDAT neither. The smtp transport
+  // makes it with write_message() (message_writer.hpp).
+  std::function<std::string(bool dot_stuffed)> wire_message;
 };
 
-enum class Outcome { kDelivered, kDeferred, kFailed };
+// The usual wire_message for a message held as text ("\n" or "\r\n" line ends).
+std::function<std::string(bool dot_stuffed)> wire_message_of(std::string_view message);
+
+// (transport.hpp's Outcome says the same for the delivery process.)
+enum class SmtpOutcome { kDelivered, kDeferred, kFailed };
 
 struct RecipientResult {
-  Outcome outcome = Outcome::kDeferred;
+  SmtpOutcome outcome = SmtpOutcome::kDeferred;
   // Delivered: the server's reply to the end of data (Exim's C="..."
   // value, already in printable form). Otherwise Exim's error text:
   // "SMTP error from remote mail server after RCPT TO:<a@b>: 550 ...".

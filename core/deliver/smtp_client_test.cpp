@@ -83,7 +83,8 @@ SmtpEnvelope envelope(std::vector<std::string> rcpts, std::string_view message =
   SmtpEnvelope e;
   e.sender = "s@a.test";
   for (auto& r : rcpts) e.recipients.push_back({r, "", ""});
-  e.message = message;
+  e.size = message.size();
+  e.wire_message = wire_message_of(message);
   return e;
 }
 
@@ -99,9 +100,9 @@ TEST(SmtpClient, PipelinedMailAndRcptsGoInOneWrite) {
   EXPECT_EQ(run.writes[2], "DATA\r\n");
   EXPECT_EQ(run.writes[3], "Subject: t\r\n\r\nhi\r\n.\r\n");
   const DeliveryResult& r = run.results[0];
-  EXPECT_EQ(r.recipients[0].outcome, Outcome::kDelivered);
+  EXPECT_EQ(r.recipients[0].outcome, SmtpOutcome::kDelivered);
   EXPECT_EQ(r.recipients[0].message, "250 OK id=1");
-  EXPECT_EQ(r.recipients[1].outcome, Outcome::kFailed);
+  EXPECT_EQ(r.recipients[1].outcome, SmtpOutcome::kFailed);
   EXPECT_EQ(r.recipients[1].code, 550);
   EXPECT_EQ(r.recipients[1].message,
             "SMTP error from remote mail server after pipelined RCPT TO:<x@b.test>: 550 5.1.1 unknown");
@@ -120,10 +121,10 @@ TEST(SmtpClient, WithoutPipeliningOneCommandAtATime) {
                                    "..dot\r\n.\r\n"};
   EXPECT_EQ(run.writes, want);
   const DeliveryResult& r = run.results[0];
-  EXPECT_EQ(r.recipients[0].outcome, Outcome::kDeferred);
+  EXPECT_EQ(r.recipients[0].outcome, SmtpOutcome::kDeferred);
   EXPECT_EQ(r.recipients[0].message,
             "SMTP error from remote mail server after RCPT TO:<a@b.test>: 451 try later");
-  EXPECT_EQ(r.recipients[1].outcome, Outcome::kDelivered);
+  EXPECT_EQ(r.recipients[1].outcome, SmtpOutcome::kDelivered);
 }
 
 TEST(SmtpClient, DsnParametersOnlyWhenOffered) {
@@ -152,7 +153,7 @@ TEST(SmtpClient, ConnectionLostAfterDataIsNeverDelivered) {
   Conversation run = converse(server, envelope({"a@b.test"}), {}, 1, /*reset_at_end=*/true);
   ASSERT_TRUE(run.client);
   const DeliveryResult& r = run.results[0];
-  EXPECT_EQ(r.recipients[0].outcome, Outcome::kDeferred);
+  EXPECT_EQ(r.recipients[0].outcome, SmtpOutcome::kDeferred);
   EXPECT_EQ(r.recipients[0].message, "Remote host closed connection in response to end of data");
   EXPECT_TRUE(r.host_error);
   EXPECT_FALSE((*run.client)->usable());
@@ -189,7 +190,7 @@ TEST(SmtpClient, GreetingFailures) {
                       envelope({"a@t"}));
   ASSERT_TRUE(helo.client) << helo.client.error().message;
   EXPECT_EQ(helo.writes[1], "HELO client.test\r\n");
-  EXPECT_EQ(helo.results[0].recipients[0].outcome, Outcome::kDelivered);
+  EXPECT_EQ(helo.results[0].recipients[0].outcome, SmtpOutcome::kDelivered);
 
   Conversation garbage = converse("hello there\r\n", envelope({"a@t"}));
   ASSERT_FALSE(garbage.client);
@@ -210,13 +211,13 @@ TEST(SmtpClient, MailRefusals) {
   ASSERT_TRUE(temp.client);
   EXPECT_TRUE(temp.results[0].host_error);
   for (const RecipientResult& r : temp.results[0].recipients) {
-    EXPECT_EQ(r.outcome, Outcome::kDeferred);
+    EXPECT_EQ(r.outcome, SmtpOutcome::kDeferred);
     EXPECT_EQ(r.message, "SMTP error from remote mail server after MAIL FROM:<s@a.test>: 452 full");
   }
   Conversation perm = converse(std::string(kGreeting) + kEhloPipelining + "550 no\r\n503 no\r\n",
                       envelope({"a@t"}));
   ASSERT_TRUE(perm.client);
-  EXPECT_EQ(perm.results[0].recipients[0].outcome, Outcome::kFailed);
+  EXPECT_EQ(perm.results[0].recipients[0].outcome, SmtpOutcome::kFailed);
   EXPECT_FALSE(perm.results[0].host_error);
   EXPECT_TRUE((*perm.client)->usable());
 }

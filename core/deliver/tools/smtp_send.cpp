@@ -39,11 +39,11 @@ using namespace tern::deliver;
 
 namespace {
 
-const char* outcome_name(Outcome o) {
+const char* outcome_name(SmtpOutcome o) {
   switch (o) {
-    case Outcome::kDelivered: return "delivered";
-    case Outcome::kDeferred: return "deferred";
-    case Outcome::kFailed: return "failed";
+    case SmtpOutcome::kDelivered: return "delivered";
+    case SmtpOutcome::kDeferred: return "deferred";
+    case SmtpOutcome::kFailed: return "failed";
   }
   return "?";
 }
@@ -90,7 +90,7 @@ Args parse(int argc, char** argv) {
       std::istringstream in(v);
       std::getline(in, r.address, ';');
       std::getline(in, r.notify, ';');
-      std::getline(in, r.orcpt, ';');
+      std::getline(in, r.orcpt);  // the rest: "rfc822;user@example" has a ';' itself
       a.envelope.recipients.push_back(r);
     } else if (k == "--message") message_file = value();
     else if (k == "--messages") a.messages = std::stoi(value());
@@ -152,7 +152,8 @@ asio::awaitable<void> run(Args& a) {
   std::cout << "caps" << (caps.pipelining ? " pipelining" : "") << (caps.size ? " size" : "")
             << (caps.eightbitmime ? " 8bitmime" : "") << (caps.dsn ? " dsn" : "")
             << (caps.chunking ? " chunking" : "") << (caps.starttls ? " starttls" : "") << "\n";
-  a.envelope.message = a.message;
+  a.envelope.size = a.message.size();
+  a.envelope.wire_message = wire_message_of(a.message);
   for (int m = 1; m <= a.messages; ++m) {
     DeliveryResult r = co_await c.deliver(a.envelope);
     for (size_t i = 0; i < r.recipients.size(); ++i) {
