@@ -57,15 +57,22 @@ struct SmtpClient::Transaction {
   DeliveryResult& result;
   std::vector<bool> done;
 
-  void set(size_t i, SmtpOutcome outcome, std::string message, int code = 0) {
-    result.recipients[i] = {outcome, std::move(message), code};
+  using Stage = RecipientResult::Stage;
+  void set(size_t i, SmtpOutcome outcome, std::string message, int code, Stage stage) {
+    RecipientResult& r = result.recipients[i];
+    r.outcome = outcome;
+    r.code = code;
+    r.stage = stage;
+    // Exim's text for a timeout starts so; a reply code is never a timeout.
+    r.timed_out = code == 0 && message.starts_with("SMTP timeout");
+    r.message = std::move(message);
     done[i] = true;
   }
   // Every recipient of [first, first+count) not yet decided.
   void settle(size_t first, size_t count, SmtpOutcome outcome, const std::string& message,
-              int code = 0) {
+              int code, Stage stage) {
     for (size_t i = first; i < first + count && i < done.size(); ++i) {
-      if (!done[i]) set(i, outcome, message, code);
+      if (!done[i]) set(i, outcome, message, code, stage);
     }
   }
   void host_failed(const std::string& message) {
@@ -270,7 +277,7 @@ asio::awaitable<DeliveryResult> SmtpClient::deliver(const SmtpEnvelope& envelope
       std::string why = result.host_message.empty() ? "connection to " + host_.name + " [" +
                                                            host_.ip.to_string() + "] not usable"
                                                      : result.host_message;
-      t.settle(first, count, SmtpOutcome::kDeferred, why);
+      t.settle(first, count, SmtpOutcome::kDeferred, why, 0, Transaction::Stage::kConnection);
       result.host_error = true;
       continue;
     }
@@ -287,7 +294,8 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
       std::string why = r ? reply_error(*r, "RSET") : r.error().message;
       usable_ = false;
       t.host_failed(why);
-      t.settle(first, count, SmtpOutcome::kDeferred, why);
+      t.settle(first, count, SmtpOutcome::kDeferred, why, r ? r->code : 0,
+               Transaction::Stage::kConnection);
       co_return;
     }
     need_rset_ = false;
@@ -318,7 +326,7 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
   auto connection_lost = [&](const Error& e) {
     usable_ = false;
     t.host_failed(e.message);
-    t.settle(first, count, SmtpOutcome::kDeferred, e.message);
+    t.settle(first, count, SmtpOutcome::kDeferred, e.message, 0, Transaction::Stage::kConnection);
   };
 
   if (pipelined) {
@@ -344,10 +352,11 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
   if (!mail_ok) {
     std::string why = reply_error(*mail_reply, mail, pipelined);
     if (mail_reply->permanent()) {
-      t.settle(first, count, SmtpOutcome::kFailed, why, mail_reply->code);
+      t.settle(first, count, SmtpOutcome::kFailed, why, mail_reply->code, Transaction::Stage::kMail);
     } else {
       t.host_failed(why);  // a 4xx to MAIL: Exim tries the next host
-      t.settle(first, count, SmtpOutcome::kDeferred, why, mail_reply->code);
+      t.settle(first, count, SmtpOutcome::kDeferred, why, mail_reply->code,
+               Transaction::Stage::kMail);
     }
     if (!pipelined) co_return;
   }
@@ -370,7 +379,7 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
       accepted.push_back(i);
     } else {
       t.set(i, r->permanent() ? SmtpOutcome::kFailed : SmtpOutcome::kDeferred,
-            reply_error(*r, rcpts[k], pipelined), r->code);
+            reply_error(*r, rcpts[k], pipelined), r->code, Transaction::Stage::kRcpt);
     }
   }
   if (accepted.empty()) co_return;
@@ -381,7 +390,7 @@ asio::awaitable<void> SmtpClient::data_phase(const SmtpEnvelope& envelope,
                                              const std::vector<size_t>& accepted,
                                              Transaction& t) {
   auto settle_accepted = [&](SmtpOutcome outcome, const std::string& message, int code) {
-    for (size_t i : accepted) t.set(i, outcome, message, code);
+    for (size_t i : accepted) t.set(i, outcome, message, code, Transaction::Stage::kData);
   };
   auto connection_lost = [&](const Error& e) {
     usable_ = false;

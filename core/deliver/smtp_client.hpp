@@ -111,6 +111,9 @@ struct RecipientResult {
   // "SMTP error from remote mail server after RCPT TO:<a@b>: 550 ...".
   std::string message;
   int code = 0;  // the SMTP code behind the outcome; 0: none (connection error)
+  // Where it happened, for the retry rules' error names (rcpt_4xx, ...).
+  enum class Stage { kConnection, kMail, kRcpt, kData } stage = Stage::kConnection;
+  bool timed_out = false;  // code 0 and the cause was a timeout
 };
 
 struct DeliveryResult {
