@@ -232,8 +232,9 @@ class SmtpTransport final : public Transport {
 
   static int errno_for_open(const Error& e) {
     const std::string& m = e.message;
-    if (m == "Connection refused") return kErrRefused;
-    if (m == "Connection timed out") return kErrConnectTimeout;
+    // As Exim: the system's errno for a failed connect ("defer (111): Connection refused").
+    if (m == "Connection refused") return ECONNREFUSED;
+    if (m == "Connection timed out") return ETIMEDOUT;
     if (m.starts_with("a TLS session is required")) return kErrTlsRequired;
     if (m.starts_with("TLS session:")) return kErrTlsFailure;
     if (m.starts_with("SMTP timeout")) return kErrTimeout;
@@ -336,7 +337,9 @@ class SmtpTransport final : public Transport {
         });
         return out;
       };
-      for (const std::string& line : client_->take_log()) (void)line;  // TODO: main log
+      // transport.hpp has no channel for main log lines yet, so the client's own
+      // ("... delivering unencrypted to ... (not in hosts_require_tls)") are dropped here.
+      (void)client_->take_log();
 
       DeliveryResult d = co_await client_->deliver(env);
       log::TlsInfo tls;
@@ -372,16 +375,20 @@ class SmtpTransport final : public Transport {
         }
       }
       if (d.host_error) {
-        tried.push_back({target.host, results[still.empty() ? 0 : still.front()].basic_errno,
-                         results[still.empty() ? 0 : still.front()].more_errno, d.host_message});
+        int basic = still.empty() ? kErrUnknown : results[still.front()].basic_errno;
+        int more = still.empty() ? 0 : results[still.front()].more_errno;
+        tried.push_back({target.host, basic, more, d.host_message});
+        last_error = d.host_message;
+        last_errno = basic;
       }
       pending = std::move(still);
       if (!client_->usable()) client_.reset();
     }
     for (size_t i : pending) {
-      if (results[i].message.empty()) {
+      if (results[i].message.empty() && results[i].basic_errno == 0) {
         results[i].outcome = Outcome::kDeferred;
-        results[i].message = last_error;
+        // A system errno stands alone: the log line adds its text ("defer (111): Connection refused").
+        results[i].message = last_errno > 0 ? std::string() : last_error;
         results[i].basic_errno = last_errno;
       }
     }

@@ -119,8 +119,8 @@ class TransportTest(unittest.TestCase):
         daemon = self.relay(f"127.0.0.1::{dead}")
         msg = self.submit(daemon, ["a@dest.test"])
         daemon.wait_log(f"{msg} == a@dest.test")
-        self.assertRegex(daemon.log(), re.escape(msg) + r" == a@dest.test R=out T=remote_smtp defer "
-                         r"\(-?\d+\).*Connection refused")
+        self.assertIn(f"{msg} == a@dest.test R=out T=remote_smtp defer (111): Connection refused\n",
+                      daemon.log())
         self.assertEqual(daemon.messages(), [msg])
 
     def test_max_rcpt(self):
