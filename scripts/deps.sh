@@ -23,6 +23,8 @@ packages=(
   nsd unbound ldnsutils spamd spamc openssl swaks
   # ip netns (a test's own resolver), procps (ps/pgrep in tests)
   iproute2 procps
+  # an SMTP receiver for the smtp transport's tests (tests/deliver)
+  python3-aiosmtpd
 )
 
 missing=()

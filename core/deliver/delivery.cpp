@@ -350,8 +350,8 @@ struct DeliveryProcess::Attempt {
     env.nonrecipients.insert(u);
   }
 
-  void log_failed(std::size_t i, const std::string& message, int err) {
-    log::Delivery d = base_line(i);
+  // `d`: the line so far (the transport's host when it got that far).
+  void log_failed(std::size_t i, log::Delivery d, const std::string& message, int err) {
     d.error_message = message;
     d.basic_errno = err > 0 ? err : 0;
     p.logger_->write(log::failed(d, sel()));
@@ -534,7 +534,7 @@ struct DeliveryProcess::Attempt {
           p.logger_->write(log::delivered(d, sel()));
           break;
         case Outcome::kFailed:
-          log_failed(i, r.message, r.basic_errno);
+          log_failed(i, d, r.message, r.basic_errno);
           break;
         case Outcome::kDeferred:
           d.basic_errno = r.basic_errno;
@@ -650,7 +650,7 @@ struct DeliveryProcess::Attempt {
       std::string u = unique_of(all, i);
       if (env.nonrecipients.count(u)) continue;  // done by an earlier attempt
       switch (all[i].status) {
-        case RouteStatus::kFailed: log_failed(i, all[i].message, all[i].basic_errno); break;
+        case RouteStatus::kFailed: log_failed(i, base_line(i), all[i].message, all[i].basic_errno); break;
         case RouteStatus::kDeferred: log_deferred(i, all[i].message, all[i].basic_errno); break;
         case RouteStatus::kRouted:
           if (auto [it, fresh] = first_of.emplace(u, i); !fresh) {

@@ -1,0 +1,434 @@
+// core/deliver/smtp_transport.cpp: the `smtp` transport: hosts in order, the SMTP client per host.
+//
+// Exim 4.96's smtp transport on top of SmtpClient (smtp_client.hpp). For a batch it takes
+// the router's hosts (in MX order), or its own `hosts` when the router gave none or
+// hosts_override is set, and tries them in turn: a host that cannot be reached, refuses
+// at connect/EHLO with a 4xx, times out, drops the connection or answers MAIL with a 4xx
+// is recorded for retry (AddressResult::hosts_tried) and the next host gets the addresses
+// not yet done; a 5xx greeting fails them; a 5xx to RCPT fails that address, a 4xx defers
+// it. Per host the options are expanded and the host lists (hosts_require_tls,
+// hosts_avoid_tls, hosts_avoid_pipelining, hosts_try_chunking, tls_verify_hosts,
+// tls_try_verify_hosts, tls_verify_cert_hostnames) matched against its IP and name. The
+// open connection stays for the next batch to the same host (RSET, then the next MAIL):
+// the delivery process calls deliver() once per batch and finish() at the end.
+//
+// The delivery process is synchronous (transport.hpp), so the transport runs the client's
+// coroutines on an io_context of its own until each batch is done.
+
+// clang-format off
+#include <utility>  // before Boost: 1.74's awaitable.hpp uses std::exchange without it
+// clang-format on
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "core/deliver/message_writer.hpp"
+#include "core/deliver/smtp_client.hpp"
+#include "core/deliver/transport.hpp"
+#include "core/lookup/match.hpp"
+#include "core/text/list.hpp"
+
+namespace tern::deliver {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::chrono::seconds seconds_option(const config::DriverInstance& t, std::string_view name) {
+  return std::chrono::seconds(t.options.get_int(name));
+}
+
+// A host with its address (looked up when the router gave none).
+struct Target {
+  Host host;
+  asio::ip::address ip;
+};
+
+class SmtpTransport final : public Transport {
+ public:
+  SmtpTransport(const config::DriverInstance& t, const TransportEnv& env) : t_(t), env_(env) {}
+
+  void deliver(const TransportCall& call, std::vector<AddressResult>& results) override {
+    results.assign(call.addresses->size(), AddressResult{});
+    asio::co_spawn(io_, run(call, results), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+    io_.restart();
+    io_.run();
+  }
+
+  void finish() override {
+    if (!client_) return;
+    asio::co_spawn(io_, close_connection(), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+    io_.restart();
+    io_.run();
+  }
+
+ private:
+  asio::awaitable<void> close_connection() {
+    if (client_) co_await client_->quit();
+    client_.reset();
+  }
+
+  Result<std::string> expanded(std::string_view name, expand::Context& ctx) const {
+    std::string text = t_.options.get_string(name);
+    if (text.empty()) return text;
+    auto r = expand::expand(text, ctx);
+    if (!r) {
+      if (r.error().is_forced()) return std::string();
+      return Error::defer("failed to expand \"" + text + "\" (" + std::string(name) + " for the " +
+                          t_.name + " transport): " + r.error().message);
+    }
+    return r;
+  }
+
+  // Exim's verify_check_given_host(): the expanded list against the host's IP and name.
+  bool host_in(std::string_view option, const Target& target, expand::Context& ctx) const {
+    Result<std::string> list = expanded(option, ctx);
+    if (!list || list->empty()) return false;
+    lookup::MatchEnv env = expand::match_env(ctx);
+    auto r = lookup::match_list(target.ip.to_string(), *list, lookup::ListKind::kHost, env, false,
+                                target.host.name);
+    return r && r->matched();
+  }
+
+  Result<std::vector<Target>> targets(const TransportCall& call, expand::Context& ctx) const {
+    const RoutedAddress& first = call.addresses->front();
+    std::vector<Host> hosts = first.hosts;
+    bool own = hosts.empty() || (t_.options.get_bool("hosts_override") &&
+                                 !t_.options.get_string("hosts").empty());
+    if (own) {
+      hosts.clear();
+      Result<std::string> list = expanded("hosts", ctx);
+      if (!list) return list.take_error();
+      for (const std::string& item : text::list_items(*list)) {
+        Host h;
+        h.name = item;
+        hosts.push_back(h);
+      }
+      if (hosts.empty()) {
+        return Error::defer("no hosts (router gave none and the " + t_.name +
+                            " transport's hosts option is unset)");
+      }
+    }
+    Result<std::string> port_text = expanded("port", ctx);
+    if (!port_text) return port_text.take_error();
+    int default_port = 25;
+    if (!port_text->empty() && *port_text != "smtp") {
+      default_port = std::atoi(port_text->c_str());
+      if (default_port <= 0 || default_port > 65535) {
+        return Error::defer("invalid port \"" + *port_text + "\" for the " + t_.name + " transport");
+      }
+    }
+    std::vector<Target> out;
+    for (Host& h : hosts) {
+      if (h.port == 0) h.port = default_port;
+      if (!h.address.empty()) {
+        boost::system::error_code ec;
+        auto ip = asio::ip::make_address(h.address, ec);
+        if (!ec) out.push_back({h, ip});
+        continue;
+      }
+      // The transport's own host names: the system's resolver (as Exim's gethostbyname).
+      boost::system::error_code ec;
+      auto literal = asio::ip::make_address(h.name, ec);
+      if (!ec) {
+        h.address = h.name;
+        out.push_back({h, literal});
+        continue;
+      }
+      addrinfo hints{};
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* res = nullptr;
+      if (::getaddrinfo(h.name.c_str(), nullptr, &hints, &res) != 0) continue;
+      for (addrinfo* a = res; a != nullptr; a = a->ai_next) {
+        asio::ip::tcp::endpoint ep;
+        std::memcpy(ep.data(), a->ai_addr, a->ai_addrlen);
+        Host copy = h;
+        copy.address = ep.address().to_string();
+        out.push_back({copy, ep.address()});
+      }
+      ::freeaddrinfo(res);
+    }
+    if (out.empty()) return Error::defer("all hosts have no IP address");
+    return out;
+  }
+
+  Result<std::shared_ptr<const tls::ClientTls>> client_tls(expand::Context& ctx) {
+    tls::ClientOptions o;
+    for (auto [name, field] : {std::pair{"tls_certificate", &o.certificate},
+                               std::pair{"tls_privatekey", &o.privatekey},
+                               std::pair{"tls_require_ciphers", &o.require_ciphers},
+                               std::pair{"tls_verify_certificates", &o.verify_certificates},
+                               std::pair{"tls_crl", &o.crl}}) {
+      Result<std::string> v = expanded(name, ctx);
+      if (!v) return v.take_error();
+      *field = *v;
+    }
+    if (env_.config != nullptr) o.openssl_options = env_.config->main.get_string("openssl_options");
+    std::string key = o.certificate + '\0' + o.privatekey + '\0' + o.require_ciphers + '\0' +
+                      o.verify_certificates + '\0' + o.crl + '\0' + o.openssl_options;
+    if (auto it = tls_cache_.find(key); it != tls_cache_.end()) return it->second;
+    auto made = tls::ClientTls::create(o);
+    if (!made) return Error::defer("TLS error: " + made.error().message);
+    std::shared_ptr<const tls::ClientTls> tls = *made;
+    tls_cache_[key] = tls;
+    return tls;
+  }
+
+  Result<SmtpOptions> options_for(const Target& target, expand::Context& ctx) {
+    SmtpOptions o;
+    Result<std::string> helo = expanded("helo_data", ctx);
+    if (!helo) return helo.take_error();
+    o.helo_data = helo->empty() ? env_.primary_hostname : *helo;
+    o.connect_timeout = seconds_option(t_, "connect_timeout");
+    o.command_timeout = seconds_option(t_, "command_timeout");
+    o.data_timeout = seconds_option(t_, "data_timeout");
+    int64_t max_rcpt = t_.options.get_int("max_rcpt");
+    o.max_rcpt = max_rcpt > 0 ? static_cast<size_t>(max_rcpt) : 0;
+    Result<std::string> iface = expanded("interface", ctx);
+    if (!iface) return iface.take_error();
+    for (const std::string& a : text::list_items(*iface)) {
+      boost::system::error_code ec;
+      auto ip = asio::ip::make_address(a, ec);
+      if (ec) return Error::defer("\"" + a + "\" is not a valid IP address for the \"interface\" option for " +
+                                  t_.name + " transport");
+      o.interface.push_back(ip);
+    }
+    o.avoid_pipelining = host_in("hosts_avoid_pipelining", target, ctx);
+    o.try_chunking = host_in("hosts_try_chunking", target, ctx);
+    o.avoid_tls = host_in("hosts_avoid_tls", target, ctx);
+    o.require_tls = host_in("hosts_require_tls", target, ctx);
+    if (!o.avoid_tls) {
+      auto tls = client_tls(ctx);
+      if (!tls) {
+        if (o.require_tls) return tls.take_error();
+      } else {
+        o.tls = *tls;
+      }
+      Result<std::string> sni = expanded("tls_sni", ctx);
+      if (sni) o.tls_connection.sni = *sni;
+      o.tls_connection.verify = host_in("tls_verify_hosts", target, ctx)       ? tls::ClientVerify::kRequire
+                                : host_in("tls_try_verify_hosts", target, ctx) ? tls::ClientVerify::kTry
+                                                                               : tls::ClientVerify::kNone;
+      if (host_in("tls_verify_cert_hostnames", target, ctx)) {
+        o.tls_connection.verify_hostnames = {target.host.name};
+      }
+      o.tls_connection.env = env_.modules;
+    }
+    return o;
+  }
+
+  static int errno_for_open(const Error& e) {
+    const std::string& m = e.message;
+    // As Exim: the system's errno for a failed connect ("defer (111): Connection refused").
+    if (m == "Connection refused") return ECONNREFUSED;
+    if (m == "Connection timed out") return ETIMEDOUT;
+    if (m.starts_with("a TLS session is required")) return kErrTlsRequired;
+    if (m.starts_with("TLS session:")) return kErrTlsFailure;
+    if (m.starts_with("SMTP timeout")) return kErrTimeout;
+    if (m.starts_with("Remote host closed")) return kErrSmtpClosed;
+    return kErrUnknown;
+  }
+
+  static void set_errno(AddressResult& a, const RecipientResult& r) {
+    using Stage = RecipientResult::Stage;
+    if (r.code >= 400 && r.code < 500) {
+      a.basic_errno = r.stage == Stage::kMail ? kErrMail4xx
+                      : r.stage == Stage::kRcpt ? kErrRcpt4xx
+                                                : kErrData4xx;
+      a.more_errno = r.code;
+    } else if (r.code == 0) {
+      a.basic_errno = r.timed_out ? kErrTimeout : kErrSmtpClosed;
+    }
+  }
+
+  asio::awaitable<void> run(const TransportCall& call, std::vector<AddressResult>& results) {
+    expand::Context& ctx = *call.expand;
+    auto all_deferred = [&](const std::string& why, int err) {
+      for (AddressResult& r : results) {
+        r.outcome = Outcome::kDeferred;
+        r.message = why;
+        r.basic_errno = err;
+      }
+    };
+    Result<std::vector<Target>> hosts = targets(call, ctx);
+    if (!hosts) {
+      all_deferred(hosts.error().message, kErrUnknownHost);
+      co_return;
+    }
+    const Message& m = *call.message;
+    std::vector<size_t> pending(call.addresses->size());
+    for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+    std::vector<HostAttempt> tried;
+    std::string last_error = "all hosts failed";
+    int last_errno = kErrUnknown;
+
+    for (const Target& target : *hosts) {
+      if (pending.empty()) break;
+      Result<SmtpOptions> options = options_for(target, ctx);
+      if (!options) {
+        all_deferred(options.error().message, kErrExpandFail);
+        co_return;
+      }
+      bool continued = false;
+      if (client_ && client_->usable() && client_->host().ip == target.ip &&
+          client_->host().port == target.host.port) {
+        continued = true;
+      } else {
+        if (client_) co_await close_connection();
+        SmtpHost h{target.host.name, target.ip, static_cast<uint16_t>(target.host.port)};
+        auto opened = co_await SmtpClient::open(io_.get_executor(), h, *options);
+        if (!opened) {
+          last_error = opened.error().message;
+          last_errno = errno_for_open(opened.error());
+          tried.push_back({target.host, last_errno, 0, last_error});
+          if (!opened.error().is_defer()) {  // a 5xx greeting: no other host
+            for (size_t i : pending) {
+              results[i].outcome = Outcome::kFailed;
+              results[i].message = last_error;
+              results[i].host_used = target.host;
+            }
+            pending.clear();
+          }
+          continue;
+        }
+        client_ = std::move(*opened);
+      }
+
+      SmtpEnvelope env;
+      env.sender = m.return_path;
+      for (size_t i : pending) {
+        const RoutedAddress& a = (*call.addresses)[i];
+        SmtpRecipient r{a.address, notify_of(a.dsn_flags), a.orcpt};
+        env.recipients.push_back(std::move(r));
+      }
+      if (m.envelope != nullptr) {
+        if (const auto* ret = m.envelope->var("dsn_ret")) env.dsn_ret = dsn_ret_name(ret->value);
+        if (const auto* envid = m.envelope->var("dsn_envid")) env.dsn_envid = envid->value;
+        // BODY=8BITMIME as received ("-8bitmime" or "-body_8bitmime" in the -H file).
+        env.body_8bit = m.envelope->var("8bitmime") != nullptr ||
+                        m.envelope->var("body_8bitmime") != nullptr;
+      }
+      std::int64_t size = 0;
+      for (const std::string& h : m.headers) size += static_cast<std::int64_t>(h.size());
+      size += 1 + static_cast<std::int64_t>(m.body.size());
+      env.size = static_cast<size_t>(size);
+      env.wire_message = [&m](bool dot_stuffed) {
+        WriteOptions w;
+        w.crlf = true;
+        w.dot_stuff = dot_stuffed;
+        w.end_dot = dot_stuffed;
+        std::string out;
+        (void)write_message(m, w, [&out](std::string_view piece) {
+          out.append(piece);
+          return Status();
+        });
+        return out;
+      };
+      // transport.hpp has no channel for main log lines yet, so the client's own
+      // ("... delivering unencrypted to ... (not in hosts_require_tls)") are dropped here.
+      (void)client_->take_log();
+
+      DeliveryResult d = co_await client_->deliver(env);
+      log::TlsInfo tls;
+      if (const tls::SessionInfo* info = client_->tls_info()) {
+        tls.cipher = info->cipher;
+        tls.certificate_verified = info->certificate_verified;
+        tls.dane = info->verified_by == "dane";
+        tls.peer_dn = info->peerdn;
+      }
+      const Capabilities& caps = client_->capabilities();
+      std::vector<size_t> still;
+      for (size_t k = 0; k < pending.size(); ++k) {
+        size_t i = pending[k];
+        const RecipientResult& r = d.recipients[k];
+        AddressResult& a = results[i];
+        a.host_used = target.host;
+        a.continued_connection = continued;
+        a.tls = tls;
+        a.pipelining = caps.pipelining && !options->avoid_pipelining;
+        a.chunking = caps.chunking && options->try_chunking;
+        a.message = r.outcome == SmtpOutcome::kDelivered ? std::string() : r.message;
+        if (r.outcome == SmtpOutcome::kDelivered) {
+          a.outcome = Outcome::kDelivered;
+          a.confirmation = r.message;
+          a.bytes_written = size;
+        } else if (r.outcome == SmtpOutcome::kFailed) {
+          a.outcome = Outcome::kFailed;
+        } else {
+          a.outcome = Outcome::kDeferred;
+          set_errno(a, r);
+          // A host problem (not this address's own 4xx): the next host may take it.
+          if (d.host_error && r.stage != RecipientResult::Stage::kRcpt) still.push_back(i);
+        }
+      }
+      if (d.host_error) {
+        int basic = still.empty() ? kErrUnknown : results[still.front()].basic_errno;
+        int more = still.empty() ? 0 : results[still.front()].more_errno;
+        tried.push_back({target.host, basic, more, d.host_message});
+        last_error = d.host_message;
+        last_errno = basic;
+      }
+      pending = std::move(still);
+      if (!client_->usable()) client_.reset();
+    }
+    for (size_t i : pending) {
+      if (results[i].message.empty() && results[i].basic_errno == 0) {
+        results[i].outcome = Outcome::kDeferred;
+        // A system errno stands alone: the log line adds its text ("defer (111): Connection refused").
+        results[i].message = last_errno > 0 ? std::string() : last_error;
+        results[i].basic_errno = last_errno;
+      }
+    }
+    for (AddressResult& r : results) r.hosts_tried = tried;
+  }
+
+  static std::string notify_of(int flags) {
+    std::string out;
+    auto add = [&](int bit, const char* name) {
+      if (flags & bit) out += out.empty() ? name : std::string(",") + name;
+    };
+    add(spool::kDsnNotifyNever, "NEVER");
+    add(spool::kDsnNotifySuccess, "SUCCESS");
+    add(spool::kDsnNotifyFailure, "FAILURE");
+    add(spool::kDsnNotifyDelay, "DELAY");
+    return out;
+  }
+
+  static std::string dsn_ret_name(const std::string& value) {
+    // The -H file's -dsn_ret: 1 = HDRS, 2 = FULL (Exim's dsn_ret_hdrs/dsn_ret_full).
+    if (value == "1") return "HDRS";
+    if (value == "2") return "FULL";
+    return "";
+  }
+
+  const config::DriverInstance& t_;
+  TransportEnv env_;
+  asio::io_context io_;
+  std::unique_ptr<SmtpClient> client_;
+  std::map<std::string, std::shared_ptr<const tls::ClientTls>> tls_cache_;
+};
+
+}  // namespace
+
+void add_smtp_transport(TransportRegistry& registry) {
+  TransportDriver d;
+  d.local = false;
+  d.make = [](const config::DriverInstance& instance,
+              const TransportEnv& env) -> Result<std::unique_ptr<Transport>> {
+    return std::unique_ptr<Transport>(new SmtpTransport(instance, env));
+  };
+  registry.add("smtp", std::move(d));
+}
+
+}  // namespace tern::deliver
+
