@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 var="$PWD/var"
 mkdir -p "$var/spool" "$var/log" "$var/mail"
+# Started as root, deliveries run as exim_user (conf/tern.conf: nobody).
+[ "$(id -u)" -ne 0 ] || chown nobody "$var/mail"
 tern=build/bin/tern
 "$tern" -C conf/tern.conf -D VAR="$var" -bV | head -3
-echo "make run: SMTP on 127.0.0.1:2525; spool $var/spool; logs $var/log (Ctrl-C stops)" >&2
+echo "make run: SMTP on 127.0.0.1:2525; spool $var/spool; mail $var/mail; logs $var/log (Ctrl-C stops)" >&2
 exec "$tern" -C conf/tern.conf -D VAR="$var" -bdf

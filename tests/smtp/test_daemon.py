@@ -11,6 +11,8 @@ Run: python3 tests/smtp/test_daemon.py --tern build/bin/tern [-k pattern]
 import argparse
 import contextlib
 import os
+import pathlib
+import pwd
 import random
 import signal
 import smtplib
@@ -426,12 +428,16 @@ class WorkersThatCannotStart(unittest.TestCase):
 
 
 class DefaultConfiguration(unittest.TestCase):
-    """conf/tern.conf, what `make run` starts: local mail accepted, relaying refused."""
+    """conf/tern.conf, what `make run` starts: local mail accepted and delivered to a
+    Maildir, relaying refused."""
 
     def test_make_run_configuration(self):
         conf = os.path.join(os.path.dirname(__file__), "..", "..", "conf", "tern.conf")
         with ternlab.Scratch() as scratch:
-            os.makedirs(os.path.join(scratch.path, "var"))
+            os.makedirs(os.path.join(scratch.path, "var", "mail"))
+            os.chmod(scratch.path, 0o755)
+            if os.geteuid() == 0:  # as scripts/run.sh: deliveries run as exim_user
+                os.chown(os.path.join(scratch.path, "var", "mail"), pwd.getpwnam("nobody").pw_uid, -1)
             port = ternlab.free_port()
             server = ternlab.Server([TERN, "-bdf", "-C", os.path.abspath(conf), "-D",
                                      f"VAR={scratch.path}/var", "-oX", f"127.0.0.1.{port}"],
@@ -448,8 +454,17 @@ class DefaultConfiguration(unittest.TestCase):
                 c.send("Subject: hello\r\n\r\nhi\r\n.\r\n")
                 self.assertEqual(c.reply()[0], 250)
                 c.close()
-                log = open(os.path.join(scratch.path, "var", "log", "mainlog")).read()
+                mainlog = os.path.join(scratch.path, "var", "log", "mainlog")
+                ternlab.wait_for(lambda: " Completed" in pathlib.Path(mainlog).read_text(), 20, "the delivery")
+                log = pathlib.Path(mainlog).read_text()
                 self.assertIn("<= a@a.example H=(client.example) [127.0.0.1] P=esmtp", log)
+                self.assertIn("=> postmaster <postmaster@localhost> R=local_mailbox T=local_maildir", log)
+                new = os.path.join(scratch.path, "var", "mail", "postmaster", "new")
+                [name] = os.listdir(new)
+                with open(os.path.join(new, name)) as f:
+                    text = f.read()
+                self.assertIn("Envelope-to: postmaster@localhost\n", text)
+                self.assertIn("Subject: hello\n", text)
             finally:
                 server.stop()
 
