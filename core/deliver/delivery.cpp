@@ -20,6 +20,9 @@
 #include "core/deliver/variables.hpp"
 #include "core/log/delivery_lines.hpp"
 #include "core/log/smtp_lines.hpp"
+#include "core/module_host/event_bus.hpp"
+#include "core/module_host/generation.hpp"
+#include "core/module_host/log_sink.hpp"
 #include "core/spool/journal.hpp"
 
 namespace tern::deliver {
@@ -314,9 +317,56 @@ struct DeliveryProcess::Attempt {
   std::map<std::size_t, std::vector<std::size_t>> dups_of;  // ... and its duplicates
   std::int64_t received_us = 0;
 
+  // What modules log during the attempt goes to this process's logs, with the message's id.
+  module_host::ScopedLogSink module_log;
+
   Attempt(DeliveryProcess& process, std::string_view message_id)
-      : p(process), id(message_id), vars(&process.rt_.config_variables()), ctx(process.rt_.context()) {
+      : p(process),
+        id(message_id),
+        vars(&process.rt_.config_variables()),
+        ctx(process.rt_.context()),
+        module_log([this](std::string_view, unsigned targets, std::string_view text) {
+          log::Line line;
+          line.text = std::string(text);
+          line.message_id = id;
+          line.targets = ((targets & TERN_LOG_MAIN) ? log::kToMain : 0u) |
+                         ((targets & TERN_LOG_REJECT) ? log::kToReject : 0u) |
+                         ((targets & TERN_LOG_PANIC) ? log::kToPanic : 0u);
+          p.logger_->write(line);
+        }) {
     ctx.variables = &vars;
+  }
+
+  // Raises `event` on the bus with the variables as they stand: a transport's event with
+  // that transport's options (its event_action), a message event with the main ones.
+  // Nothing is built when nobody listens. The verdict is ignored by every delivery event.
+  void raise(std::string_view event, std::string_view data, const config::DriverInstance* transport) {
+    const module_host::EventBus& bus = p.rt_.modules().events();
+    if (!bus.has_listeners(event)) return;
+    module_host::CallEnv call;
+    call.expand = &ctx;
+    call.options = &p.rt_.option_registry();
+    call.main = &p.rt_.config().main;
+    call.driver = transport;
+    call.driver_scope = config::Scope::kTransport;
+    call.events = &bus;
+    call.dns = &p.rt_.resolver();
+    vars.set("transport_name", transport ? transport->name : "");
+    bus.raise(event, data, call);
+  }
+
+  // The per-recipient transport events, after the address's log line, as Exim raises them.
+  void raise_result(std::size_t i, const AddressResult& r, const config::DriverInstance* transport) {
+    set_address_variables(all, i, vars);
+    vars.set("router_name", all[i].router);
+    vars.set("host", r.host_used ? r.host_used->name : "");
+    vars.set("host_address", r.host_used ? r.host_used->address : "");
+    vars.set("host_port", r.host_used ? std::to_string(r.host_used->port ? r.host_used->port : 25) : "");
+    switch (r.outcome) {
+      case Outcome::kDelivered: raise("msg:delivery", r.confirmation, transport); break;
+      case Outcome::kFailed: raise("msg:fail:delivery", r.message, transport); break;
+      case Outcome::kDeferred: raise("msg:rcpt:defer", r.message, transport); break;
+    }
   }
 
   const log::Selectors& sel() const { return p.logger_->selectors(); }
@@ -541,6 +591,7 @@ struct DeliveryProcess::Attempt {
           p.logger_->write(log::deferred(d, sel()));
           break;
       }
+      raise_result(i, r, inst);
     }
   }
 
@@ -699,6 +750,7 @@ struct DeliveryProcess::Attempt {
       struct timeval now;
       gettimeofday(&now, nullptr);
       p.logger_->write(log::completed(id, now.tv_sec * 1000000LL + now.tv_usec - received_us, sel()));
+      raise("msg:complete", {}, nullptr);
       if (auto st = p.spool_.remove(id); !st) p.logger_->panic("failed to remove " + id + ": " + st.error().message, id);
       return AttemptResult::kCompleted;
     }

@@ -30,6 +30,21 @@ RECORD = ("event_action = ${lookup pgsql{INSERT INTO events VALUES ("
           "E'${quote_pgsql:$sender_host_address}')}}\n")
 
 
+# The documentation's example (reference/000_*.txt, "Event Actions"), with
+# `=` as written there or `eq`; {CMP} is replaced.
+DOC_EXAMPLE = """event_action = ${if {CMP} {msg:delivery}{$event_name} \\
+{${lookup pgsql {SELECT * FROM record_Delivery( \\
+    '${quote_pgsql:$sender_address_domain}',\\
+    '${quote_pgsql:${lc:$sender_address_local_part}}', \\
+    '${quote_pgsql:$domain}', \\
+    '${quote_pgsql:${lc:$local_part}}', \\
+    '${quote_pgsql:$host_address}', \\
+    '${quote_pgsql:${lc:$host}}', \\
+    '${quote_pgsql:$message_exim_id}')}} \\
+} {}}
+"""
+
+
 def setUpModule():
     global SCRATCH, PG
     SCRATCH = ternlab.Scratch()
@@ -37,6 +52,12 @@ def setUpModule():
     PG.add_user("tern", "secret", database="terndb")
     PG.sql("create table events (name text, data text, client text)", database="terndb")
     PG.sql("grant all on events to tern", database="terndb")
+    PG.sql("create table deliveries (sd text, sl text, dd text, dl text, ip text, host text, id text)",
+           database="terndb")
+    PG.sql("grant all on deliveries to tern", database="terndb")
+    PG.sql("create function record_Delivery(text, text, text, text, text, text, text) returns int as "
+           "$$ insert into deliveries values ($1, $2, $3, $4, $5, $6, $7); select 1 $$ language sql",
+           database="terndb")
 
 
 def tearDownModule():
@@ -153,6 +174,77 @@ class Reception(unittest.TestCase):
         self.assertIn(b"500 unrecognized command\r\n", r.stdout)
         self.assertIn(b'LOG: failed to expand event_action smtp:fail:syntax in main: '
                       b'integer expected but "a" found\n', r.stderr)
+
+
+class Delivery(unittest.TestCase):
+    """The transport's event_action on msg:delivery and the main one on msg:complete, in a
+    delivery the daemon starts after the 250."""
+
+    def setUp(self):
+        PG.sql("delete from deliveries", database="terndb")
+        self.scratch = ternlab.Scratch()
+        os.chmod(self.scratch.path, 0o755)
+        self.mail = os.path.join(self.scratch.path, "mail")
+        os.makedirs(self.mail)
+        os.chmod(self.mail, 0o777)  # deliveries run as exim_user
+        self.daemon = None
+
+    def tearDown(self):
+        if self.daemon:
+            self.daemon.close()
+        self.scratch.close()
+
+    def deliver(self, transport_action, main_action=""):
+        self.daemon = ternlab.Daemon(
+            TERN, self.scratch,
+            "modules = events : pgsql\n"
+            f"pgsql_servers = {sqlservers.server_list(PG.tcp_item('terndb', 'tern', 'secret'))}\n"
+            "acl_smtp_rcpt = accept\n" + main_action +
+            "begin routers\nlocal:\n  driver = accept\n  transport = t1\n"
+            "begin transports\nt1:\n  driver = appendfile\n  maildir_format\n"
+            f"  directory = {self.mail}/$local_part\n  create_directory\n  " + transport_action,
+            deliver=True)
+        c = ternlab.SmtpClient(self.daemon.port)
+        try:
+            c.reply()
+            c.cmd("EHLO client.example")
+            c.cmd("MAIL FROM:<Sender@Origin.example>")
+            c.cmd("RCPT TO:<User@dest.example>")
+            c.cmd("DATA")
+            c.send(b"Subject: events\r\n\r\nhello\r\n.\r\n")
+            code, lines = c.reply()
+            self.assertEqual(code, 250)
+            msg_id = lines[0].split("id=")[1]
+        finally:
+            c.close()
+        self.daemon.wait_log(f"{msg_id} Completed", timeout=20)
+        return msg_id
+
+    def test_documentation_example_with_numeric_comparison_fails_as_exim(self):
+        msg_id = self.deliver(DOC_EXAMPLE.replace("{CMP}", "="),
+                              "event_action = ${if = {msg:complete}{$event_name}{yes}{}}\n")
+        d = self.daemon
+        delivery = (f"{msg_id} failed to expand event_action msg:delivery in t1: "
+                    'integer expected but "msg:delivery" found\n\n')
+        complete = (f"{msg_id} failed to expand event_action msg:complete in main: "
+                    'integer expected but "msg:complete" found\n\n')
+        d.wait_log(complete)
+        main = d.log()
+        # Exim's order: the => line, its event, Completed, then msg:complete.
+        self.assertRegex(main, rf"{msg_id} => user <User@dest.example> R=local T=t1\n"
+                               rf".*{msg_id} failed to expand event_action msg:delivery in t1")
+        self.assertLess(main.index(delivery), main.index(f"{msg_id} Completed"))
+        self.assertIn(delivery, d.log("panic"))
+        self.assertIn(complete, d.log("panic"))
+        self.assertEqual(PG.sql("select count(*) from deliveries", database="terndb").strip(), "0")
+        self.assertEqual(len(os.listdir(os.path.join(self.mail, "user", "new"))), 1)  # delivered all the same
+
+    def test_documentation_example_with_eq_writes_the_row(self):
+        msg_id = self.deliver(DOC_EXAMPLE.replace("{CMP}", "eq"))
+        rows = PG.sql("select sd || '|' || sl || '|' || dd || '|' || dl || '|' || ip || '|' || host || '|' || id "
+                      "from deliveries", database="terndb").splitlines()
+        self.assertEqual(rows, [f"Origin.example|sender|dest.example|user|||{msg_id}"])
+        self.assertEqual(self.daemon.log("panic"), "")
 
 
 def main():
