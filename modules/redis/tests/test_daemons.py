@@ -53,7 +53,9 @@ def rcpt_reply(daemon, local_part):
         assert c.reply()[0] == 220
         assert c.cmd("EHLO client.example")[0] == 250
         assert c.cmd("MAIL FROM:<sender@client.example>")[0] == 250
-        return c.cmd(f"RCPT TO:<{local_part}@test.example>")
+        reply = c.cmd(f"RCPT TO:<{local_part}@test.example>")
+        assert c.cmd("QUIT")[0] == 221
+        return reply
     finally:
         c.close()
 
@@ -81,8 +83,14 @@ class TwoDaemons:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, *exc):
         self.close()
+        if exc_type is None:  # a clean stop: exit 0, no sanitizer report on stderr
+            for d in self.daemons:
+                with open(os.path.join(d.dir, "stderr"), errors="replace") as f:
+                    stderr = f.read()
+                assert d.server.proc.returncode == 0, stderr
+                assert "Sanitizer" not in stderr and "runtime error" not in stderr, stderr
 
 
 def both(reply):
