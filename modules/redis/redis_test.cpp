@@ -11,11 +11,14 @@
 
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -391,7 +394,9 @@ class SocketServer {
     const char* argv[] = {"redis-server", "--port", "0", "--unixsocket", sock_arg.c_str(), "--save", "",
                           "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", "/dev/null", nullptr};
     if (::posix_spawnp(&pid_, "redis-server", nullptr, nullptr, const_cast<char**>(argv), environ) != 0) pid_ = 0;
-    for (int i = 0; pid_ && i < 200 && ::access(socket_.c_str(), F_OK) != 0; ++i) ::usleep(20000);
+    // Ready when it answers PING: the socket file exists from bind(), a moment before
+    // listen() (a connection then is refused, and the client holds the server down).
+    for (int i = 0; pid_ && i < 200 && !answers_ping(); ++i) ::usleep(20000);
   }
   ~SocketServer() {
     if (pid_) {
@@ -401,10 +406,23 @@ class SocketServer {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  bool up() const { return pid_ && ::access(socket_.c_str(), F_OK) == 0; }
+  bool up() const { return pid_ && answers_ping(); }
   const std::string& socket() const { return socket_; }
 
  private:
+  bool answers_ping() const {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_.c_str());
+    char reply[8] = {};
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+              ::write(fd, "PING\r\n", 6) == 6 && ::read(fd, reply, 7) == 7 && std::string(reply) == "+PONG\r\n";
+    ::close(fd);
+    return ok;
+  }
+
   std::string dir_, socket_;
   pid_t pid_ = 0;
 };
