@@ -13,6 +13,7 @@
 
 #include "core/config/config.hpp"
 #include "core/config/options.hpp"
+#include "core/expand/named_lists.hpp"
 #include "core/deliver/router.hpp"
 #include "core/deliver/variables.hpp"
 #include "core/dns/resolver.hpp"
@@ -109,14 +110,7 @@ class Lab {
     ctx.registry = &lookups_;
     ctx.searcher = &searcher_;
     ctx.primary_hostname = "test.example";
-    ctx.named_list = [this](lookup::ListKind kind, std::string_view name) -> const std::string* {
-      config::ListKind k = kind == lookup::ListKind::kHost        ? config::ListKind::kHost
-                           : kind == lookup::ListKind::kAddress   ? config::ListKind::kAddress
-                           : kind == lookup::ListKind::kLocalPart ? config::ListKind::kLocalPart
-                                                                  : config::ListKind::kDomain;
-      const config::NamedList* l = config_.find_list(k, name);
-      return l ? &l->value : nullptr;
-    };
+    ctx.named_list = expand::named_lists_of(config_);
     env.ctx = &ctx;
     env.vars = &vars_;
     env.resolver = &dns;

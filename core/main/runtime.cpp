@@ -7,6 +7,7 @@
 // variables the configuration determines and the modules' extensions.
 #include "core/main/runtime.hpp"
 
+#include "core/expand/named_lists.hpp"
 #include <pwd.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -25,15 +26,6 @@ extern char** environ;
 
 namespace tern::cli {
 namespace {
-
-config::ListKind to_config_kind(lookup::ListKind k) {
-  switch (k) {
-    case lookup::ListKind::kHost: return config::ListKind::kHost;
-    case lookup::ListKind::kAddress: return config::ListKind::kAddress;
-    case lookup::ListKind::kLocalPart: return config::ListKind::kLocalPart;
-    default: return config::ListKind::kDomain;
-  }
-}
 
 // Exim's default primary_hostname: the node name from uname().
 std::string node_name() {
@@ -145,11 +137,7 @@ Status Runtime::make_context(module_host::UnloadedNames unloaded) {
   context_.searcher = searcher_.get();
   context_.extensions = extensions_.get();
   context_.primary_hostname = primary;
-  // The evaluator asks by kind (listnamed without a kind tries each).
-  context_.named_list = [this](lookup::ListKind kind, std::string_view name) -> const std::string* {
-    const config::NamedList* l = config_.find_list(to_config_kind(kind), name);
-    return l ? &l->value : nullptr;
-  };
+  context_.named_list = expand::named_lists_of(config_);
   make_environment();
   context_.getenv = [this](std::string_view name) -> std::optional<std::string> {
     auto it = environment_.find(std::string(name));

@@ -16,7 +16,6 @@ The tests make tern do the same and compare:
 
 Run: python3 tests/deliver/run_deliver_tests.py --tern build/bin/tern [-k pattern]
 """
-import argparse
 import glob
 import os
 import re
@@ -238,14 +237,5 @@ def self_with(scratch):
     return h
 
 
-def main():
-    global TERN
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tern", required=True)
-    args, rest = ap.parse_known_args()
-    TERN = os.path.abspath(args.tern)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    ternlab.unittest_main(__name__)

@@ -11,7 +11,6 @@ is checked against Exim 4.96's texts.
 
 Run: python3 tests/deliver/smtp_client_test.py --smtp-send build/bin/smtp_send --tern build/bin/tern
 """
-import argparse
 import glob
 import json
 import os
@@ -473,16 +472,5 @@ class TernReceiver(ClientTest):
         self.assertEqual(got["rcpt_options"], [])
 
 
-def main():
-    global SMTP_SEND, TERN
-    p = argparse.ArgumentParser()
-    p.add_argument("--smtp-send", required=True)
-    p.add_argument("--tern", required=True)
-    args, rest = p.parse_known_args()
-    SMTP_SEND = os.path.abspath(args.smtp_send)
-    TERN = os.path.abspath(args.tern)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    ternlab.unittest_main(__name__, extra_paths=("smtp-send",))

@@ -9,7 +9,6 @@ delivery process (core/deliver/delivery.cpp) with the smtp driver registered.
 
 Run: python3 tests/deliver/smtp_transport_test.py --tern build/bin/tern
 """
-import argparse
 import glob
 import json
 import os
@@ -132,14 +131,5 @@ class TransportTest(unittest.TestCase):
         daemon.wait_log(f"{msg} Completed")
 
 
-def main():
-    global TERN
-    p = argparse.ArgumentParser()
-    p.add_argument("--tern", required=True)
-    args, rest = p.parse_known_args()
-    TERN = os.path.abspath(args.tern)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    ternlab.unittest_main(__name__)

@@ -5,14 +5,17 @@ processes and stopped whatever happens, and running the tern binary.
 Every server a test starts listens on 127.0.0.0/8 only, on a port picked
 here, so the two build trees' tests (and ctest -j) never collide.
 """
+import argparse
 import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+import unittest
 
 
 def free_port(host="127.0.0.1"):
@@ -221,3 +224,17 @@ class SmtpClient:
 
     def close(self):
         self.sock.close()
+
+
+def unittest_main(module_name, extra_paths=()):
+    """The test files' main(): `--tern PATH` (and each `--NAME PATH` of
+    extra_paths) become the module's TERN (NAME upper-cased, dashes made
+    underscores) as absolute paths; the other arguments go to unittest."""
+    module = sys.modules[module_name]
+    ap = argparse.ArgumentParser()
+    for name in ("tern",) + tuple(extra_paths):
+        ap.add_argument("--" + name, required=True)
+    args, rest = ap.parse_known_args()
+    for name in ("tern",) + tuple(extra_paths):
+        setattr(module, name.replace("-", "_").upper(), os.path.abspath(getattr(args, name.replace("-", "_"))))
+    unittest.main(module=module, argv=[sys.argv[0]] + rest, verbosity=2)

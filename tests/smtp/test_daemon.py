@@ -8,7 +8,6 @@ Exim 4.96's.
 
 Run: python3 tests/smtp/test_daemon.py --tern build/bin/tern [-k pattern]
 """
-import argparse
 import contextlib
 import os
 import pathlib
@@ -733,14 +732,5 @@ class LocalModes(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.join(scratch.path, "spool", "input")))
 
 
-def main():
-    global TERN
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tern", required=True)
-    args, rest = ap.parse_known_args()
-    TERN = os.path.abspath(args.tern)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    ternlab.unittest_main(__name__)

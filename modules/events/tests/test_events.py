@@ -10,7 +10,6 @@ empty line, and the session goes on as if the result were empty.
 
 Run: python3 modules/events/tests/test_events.py --tern build/bin/tern
 """
-import argparse
 import os
 import subprocess
 import sys
@@ -247,14 +246,5 @@ class Delivery(unittest.TestCase):
         self.assertEqual(self.daemon.log("panic"), "")
 
 
-def main():
-    global TERN
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--tern", required=True)
-    args, rest = ap.parse_known_args()
-    TERN = os.path.abspath(args.tern)
-    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
-
-
 if __name__ == "__main__":
-    main()
+    ternlab.unittest_main(__name__)
