@@ -144,8 +144,8 @@ struct Worker {
   std::chrono::steady_clock::time_point started;
 };
 
-// Workers that die this many times in a row within a second of starting
-// cannot start at all (the configuration or a module went bad on disk):
+// Workers that die this many times in a row within a second of starting, or
+// exit with kWorkerCannotStart, cannot start at all (the configuration or a module went bad on disk):
 // the daemon says so and exits rather than restarting them for ever.
 constexpr int kMaxQuickDeaths = 5;
 
@@ -339,7 +339,10 @@ void Master::reap() {
         }
       }
       if (stopping_) break;
-      const bool quick = std::chrono::steady_clock::now() - workers_[i].started < std::chrono::seconds(1);
+      // A worker that said it cannot start counts however slow its start was
+      // (a loaded machine, a sanitizer build).
+      const bool quick = std::chrono::steady_clock::now() - workers_[i].started < std::chrono::seconds(1) ||
+                         (WIFEXITED(status) && WEXITSTATUS(status) == kWorkerCannotStart);
       quick_deaths_ = quick ? quick_deaths_ + 1 : 0;
       if (quick_deaths_ >= kMaxQuickDeaths) {
         log_.panic("SMTP workers cannot start (" + std::to_string(kMaxQuickDeaths) +

@@ -12,6 +12,10 @@
 
 namespace tern::server {
 
+// A worker's exit status when it cannot start (configuration, modules, user):
+// the master counts it as a start failure however long the attempt took.
+inline constexpr int kWorkerCannotStart = 3;
+
 int run_daemon(const cli::CommandLine& cl);
 int run_worker(const cli::CommandLine& cl);
 int run_smtp_stdin(const cli::CommandLine& cl);

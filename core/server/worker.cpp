@@ -131,7 +131,7 @@ int run_worker(const cli::CommandLine& cl) {
   auto setup = ServerSetup::load(cl);
   if (!setup) {
     std::fprintf(stderr, "%s\n", setup.error().message.c_str());
-    return 1;
+    return kWorkerCannotStart;
   }
   const config::OptionSet& main = setup->runtime->config().main;
   if (log_to_stderr) setup->log_options.mirror_fd = 2;
@@ -140,11 +140,11 @@ int run_worker(const cli::CommandLine& cl) {
     auto who = resolve_run_as(main.get_string("exim_user"), main.get_string("exim_group"));
     if (!who) {
       log.panic(who.error().message);
-      return 1;
+      return kWorkerCannotStart;
     }
     if (Status s = drop_privileges(*who); !s) {
       log.panic("SMTP worker: " + s.error().message);
-      return 1;
+      return kWorkerCannotStart;
     }
   }
   asio::io_context io(1);
