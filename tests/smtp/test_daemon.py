@@ -529,30 +529,41 @@ class Crash(unittest.TestCase):
                 stop = threading.Event()
                 lock = threading.Lock()
 
+                acknowledged_this_round = threading.Event()
+
+                def send_one(n):
+                    c = ternlab.SmtpClient(port, timeout=10)
+                    try:
+                        c.reply()
+                        c.cmd("EHLO crash.example")
+                        c.cmd("MAIL FROM:<a@a.example>")
+                        c.cmd(f"RCPT TO:<r{n}@b.example>")
+                        if c.cmd("DATA")[0] != 354:
+                            return
+                        c.send(f"Subject: crash {round_no}\r\n\r\n" + "data line\r\n" * 200 + ".\r\n")
+                        code, lines = c.reply()
+                        if code == 250:
+                            with lock:
+                                acknowledged.add(lines[0][6:])
+                            acknowledged_this_round.set()
+                    finally:
+                        c.close()
+
                 def sender(n):
                     while not stop.is_set():
                         try:
-                            c = ternlab.SmtpClient(port, timeout=3)
-                            c.reply()
-                            c.cmd("EHLO crash.example")
-                            c.cmd("MAIL FROM:<a@a.example>")
-                            c.cmd(f"RCPT TO:<r{n}@b.example>")
-                            if c.cmd("DATA")[0] != 354:
-                                c.close()
-                                continue
-                            c.send(f"Subject: crash {round_no}\r\n\r\n" + "data line\r\n" * 200 + ".\r\n")
-                            code, lines = c.reply()
-                            if code == 250:
-                                with lock:
-                                    acknowledged.add(lines[0][6:])
-                            c.close()
+                            send_one(n)
                         except OSError:
                             time.sleep(0.01)
 
                 threads = [threading.Thread(target=sender, args=(i,)) for i in range(8)]
                 for t in threads:
                     t.start()
-                time.sleep(0.5 + random.random())
+                # Kill in the middle of traffic: once mail is flowing (a slow,
+                # sanitized build on a loaded machine may take seconds to get
+                # there), after a random further moment.
+                acknowledged_this_round.wait(60)
+                time.sleep(random.random())
                 subprocess.run(["pkill", "-9", "-f", d.config])
                 d.server.proc.wait(10)
                 stop.set()
