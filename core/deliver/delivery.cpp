@@ -221,6 +221,39 @@ Result<RunAs> local_ids(const config::DriverInstance& t, const Address& a, expan
   return r;
 }
 
+// A local transport's result as its child process sends it: a line of numbers (outcome,
+// errno, more_errno, bytes, the output flags, the lengths of the message and the output)
+// followed by the message and the output as they are.
+std::string encode_local_result(const AddressResult& r) {
+  return std::to_string(static_cast<int>(r.outcome)) + " " + std::to_string(r.basic_errno) + " " +
+         std::to_string(r.more_errno) + " " + std::to_string(r.bytes_written) + " " +
+         std::to_string((r.log_output ? 1 : 0) | (r.return_output ? 2 : 0)) + " " +
+         std::to_string(r.message.size()) + " " + std::to_string(r.output.size()) + "\n" + r.message + r.output;
+}
+
+// The next result in `in` (consumed); nullopt when there is no complete one.
+std::optional<AddressResult> decode_local_result(std::string_view& in) {
+  auto nl = in.find('\n');
+  if (nl == std::string_view::npos) return std::nullopt;
+  std::string head(in.substr(0, nl));
+  AddressResult r;
+  int outcome = 1, flags = 0;
+  long long bytes = 0;
+  std::size_t message_size = 0, output_size = 0;
+  if (std::sscanf(head.c_str(), "%d %d %d %lld %d %zu %zu", &outcome, &r.basic_errno, &r.more_errno, &bytes, &flags,
+                  &message_size, &output_size) != 7 ||
+      in.size() - nl - 1 < message_size + output_size)
+    return std::nullopt;
+  r.outcome = static_cast<Outcome>(outcome);
+  r.bytes_written = bytes;
+  r.log_output = flags & 1;
+  r.return_output = flags & 2;
+  r.message = std::string(in.substr(nl + 1, message_size));
+  r.output = std::string(in.substr(nl + 1 + message_size, output_size));
+  in.remove_prefix(nl + 1 + message_size + output_size);
+  return r;
+}
+
 // Runs a local transport in a child process as `who` (Exim's local delivery subprocess);
 // the results come back over a pipe, one line per address.
 void run_as(const RunAs& who, Transport& t, const TransportCall& call, std::vector<AddressResult>& results) {
@@ -250,12 +283,7 @@ void run_as(const RunAs& who, Transport& t, const TransportCall& call, std::vect
       t.deliver(call, mine);
     }
     std::string out;
-    for (const auto& r : mine) {
-      std::string m = r.message;
-      std::replace(m.begin(), m.end(), '\n', ' ');
-      out += std::to_string(static_cast<int>(r.outcome)) + " " + std::to_string(r.basic_errno) + " " +
-             std::to_string(r.more_errno) + " " + std::to_string(r.bytes_written) + " " + m + "\n";
-    }
+    for (const auto& r : mine) out += encode_local_result(r);
     std::string_view rest = out;
     while (!rest.empty()) {
       ssize_t n = ::write(fds[1], rest.data(), rest.size());
@@ -278,21 +306,11 @@ void run_as(const RunAs& who, Transport& t, const TransportCall& call, std::vect
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   results.clear();
-  std::size_t pos = 0;
-  while (pos < in.size() && results.size() < call.addresses->size()) {
-    auto nl = in.find('\n', pos);
-    std::string line = in.substr(pos, nl - pos);
-    pos = nl == std::string::npos ? in.size() : nl + 1;
-    AddressResult r;
-    int outcome = 1;
-    long long bytes = 0;
-    int consumed = 0;
-    if (std::sscanf(line.c_str(), "%d %d %d %lld %n", &outcome, &r.basic_errno, &r.more_errno, &bytes, &consumed) < 4)
-      continue;
-    r.outcome = static_cast<Outcome>(outcome);
-    r.bytes_written = bytes;
-    r.message = line.substr(static_cast<std::size_t>(consumed));
-    results.push_back(std::move(r));
+  std::string_view rest = in;
+  while (results.size() < call.addresses->size()) {
+    auto r = decode_local_result(rest);
+    if (!r) break;
+    results.push_back(std::move(*r));
   }
   if (results.size() != call.addresses->size()) {
     std::string why = WIFSIGNALED(status) ? "local delivery process killed by signal " + std::to_string(WTERMSIG(status))
@@ -551,6 +569,12 @@ struct DeliveryProcess::Attempt {
       AddressResult r;
       r.message = "transport " + a.transport + " gave no result";
       results.assign(batch.size(), r);
+    }
+    if (results.front().log_output && !results.front().output.empty()) {
+      const std::string& out = results.front().output;
+      p.logger_->main("<" + all[batch.front()].address + ">: " + a.transport + " transport output: " +
+                          out.substr(0, out.find('\n')),
+                      id);
     }
     bool first_delivered = true;
     for (std::size_t k = 0; k < batch.size(); ++k) {

@@ -170,6 +170,11 @@ struct AddressResult {
   bool pipelining = false, chunking = false, prdr = false;
   std::int64_t bytes_written = 0;  // S= with +delivery_size
   std::vector<HostAttempt> hosts_tried;  // remote: each failed host, in order
+  // What a command wrote (pipe): its first line goes to the main log when log_output
+  // (or log_fail_output, log_defer_output) asks; all of it goes back with the bounce
+  // when return_output (or return_fail_output) asks.
+  std::string output;
+  bool log_output = false, return_output = false;
 };
 
 // A configured transport instance ready to deliver.

@@ -7,12 +7,14 @@ namespace tern::deliver {
 
 void add_appendfile_transport(TransportRegistry& registry);
 void add_smtp_transport(TransportRegistry& registry);
+void add_pipe_transport(TransportRegistry& registry);
 
 const TransportRegistry& builtin_transports() {
   static const TransportRegistry registry = [] {
     TransportRegistry r;
     add_appendfile_transport(r);
     add_smtp_transport(r);
+    add_pipe_transport(r);
     return r;
   }();
   return registry;
