@@ -2,10 +2,8 @@
 //
 // As Exim's transports/pipe.c. The command is the transport's `command`, or the address's
 // own for a "|command" made by a redirect router (then not expanded, unless force_command
-// uses the transport's). Without use_shell it is split into arguments the way Exim's
-// transport_set_up_command() does (white space, "double" quotes with backslash escapes,
-// 'single' quotes), each argument expanded on its own, and an argument that is just
-// $pipe_addresses becomes one argument per address of the batch; a command name that is
+// uses the transport's). Without use_shell it is split into arguments and expanded as
+// Exim's transport_set_up_command() does (command.hpp); a command name that is
 // not absolute is looked up in `path` (restrict_to_path refuses a "/", allow_commands
 // lists what may run). With use_shell the whole string is expanded and given to
 // /bin/sh -c.
@@ -38,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/deliver/command.hpp"
 #include "core/deliver/message_writer.hpp"
 #include "core/deliver/transport.hpp"
 #include "core/text/list.hpp"
@@ -70,42 +69,6 @@ std::string_view exit_status_meaning(int status) {
     default: return "";
   }
 }
-
-// One argument of a command as written: its text and whether it was quoted.
-struct RawArgument {
-  std::string text;
-  bool quoted = false;
-};
-
-// Splits a command line into arguments as Exim's transport_set_up_command(): white space
-// separates; "..." keeps spaces and takes backslash escapes; '...' keeps everything.
-Result<std::vector<RawArgument>> split_command(std::string_view cmd, const std::string& transport) {
-  std::vector<RawArgument> out;
-  std::size_t i = 0;
-  while (true) {
-    while (i < cmd.size() && std::isspace(static_cast<unsigned char>(cmd[i]))) ++i;
-    if (i >= cmd.size()) break;
-    RawArgument arg;
-    if (cmd[i] == '"' || cmd[i] == '\'') {
-      char q = cmd[i++];
-      arg.quoted = true;
-      while (i < cmd.size() && cmd[i] != q) {
-        if (q == '"' && cmd[i] == '\\' && i + 1 < cmd.size()) ++i;
-        arg.text += cmd[i++];
-      }
-      if (i >= cmd.size())
-        return Error::failed("missing quote in command \"" + std::string(cmd) + "\" for " + transport + " transport");
-      ++i;
-    } else {
-      while (i < cmd.size() && !std::isspace(static_cast<unsigned char>(cmd[i]))) arg.text += cmd[i++];
-    }
-    out.push_back(std::move(arg));
-  }
-  if (out.empty()) return Error::failed("no command specified for " + transport + " transport");
-  return out;
-}
-
-bool is_pipe_addresses(const std::string& arg) { return arg == "$pipe_addresses" || arg == "${pipe_addresses}"; }
 
 // How the command ended.
 struct CommandRun {
@@ -272,21 +235,9 @@ class Pipe final : public Transport {
   Result<std::vector<std::string>> direct_argv(const std::string& cmd, bool expand_it, const TransportCall& call,
                                                Outcome* refusal) const {
     *refusal = Outcome::kDeferred;
-    auto raw = split_command(cmd, t_.name);
-    if (!raw) return raw.take_error();
-    std::vector<std::string> argv;
-    for (const RawArgument& arg : *raw) {
-      if (!expand_it) {
-        argv.push_back(arg.text);
-      } else if (!arg.quoted && is_pipe_addresses(arg.text)) {
-        for (const auto& a : *call.addresses) argv.push_back(a.address);
-      } else {
-        auto e = expand::expand(arg.text, *call.expand);
-        if (!e) return Error::failed("Expansion of \"" + arg.text + "\" from command \"" + cmd + "\" in " + t_.name +
-                                     " transport failed: " + e.error().message);
-        argv.push_back(*e);
-      }
-    }
+    auto args = command_arguments(cmd, expand_it, call, t_.name);
+    if (!args) return args.take_error();
+    std::vector<std::string> argv = std::move(*args);
     bool permitted = false;
     if (std::string allow = t_.options.get_string("allow_commands"); !allow.empty()) {
       auto list = expand::expand(allow, *call.expand);
@@ -352,50 +303,6 @@ class Pipe final : public Transport {
     return env;
   }
 
-  // Starts argv with env in a process group of its own; the command's standard input and
-  // output (with its errors) are the returned descriptors.
-  Result<RunningCommand> start(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                               const RoutedAddress& first) const {
-    int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) return Error::failed(std::string("pipe: ") + std::strerror(errno));
-    if (::pipe2(out, O_CLOEXEC) != 0) {
-      ::close(in[0]);
-      ::close(in[1]);
-      return Error::failed(std::string("pipe: ") + std::strerror(errno));
-    }
-    std::vector<char*> cargv, cenv;
-    for (const auto& s : argv) cargv.push_back(const_cast<char*>(s.c_str()));
-    cargv.push_back(nullptr);
-    for (const auto& s : env) cenv.push_back(const_cast<char*>(s.c_str()));
-    cenv.push_back(nullptr);
-    const std::string cwd = first.home_directory.empty() ? "/" : first.home_directory;
-    const mode_t mask = static_cast<mode_t>(t_.options.get_int("umask"));
-    pid_t pid = ::fork();
-    if (pid < 0) {
-      for (int fd : {in[0], in[1], out[0], out[1]}) ::close(fd);
-      return Error::failed("Failed to create child process for " + t_.name + " transport: " + std::strerror(errno));
-    }
-    if (pid == 0) {
-      ::setpgid(0, 0);
-      ::signal(SIGPIPE, SIG_DFL);
-      ::dup2(in[0], 0);
-      ::dup2(out[1], 1);
-      ::dup2(out[1], 2);
-      ::umask(mask);
-      if (::chdir(cwd.c_str()) != 0) (void)!::chdir("/");
-      ::execve(cargv[0], cargv.data(), cenv.data());
-      ::_exit(127);
-    }
-    ::close(in[0]);
-    ::close(out[1]);
-    ::fcntl(in[1], F_SETFL, ::fcntl(in[1], F_GETFL) | O_NONBLOCK);
-    ::fcntl(out[0], F_SETFL, ::fcntl(out[0], F_GETFL) | O_NONBLOCK);
-    std::int64_t timeout = t_.options.get_int("timeout");
-    auto deadline = timeout > 0 ? Clock::now() + std::chrono::seconds(timeout) : Clock::time_point::max();
-    std::int64_t max_output = std::max<std::int64_t>(t_.options.get_int("max_output"), 1);
-    return RunningCommand(pid, in[1], out[0], deadline, max_output);
-  }
-
   Result<std::string> expanded(std::string_view option, const TransportCall& call, std::string_view what) const {
     std::string text = t_.options.get_string(option);
     if (text.empty()) return text;
@@ -454,18 +361,23 @@ class Pipe final : public Transport {
     if (!suffix) return result(Outcome::kDeferred, suffix.error().message, kErrExpandFail);
     if (call.verify_only) return result(Outcome::kDelivered, "");
 
-    auto running = start(*argv, *env, first);
-    if (!running) return result(Outcome::kDeferred, running.error().message);
+    auto started = start_command(*argv, &*env, static_cast<mode_t>(t_.options.get_int("umask")),
+                                 first.home_directory, t_.name);
+    if (!started) return result(Outcome::kDeferred, started.error().message);
+    std::int64_t timeout = t_.options.get_int("timeout");
+    auto deadline = timeout > 0 ? Clock::now() + std::chrono::seconds(timeout) : Clock::time_point::max();
+    RunningCommand running(started->pid, started->to_child, started->from_child, deadline,
+                           std::max<std::int64_t>(t_.options.get_int("max_output"), 1));
     WriteOptions options;
     options.crlf = t_.options.get_bool("use_crlf");
     options.check_string = t_.options.get_string("check_string");
     options.escape_string = t_.options.get_string("escape_string");
     std::int64_t bytes = 0;
-    auto sink = [&](std::string_view chunk) { return running->write(chunk); };
+    auto sink = [&](std::string_view chunk) { return running.write(chunk); };
     Status written = sink(*prefix);
     if (written) written = write_message(*call.message, options, sink, &bytes);
     if (written) written = sink(*suffix);
-    CommandRun run = running->finish(written ? "" : written.error().message);
+    CommandRun run = running.finish(written ? "" : written.error().message);
 
     AddressResult r = verdict(run, cmd, (*argv)[0]);
     r.bytes_written = bytes + static_cast<std::int64_t>(prefix->size() + suffix->size());
