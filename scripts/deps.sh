@@ -25,6 +25,8 @@ packages=(
   iproute2 procps
   # an SMTP receiver for the smtp transport's tests (tests/deliver)
   python3-aiosmtpd
+  # an LMTP server for the lmtp transport's tests (tests/deliver)
+  dovecot-core dovecot-lmtpd
 )
 
 missing=()

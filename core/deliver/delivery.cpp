@@ -222,13 +222,14 @@ Result<RunAs> local_ids(const config::DriverInstance& t, const Address& a, expan
 }
 
 // A local transport's result as its child process sends it: a line of numbers (outcome,
-// errno, more_errno, bytes, the output flags, the lengths of the message and the output)
-// followed by the message and the output as they are.
+// errno, more_errno, bytes, the output flags, the lengths of the message, the
+// confirmation and the output) followed by those three texts as they are.
 std::string encode_local_result(const AddressResult& r) {
   return std::to_string(static_cast<int>(r.outcome)) + " " + std::to_string(r.basic_errno) + " " +
          std::to_string(r.more_errno) + " " + std::to_string(r.bytes_written) + " " +
          std::to_string((r.log_output ? 1 : 0) | (r.return_output ? 2 : 0)) + " " +
-         std::to_string(r.message.size()) + " " + std::to_string(r.output.size()) + "\n" + r.message + r.output;
+         std::to_string(r.message.size()) + " " + std::to_string(r.confirmation.size()) + " " +
+         std::to_string(r.output.size()) + "\n" + r.message + r.confirmation + r.output;
 }
 
 // The next result in `in` (consumed); nullopt when there is no complete one.
@@ -239,18 +240,20 @@ std::optional<AddressResult> decode_local_result(std::string_view& in) {
   AddressResult r;
   int outcome = 1, flags = 0;
   long long bytes = 0;
-  std::size_t message_size = 0, output_size = 0;
-  if (std::sscanf(head.c_str(), "%d %d %d %lld %d %zu %zu", &outcome, &r.basic_errno, &r.more_errno, &bytes, &flags,
-                  &message_size, &output_size) != 7 ||
-      in.size() - nl - 1 < message_size + output_size)
+  std::size_t message_size = 0, confirmation_size = 0, output_size = 0;
+  if (std::sscanf(head.c_str(), "%d %d %d %lld %d %zu %zu %zu", &outcome, &r.basic_errno, &r.more_errno, &bytes,
+                  &flags, &message_size, &confirmation_size, &output_size) != 8 ||
+      in.size() - nl - 1 < message_size + confirmation_size + output_size)
     return std::nullopt;
   r.outcome = static_cast<Outcome>(outcome);
   r.bytes_written = bytes;
   r.log_output = flags & 1;
   r.return_output = flags & 2;
-  r.message = std::string(in.substr(nl + 1, message_size));
-  r.output = std::string(in.substr(nl + 1 + message_size, output_size));
-  in.remove_prefix(nl + 1 + message_size + output_size);
+  std::string_view texts = in.substr(nl + 1);
+  r.message = std::string(texts.substr(0, message_size));
+  r.confirmation = std::string(texts.substr(message_size, confirmation_size));
+  r.output = std::string(texts.substr(message_size + confirmation_size, output_size));
+  in.remove_prefix(nl + 1 + message_size + confirmation_size + output_size);
   return r;
 }
 
@@ -592,6 +595,7 @@ struct DeliveryProcess::Attempt {
       }
       d.tls = r.tls;
       d.confirmation = r.confirmation;
+      d.lmtp = inst->driver == "lmtp";
       d.pipelining = r.pipelining;
       d.chunking = r.chunking;
       d.prdr = r.prdr;

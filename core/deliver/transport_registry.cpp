@@ -8,6 +8,7 @@ namespace tern::deliver {
 void add_appendfile_transport(TransportRegistry& registry);
 void add_smtp_transport(TransportRegistry& registry);
 void add_pipe_transport(TransportRegistry& registry);
+void add_lmtp_transport(TransportRegistry& registry);
 
 const TransportRegistry& builtin_transports() {
   static const TransportRegistry registry = [] {
@@ -15,6 +16,7 @@ const TransportRegistry& builtin_transports() {
     add_appendfile_transport(r);
     add_smtp_transport(r);
     add_pipe_transport(r);
+    add_lmtp_transport(r);
     return r;
   }();
   return registry;
