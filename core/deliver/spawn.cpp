@@ -2,6 +2,7 @@
 #include "core/deliver/spawn.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,10 +13,16 @@
 namespace tern::deliver {
 
 bool spawn_delivery(const cli::Runtime& rt, std::string_view id) {
-  // Everything the children need is made before fork.
-  std::vector<std::string> args{"tern", "-C", rt.config().file};
+  std::vector<std::string> config_args{"-C", rt.config().file};
   for (const auto& m : rt.config().macros)
-    if (m.command_line) args.push_back("-D" + m.name + "=" + m.value);
+    if (m.command_line) config_args.push_back("-D" + m.name + "=" + m.value);
+  return spawn_delivery(config_args, id);
+}
+
+bool spawn_delivery(const std::vector<std::string>& config_args, std::string_view id) {
+  // Everything the children need is made before fork.
+  std::vector<std::string> args{"tern"};
+  args.insert(args.end(), config_args.begin(), config_args.end());
   args.push_back("-Mc");
   args.emplace_back(id);
   std::vector<char*> argv;
@@ -39,6 +46,12 @@ bool spawn_delivery(const cli::Runtime& rt, std::string_view id) {
       ::dup2(devnull, 2);
     }
     ::close_range(3, ~0U, 0);
+    // A daemon's master blocks the signals it waits for and ignores SIGPIPE:
+    // the delivery starts with neither (an ignored signal stays so across exec).
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGPIPE, SIGCHLD, SIGTERM, SIGHUP, SIGINT}) ::signal(sig, SIG_DFL);
     ::execv("/proc/self/exe", argv.data());
     ::_exit(127);
   }

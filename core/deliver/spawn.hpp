@@ -9,7 +9,9 @@
 // process: only fork, dup2, close_range, execv and _exit run in the children.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/main/runtime.hpp"
 
@@ -17,5 +19,8 @@ namespace tern::deliver {
 
 // Starts `tern -C <file> [-D...] -Mc <id>`; false (errno set) when fork failed.
 bool spawn_delivery(const cli::Runtime& rt, std::string_view id);
+// The same with the options that name the configuration given as they are
+// ({"-C", file, "-Dname=value", ...}; empty: the default configuration).
+bool spawn_delivery(const std::vector<std::string>& config_args, std::string_view id);
 
 }  // namespace tern::deliver

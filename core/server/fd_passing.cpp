@@ -51,6 +51,16 @@ bool send_closed(int channel, ControlPacket p) {
   return n == static_cast<ssize_t>(sizeof p);
 }
 
+bool send_delivery_request(int channel, std::string_view id) {
+  ControlPacket p;
+  if (id.empty() || id.size() >= sizeof p.deliver) {
+    errno = EINVAL;
+    return false;
+  }
+  std::memcpy(p.deliver, id.data(), id.size());
+  return send_closed(channel, p);
+}
+
 std::optional<Received> receive_packet(int channel) {
   Received r;
   PacketMessage pm(&r.packet);

@@ -5,20 +5,29 @@
 // (SCM_RIGHTS); the worker answers {connection id} when that session has
 // ended, so the master's connection counts (smtp_accept_max, per host)
 // stay exact. Closing the master's end tells the worker to stop.
+//
+// A worker also asks the master to start the immediate delivery of a
+// message it accepted ({deliver = message id}): the master runs as root and
+// the delivery must be able to become the local users it delivers to, which
+// a worker running as exim_user cannot (Exim re-execs its setuid binary).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 
 namespace tern::server {
 
 struct ControlPacket {
   uint64_t connection = 0;
+  char deliver[32] = {};  // a message id (NUL-terminated), or empty
 };
 
-// Both return false on error (errno set). send_connection sends `fd` too.
+// All return false on error (errno set). send_connection sends `fd` too.
 bool send_connection(int channel, ControlPacket p, int fd);
 bool send_closed(int channel, ControlPacket p);
+// False also when `id` does not fit (it never does not: ids are 23 bytes).
+bool send_delivery_request(int channel, std::string_view id);
 
 struct Received {
   ControlPacket packet;

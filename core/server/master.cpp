@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/config/options.hpp"
+#include "core/deliver/spawn.hpp"
 #include "core/lookup/match.hpp"
 #include "core/main/runtime.hpp"
 #include "core/server/fd_passing.hpp"
@@ -169,6 +170,10 @@ class Master {
   int per_host_limit(const std::string& address);
   void reap();
   void read_worker(size_t index);
+  // -C and -D as the daemon was started with, for the processes it starts.
+  std::vector<std::string> config_args() const;
+  // A worker's request (fd_passing.hpp): `tern -Mc id`, as root.
+  void start_delivery(const std::string& id);
   void stop();
 
   const cli::CommandLine& cl_;
@@ -202,8 +207,7 @@ bool Master::start_worker(size_t index) {
     // connections come through the channel).
     ::dup2(pair[1], 3);
     std::vector<std::string> args = {"/proc/self/exe"};
-    if (!cl_.config_file.empty()) args.insert(args.end(), {"-C", cl_.config_file});
-    for (const auto& [name, value] : cl_.macros) args.push_back("-D" + name + "=" + value);
+    for (auto& a : config_args()) args.push_back(std::move(a));
     args.insert(args.end(), {"--tern-smtp-worker", "3"});
     if (cl_.foreground) args.push_back("stderr");
     std::vector<char*> argv;
@@ -306,11 +310,34 @@ void Master::accept_from(int listener) {
   }
 }
 
+std::vector<std::string> Master::config_args() const {
+  std::vector<std::string> args;
+  if (!cl_.config_file.empty()) args.insert(args.end(), {"-C", cl_.config_file});
+  for (const auto& [name, value] : cl_.macros) args.push_back("-D" + name + "=" + value);
+  return args;
+}
+
+void Master::start_delivery(const std::string& id) {
+  // Ids are the workers' own; a malformed one is refused rather than passed on.
+  bool plausible = !id.empty() && id.find_first_not_of(
+      "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-") == std::string::npos;
+  if (!plausible) {
+    log_.panic("SMTP worker asked for the delivery of a malformed message id");
+    return;
+  }
+  if (!deliver::spawn_delivery(config_args(), id))
+    log_.panic("failed to start the delivery of " + id + ": " + std::strerror(errno));
+}
+
 void Master::read_worker(size_t index) {
   Worker& w = workers_[index];
   for (;;) {
     auto p = receive_packet(w.channel);
     if (!p) return;
+    if (p->packet.deliver[0] != '\0') {
+      start_delivery(std::string(p->packet.deliver, strnlen(p->packet.deliver, sizeof p->packet.deliver)));
+      continue;
+    }
     auto it = connections_.find(p->packet.connection);
     if (it == connections_.end()) continue;
     if (--per_host_[it->second.address] <= 0) per_host_.erase(it->second.address);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "core/config/options.hpp"
+#include "core/deliver/spawn.hpp"
 #include "core/server/listen.hpp"
 #include "core/server/privileges.hpp"
 #include "core/text/list.hpp"
@@ -148,6 +149,7 @@ ServerContext::ServerContext(ServerSetup& setup, boost::asio::io_context& io_, S
   acl_services.ratelimits = &runtime.ratelimits();
   acl_services.dns = &runtime.resolver();
   acl_services.blocking = &acl_threads;
+  start_delivery = [this](std::string_view id) { deliver::spawn_delivery(runtime, id); };
 }
 
 }  // namespace tern::server

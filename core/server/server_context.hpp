@@ -91,6 +91,10 @@ class ServerContext {
   std::shared_ptr<tls::ServerTls> tls;
   // What modules log goes to `log` while the context lives.
   module_host::ScopedLogSink module_log;
+  // Starts the immediate delivery of a message just accepted: by default a
+  // `tern -Mc id` of this process's own (-bs); a daemon's worker asks its
+  // master instead (fd_passing.hpp says why).
+  std::function<void(std::string_view id)> start_delivery;
 };
 
 

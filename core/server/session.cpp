@@ -5,7 +5,6 @@
 // decides elsewhere, the comment says which Exim function it follows.
 #include "core/server/session.hpp"
 
-#include "core/deliver/spawn.hpp"
 
 #include <sys/time.h>
 
@@ -1124,7 +1123,7 @@ boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_ch
   reply_final(smtp::Reply::make(250, "OK id=" + m.id));
   // Immediate delivery (Exim's default): a `tern -Mc id` of its own, unless queue_only.
   if (!settings_.queue_only && !gate_.state().controls.queue_only && !gate_.state().controls.freeze)
-    deliver::spawn_delivery(server_.runtime, m.id);
+    server_.start_delivery(m.id);
   ++messages_accepted_;
   done();
   co_return true;

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "core/deliver/spawn.hpp"
 #include "core/main/runtime.hpp"
 #include "core/server/fd_passing.hpp"
 #include "core/server/server_log.hpp"
@@ -149,6 +150,11 @@ int run_worker(const cli::CommandLine& cl) {
   }
   asio::io_context io(1);
   ServerContext server(*setup, io, log);
+  // The master starts deliveries (as root); spawning one from here (as
+  // exim_user) is the fallback when the request cannot be sent.
+  server.start_delivery = [&server, channel = w.channel](std::string_view id) {
+    if (!send_delivery_request(channel, id)) deliver::spawn_delivery(server.runtime, id);
+  };
   w.server = &server;
   asio::co_spawn(io, read_control(w), asio::detached);
   io.run();

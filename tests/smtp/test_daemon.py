@@ -514,6 +514,46 @@ class Detach(unittest.TestCase):
             self.assertIn(f"{conf}:1: main option \"no_such_option\" unknown", r.stderr)
 
 
+class ImmediateDelivery(unittest.TestCase):
+    """A daemon started as root runs its workers as exim_user (nobody), yet the
+    delivery it starts after the 250 must become the local user of the
+    transport (here `daemon`): the master starts it, as Exim's re-exec of its
+    setuid binary does, not the worker."""
+
+    def test_the_delivery_becomes_the_transports_user(self):
+        if os.getuid() != 0:
+            self.skipTest("needs root, as a daemon that changes users does")
+        import pwd
+        daemon_uid = pwd.getpwnam("daemon").pw_uid
+        with ternlab.Scratch() as scratch:
+            mail = os.path.join(scratch.path, "mail")
+            os.makedirs(mail)
+            os.chmod(mail, 0o1777)
+            conf = (ACCEPT_ALL + "begin routers\nlocal:\n  driver = accept\n  transport = maildir\n"
+                    "begin transports\nmaildir:\n  driver = appendfile\n  maildir_format\n"
+                    f"  directory = {mail}/$local_part\n  create_directory\n  user = daemon\n")
+            d = ternlab.Daemon(TERN, scratch, conf, deliver=True)
+            try:
+                c = ternlab.SmtpClient(d.port)
+                self.assertEqual(c.reply()[0], 220)
+                c.cmd("EHLO client.example")
+                c.cmd("MAIL FROM:<a@a.example>")
+                self.assertEqual(c.cmd("RCPT TO:<alice@b.example>")[0], 250)
+                c.cmd("DATA")
+                c.send("Subject: as daemon\r\n\r\nhello\r\n.\r\n")
+                code, lines = c.reply()
+                self.assertEqual(code, 250)
+                msg = lines[0].split("id=")[1]
+                c.close()
+                d.wait_log(f"{msg} Completed", timeout=30)
+                self.assertIn(f"{msg} => alice <alice@b.example> R=local T=maildir", d.log())
+                files = os.listdir(os.path.join(mail, "alice", "new"))
+                self.assertEqual(len(files), 1)
+                self.assertEqual(os.stat(os.path.join(mail, "alice", "new", files[0])).st_uid, daemon_uid)
+            finally:
+                d.close()
+
+
 class Crash(unittest.TestCase):
     """kill -9 of every tern process in the middle of busy traffic, over and
     over: each message a client got 250 for is on the spool exactly once
