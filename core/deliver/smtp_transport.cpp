@@ -17,7 +17,9 @@
 //
 // Events (Exim's transport event_action), through TransportCall::events: the client raises
 // tcp:connect, smtp:connect, smtp:ehlo and tcp:close (with $sending_ip_address and
-// $sending_port), the TLS layer tls:cert; the transport raises msg:rcpt:host:defer per
+// $sending_port), the TLS layer tls:cert per certificate that passed verification (a
+// non-empty answer refuses it: the handshake fails under tls_verify_hosts, the certificate
+// is unverified under tls_try_verify_hosts); the transport raises msg:rcpt:host:defer per
 // recipient refused with a 4xx to RCPT, msg:host:defer per host that failed as a whole
 // (not for a 4xx to MAIL, as in Exim) and msg:defer when the last host left the message
 // deferred, with the first address's $local_part, $domain and $router_name, Exim's
@@ -372,6 +374,16 @@ class SmtpTransport final : public Transport {
         }
         SmtpHost h{target.host.name, target.ip, static_cast<uint16_t>(target.host.port)};
         options->events = &events_;
+        if (call.events != nullptr && call.events->observed("tls:cert")) {
+          // Used only during this call's handshakes. $tls_out_peercert is the certificate
+          // being checked (Exim's "<cert>"), $event_data its depth in the chain.
+          options->tls_connection.cert_event = [&call](int depth) {
+            call.set_variable("tls_out_peercert", "<cert>");
+            std::string verdict = call.events->raise("tls:cert", std::to_string(depth));
+            call.set_variable("tls_out_peercert", "");
+            return verdict;
+          };
+        }
         auto opened = co_await SmtpClient::open(io_.get_executor(), h, *options);
         if (!opened) {
           last_error = opened.error().message;
