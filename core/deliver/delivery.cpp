@@ -18,6 +18,7 @@
 
 #include "core/deliver/router_drivers.hpp"
 #include "core/deliver/variables.hpp"
+#include "core/dns/failure_events.hpp"
 #include "core/log/delivery_lines.hpp"
 #include "core/log/smtp_lines.hpp"
 #include "core/module_host/event_bus.hpp"
@@ -743,7 +744,11 @@ struct DeliveryProcess::Attempt {
     RouteEnv renv;
     renv.ctx = &ctx;
     renv.vars = &vars;
-    renv.resolver = &p.rt_.resolver();
+    // Routing's failed DNS lookups raise dns:fail (the main event_action).
+    dns::FailureEvents resolver(
+        p.rt_.resolver(), [this] { return p.rt_.modules().events().has_listeners("dns:fail"); },
+        [this](std::string_view data) { raise("dns:fail", data, nullptr); });
+    renv.resolver = &resolver;
     renv.sender = env.sender;
     {
       std::string q;

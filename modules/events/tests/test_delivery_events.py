@@ -24,7 +24,9 @@ relaying to the same kind of receiver:
     fails the handshake under tls_verify_hosts (then clear, as
     tls_tempfail_tryclear);
   - msg:fail:internal (main event_action) for an unrouteable address and a
-    :fail: redirect, before the ** line.
+    :fail: redirect, before the ** line;
+  - dns:fail (Exim 4.98's "<reason>:<name>:<type>") for routing's failed lookups, through
+    a real nsd and unbound in a network namespace (tests/lib/dns_servers.py).
 
 Run: python3 modules/events/tests/test_delivery_events.py --tern build/bin/tern
 """
@@ -36,6 +38,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
+import dns_servers  # noqa: E402
 import sqlservers  # noqa: E402
 import ternlab  # noqa: E402
 
@@ -318,6 +321,41 @@ class DeliveryEvents(unittest.TestCase):
         self.assertLess(log.index(failed), log.index(f"{msg} ** x@fail.example R=bad: no such user here"))
         self.assertLess(log.index(f"{msg} ** x@fail.example"), log.index(failed, log.index(failed) + 1))
         self.assertLess(log.index(failed, log.index(failed) + 1), log.index(f"{msg} ** y@nowhere.example"))
+
+
+class DnsFailure(unittest.TestCase):
+    """dns:fail from routing, through a real nsd and unbound in a network namespace
+    (tests/lib/dns_servers.py). The main event_action compares $event_data as a number, so
+    each event's data shows in the main log's expansion failure."""
+
+    def test_failed_lookups_raise_dns_fail(self):
+        zone = "nomx IN A 127.0.0.1\n"
+        with ternlab.Scratch() as s, dns_servers.DnsLab(s, {"dest.test": zone}) as lab:
+            conf = s.file("tern.conf", f"spool_directory = {s.path}/spool\n"
+                                       f"log_file_path = {s.path}/%slog\n"
+                                       "primary_hostname = mx.test.example\n"
+                                       "exim_user = nobody\nexim_group = nogroup\n"
+                                       "queue_only\nacl_smtp_rcpt = accept\n"
+                                       "modules = events\n"
+                                       "event_action = ${if eq{$event_name}{dns:fail}{${if = {$event_data}{0}{}{}}}}\n"
+                                       "begin routers\nout:\n  driver = dnslookup\n  transport = t\n"
+                                       "begin transports\nt:\n  driver = smtp\n  port = 1\n")
+            smtp = ("EHLO c\r\nMAIL FROM:<s@client.example>\r\nRCPT TO:<a@nx.dest.test>\r\n"
+                    "RCPT TO:<b@nomx.dest.test>\r\nDATA\r\nSubject: dns\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+            r = lab.run([TERN, "-C", conf, "-bs"], input=smtp, capture_output=True, text=True, timeout=60)
+            msg = re.search(r"250 OK id=(\S+)", r.stdout).group(1)
+            d = lab.run([TERN, "-C", conf, "-M", msg], capture_output=True, text=True, timeout=60)
+            self.assertEqual(d.returncode, 0, d.stderr)
+            with open(os.path.join(s.path, "mainlog")) as f:
+                log = f.read()
+
+        def failed(data):
+            return (f"{msg} failed to expand event_action dns:fail in main: "
+                    f'integer expected but "{data}" found\n')
+        # The domain does not exist; the other has no MX (then its address is used).
+        self.assertIn(failed("DNS_NOMATCH:nx.dest.test:MX"), log)
+        self.assertIn(failed("DNS_NODATA:nomx.dest.test:MX"), log)
+        self.assertLess(log.index(failed("DNS_NOMATCH:nx.dest.test:MX")), log.index(f"{msg} ** a@nx.dest.test"))
 
 
 if __name__ == "__main__":
