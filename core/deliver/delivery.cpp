@@ -18,6 +18,7 @@
 
 #include "core/deliver/router_drivers.hpp"
 #include "core/deliver/variables.hpp"
+#include "core/dns/failure_events.hpp"
 #include "core/log/delivery_lines.hpp"
 #include "core/log/smtp_lines.hpp"
 #include "core/module_host/event_bus.hpp"
@@ -61,9 +62,72 @@ DeliveryProcess::DeliveryProcess(cli::Runtime& rt, std::shared_ptr<const RouterS
                                  std::unique_ptr<log::Logger> logger)
     : rt_(rt), routers_(std::move(routers)), logger_(std::move(logger)), spool_(spool_config(rt.config())) {}
 
+namespace {
+
+// What modules log during a delivery goes to the delivery's logs, with the message's id when
+// there is one.
+module_host::LogSink logs_of(log::Logger& logger, std::string id) {
+  return [&logger, id = std::move(id)](std::string_view, unsigned targets, std::string_view text) {
+    log::Line line;
+    line.text = std::string(text);
+    line.message_id = id;
+    line.targets = ((targets & TERN_LOG_MAIN) ? log::kToMain : 0u) | ((targets & TERN_LOG_REJECT) ? log::kToReject : 0u) |
+                   ((targets & TERN_LOG_PANIC) ? log::kToPanic : 0u);
+    logger.write(line);
+  };
+}
+
+// The event bus for a delivery: an event raised while a transport works goes with that
+// transport's options (its event_action), a message event (transport null) with the main
+// ones, and sees the delivery's variables as they stand. Nothing is built when nobody listens.
+class BusEvents final : public EventRaiser {
+ public:
+  BusEvents(cli::Runtime& rt, expand::Context& ctx, DeliveryVariables& vars, const config::DriverInstance* transport)
+      : rt_(rt), ctx_(ctx), vars_(vars), transport_(transport) {}
+
+  bool observed(std::string_view event) const override { return rt_.modules().events().has_listeners(event); }
+
+  std::string raise(std::string_view event, std::string_view data) override {
+    const module_host::EventBus& bus = rt_.modules().events();
+    if (!bus.has_listeners(event)) return {};
+    module_host::CallEnv call;
+    call.expand = &ctx_;
+    call.options = &rt_.option_registry();
+    call.main = &rt_.config().main;
+    call.driver = transport_;
+    call.driver_scope = config::Scope::kTransport;
+    call.events = &bus;
+    call.dns = &rt_.resolver();
+    vars_.set("transport_name", transport_ ? transport_->name : "");
+    return bus.raise(event, data, call);
+  }
+
+ private:
+  cli::Runtime& rt_;
+  expand::Context& ctx_;
+  DeliveryVariables& vars_;
+  const config::DriverInstance* transport_;
+};
+
+}  // namespace
+
 DeliveryProcess::~DeliveryProcess() {
-  for (auto& [name, t] : transports_)
-    if (t) t->finish();
+  // Connections kept for more batches close now; what that raises (tcp:close) sees no message.
+  module_host::ScopedLogSink module_log(logs_of(*logger_, ""));
+  DeliveryVariables vars(&rt_.config_variables());
+  expand::Context ctx = rt_.context();
+  ctx.variables = &vars;
+  for (auto& [name, t] : transports_) {
+    if (!t) continue;
+    const config::DriverInstance* inst = rt_.config().find_transport(name);
+    BusEvents events(rt_, ctx, vars, inst);
+    TransportCall closing;
+    closing.expand = &ctx;
+    closing.set_variable = [&vars](std::string_view n, std::string v) { vars.set(n, std::move(v)); };
+    closing.instance = inst;
+    closing.events = &events;
+    t->finish(closing);
+  }
 }
 
 Transport* DeliveryProcess::transport(const std::string& name, std::string* error) {
@@ -346,48 +410,51 @@ struct DeliveryProcess::Attempt {
         id(message_id),
         vars(&process.rt_.config_variables()),
         ctx(process.rt_.context()),
-        module_log([this](std::string_view, unsigned targets, std::string_view text) {
-          log::Line line;
-          line.text = std::string(text);
-          line.message_id = id;
-          line.targets = ((targets & TERN_LOG_MAIN) ? log::kToMain : 0u) |
-                         ((targets & TERN_LOG_REJECT) ? log::kToReject : 0u) |
-                         ((targets & TERN_LOG_PANIC) ? log::kToPanic : 0u);
-          p.logger_->write(line);
-        }) {
+        module_log(logs_of(*process.logger_, std::string(message_id))) {
     ctx.variables = &vars;
   }
 
-  // Raises `event` on the bus with the variables as they stand: a transport's event with
-  // that transport's options (its event_action), a message event with the main ones.
-  // Nothing is built when nobody listens. The verdict is ignored by every delivery event.
+  // Raises a message event (transport null: the main event_action) with the variables as
+  // they stand. The verdict is ignored by every message event.
   void raise(std::string_view event, std::string_view data, const config::DriverInstance* transport) {
-    const module_host::EventBus& bus = p.rt_.modules().events();
-    if (!bus.has_listeners(event)) return;
-    module_host::CallEnv call;
-    call.expand = &ctx;
-    call.options = &p.rt_.option_registry();
-    call.main = &p.rt_.config().main;
-    call.driver = transport;
-    call.driver_scope = config::Scope::kTransport;
-    call.events = &bus;
-    call.dns = &p.rt_.resolver();
-    vars.set("transport_name", transport ? transport->name : "");
-    bus.raise(event, data, call);
+    BusEvents(p.rt_, ctx, vars, transport).raise(event, data);
   }
 
-  // The per-recipient transport events, after the address's log line, as Exim raises them.
+  // The per-recipient transport events, after the address's log line, as Exim raises them:
+  // $event_data is the transport's text only from a host or the smtp, lmtp and autoreply
+  // drivers; msg:rcpt:defer only for a 4xx to RCPT (a host or local deferral raises none).
   void raise_result(std::size_t i, const AddressResult& r, const config::DriverInstance* transport) {
     set_address_variables(all, i, vars);
     vars.set("router_name", all[i].router);
     vars.set("host", r.host_used ? r.host_used->name : "");
     vars.set("host_address", r.host_used ? r.host_used->address : "");
     vars.set("host_port", r.host_used ? std::to_string(r.host_used->port ? r.host_used->port : 25) : "");
+    const std::string driver = transport ? transport->driver : "";
+    bool texts = r.host_used || driver == "smtp" || driver == "lmtp" || driver == "autoreply";
     switch (r.outcome) {
-      case Outcome::kDelivered: raise("msg:delivery", r.confirmation, transport); break;
-      case Outcome::kFailed: raise("msg:fail:delivery", r.message, transport); break;
-      case Outcome::kDeferred: raise("msg:rcpt:defer", r.message, transport); break;
+      case Outcome::kDelivered: raise("msg:delivery", texts ? r.confirmation : "", transport); break;
+      case Outcome::kFailed: raise("msg:fail:delivery", texts ? r.message : "", transport); break;
+      case Outcome::kDeferred:
+        if (r.basic_errno != kErrRcpt4xx) break;
+        // Exim's more_errno: the reply's last two digits, and how the host was found.
+        vars.set("event_defer_errno",
+                 std::to_string((r.more_errno % 100) << 8 | (r.host_used && r.host_used->mx >= 0 ? 'M' : 'A')));
+        raise("msg:rcpt:defer", r.message, transport);
+        vars.set("event_defer_errno", "0");
+        break;
     }
+    vars.set("router_name", "");
+  }
+
+  // msg:fail:internal (main event_action): an address failed without a delivery attempt
+  // (unrouteable, :fail:), before its ** line as in Exim.
+  void raise_failed_internal(std::size_t i) {
+    if (!p.rt_.modules().events().has_listeners("msg:fail:internal")) return;
+    set_address_variables(all, i, vars);
+    vars.set("router_name", all[i].router);
+    for (const char* name : {"host", "host_address", "host_port"}) vars.set(name, "");
+    raise("msg:fail:internal", all[i].message, nullptr);
+    vars.set("router_name", "");
   }
 
   const log::Selectors& sel() const { return p.logger_->selectors(); }
@@ -544,6 +611,8 @@ struct DeliveryProcess::Attempt {
     call.expand = &ctx;
     call.set_variable = [this](std::string_view name, std::string value) { vars.set(name, std::move(value)); };
     call.instance = inst;
+    BusEvents events(p.rt_, ctx, vars, inst);
+    call.events = &events;
     std::vector<AddressResult> results;
     const TransportDriver* drv = builtin_transports().find(inst->driver);
     struct timeval start, end;
@@ -703,7 +772,11 @@ struct DeliveryProcess::Attempt {
     RouteEnv renv;
     renv.ctx = &ctx;
     renv.vars = &vars;
-    renv.resolver = &p.rt_.resolver();
+    // Routing's failed DNS lookups raise dns:fail (the main event_action).
+    dns::FailureEvents resolver(
+        p.rt_.resolver(), [this] { return p.rt_.modules().events().has_listeners("dns:fail"); },
+        [this](std::string_view data) { raise("dns:fail", data, nullptr); });
+    renv.resolver = &resolver;
     renv.sender = env.sender;
     {
       std::string q;
@@ -729,7 +802,10 @@ struct DeliveryProcess::Attempt {
       std::string u = unique_of(all, i);
       if (env.nonrecipients.count(u)) continue;  // done by an earlier attempt
       switch (all[i].status) {
-        case RouteStatus::kFailed: log_failed(i, base_line(i), all[i].message, all[i].basic_errno); break;
+        case RouteStatus::kFailed:
+          raise_failed_internal(i);
+          log_failed(i, base_line(i), all[i].message, all[i].basic_errno);
+          break;
         case RouteStatus::kDeferred: log_deferred(i, all[i].message, all[i].basic_errno); break;
         case RouteStatus::kRouted:
           if (auto [it, fresh] = first_of.emplace(u, i); !fresh) {

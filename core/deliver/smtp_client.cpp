@@ -96,8 +96,22 @@ std::string SmtpHost::log_text(bool with_port) const {
 SmtpClient::SmtpClient(std::unique_ptr<SmtpWire> wire, SmtpHost host, SmtpOptions options)
     : wire_(std::move(wire)), host_(std::move(host)), options_(std::move(options)) {}
 
-SmtpClient::~SmtpClient() {
-  if (wire_) wire_->close();
+SmtpClient::~SmtpClient() { close_wire(); }
+
+std::string SmtpClient::raise(std::string_view event, const std::function<std::string()>& data) const {
+  SmtpEvents* events = options_.events;
+  if (events == nullptr || !events->observed(event)) return {};
+  return events->raise(event, data ? data() : std::string(), wire_ ? wire_->local_endpoint() : std::nullopt);
+}
+
+void SmtpClient::close_wire() {
+  if (!wire_ || !wire_open_) return;
+  std::optional<asio::ip::tcp::endpoint> local = wire_->local_endpoint();
+  wire_->close();
+  wire_open_ = false;
+  if (options_.events != nullptr && options_.events->observed("tcp:close")) {
+    (void)options_.events->raise("tcp:close", "", local);
+  }
 }
 
 std::string SmtpClient::tls_log_fields() const {
@@ -117,8 +131,14 @@ asio::awaitable<Result<std::unique_ptr<SmtpClient>>> SmtpClient::open(asio::any_
   }
   asio::ip::tcp::endpoint peer(host.ip, host.port);
   Duration timeout = options.connect_timeout;
-  Reconnect reconnect = [executor, peer, source,
-                         timeout]() -> asio::awaitable<Result<std::unique_ptr<SmtpWire>>> {
+  SmtpEvents* events = options.events;
+  Reconnect reconnect = [executor, peer, source, timeout,
+                         events]() -> asio::awaitable<Result<std::unique_ptr<SmtpWire>>> {
+    // Exim's tcp:connect, before each connection (the TLS-in-clear retry's too).
+    if (events != nullptr && events->observed("tcp:connect") &&
+        !events->raise("tcp:connect", "", std::nullopt).empty()) {
+      co_return Error::defer(std::string(kEventDeclinedConnect));
+    }
     Result<std::unique_ptr<TcpWire>> w = co_await TcpWire::connect(executor, peer, source, timeout);
     if (!w) co_return w.take_error();
     co_return std::unique_ptr<SmtpWire>(std::move(*w));
@@ -144,10 +164,11 @@ asio::awaitable<Result<std::unique_ptr<SmtpClient>>> SmtpClient::start(
   client->log_.push_back(greeted.error().message + ": delivering unencrypted to " +
                          client->host_.name + " [" + client->host_.ip.to_string() +
                          "] (not in hosts_require_tls)");
-  client->wire_->close();
+  client->close_wire();
   Result<std::unique_ptr<SmtpWire>> again = co_await reconnect();
   if (!again) co_return again.take_error();
   client->wire_ = std::move(*again);
+  client->wire_open_ = true;
   client->parser_.clear();
   client->caps_ = {};
   Status clear = co_await client->greet(false, why);
@@ -212,6 +233,7 @@ asio::awaitable<Status> SmtpClient::say_hello() {
   std::string ehlo = "EHLO " + options_.helo_data;
   Result<SmtpReply> r = co_await command(ehlo);
   if (!r) co_return r.take_error();
+  (void)raise("smtp:ehlo", [&r] { return r->text(); });  // Exim raises it for any reply
   if (r->code / 100 == 2) {
     caps_ = parse_ehlo(*r);
     co_return Status();
@@ -231,6 +253,17 @@ asio::awaitable<Status> SmtpClient::greet(bool allow_tls, GreetFailure& why) {
   if (!banner) co_return banner.take_error();
   if (banner->code / 100 != 2) {
     co_return by_code(*banner, reply_error(*banner, "initial connection"));
+  }
+  if (std::string verdict = raise("smtp:connect", [&banner] { return banner->text(); }); !verdict.empty()) {
+    // As Exim: QUIT, close, and defer the addresses for this host.
+    Status sent = co_await send("QUIT\r\n", options_.command_timeout);
+    if (sent.ok()) {
+      Result<SmtpReply> bye = co_await read_reply(options_.command_timeout, "QUIT");
+      (void)bye;
+    }
+    usable_ = false;
+    close_wire();
+    co_return Error::defer(std::string(kEventDeclinedBanner) + verdict);
   }
   if (Status s = co_await say_hello(); !s) co_return s;
 
@@ -468,7 +501,7 @@ asio::awaitable<void> SmtpClient::quit() {
       if (!bye) log_.push_back(bye.error().message);
     }
   }
-  wire_->close();
+  close_wire();
 }
 
 }  // namespace tern::deliver

@@ -34,6 +34,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -58,6 +59,26 @@ struct SmtpHost {
   std::string log_text(bool with_port = false) const;
 };
 
+// Exim's transport events on one connection, raised by the client: tcp:connect before it
+// connects, smtp:connect after a 2xx banner, smtp:ehlo after each reply to EHLO, tcp:close
+// once the connection is closed. `local` is the connection's own end (none before the
+// connect). A non-empty answer to tcp:connect means do not connect (the open fails with
+// kEventDeclinedConnect and no connection is made); to smtp:connect, QUIT and close (the
+// open fails with "deferred by smtp:connect event expansion: <answer>").
+class SmtpEvents {
+ public:
+  virtual ~SmtpEvents() = default;
+  // Someone listens to `event`: only then does the client build its data.
+  virtual bool observed(std::string_view event) const = 0;
+  virtual std::string raise(std::string_view event, std::string_view data,
+                            const std::optional<boost::asio::ip::tcp::endpoint>& local) = 0;
+};
+
+// The open's error when tcp:connect's answer was not empty: Exim's text for ERRNO_EVENT.
+inline constexpr std::string_view kEventDeclinedConnect = "Event requests alternate response";
+// How the open's error starts when smtp:connect's answer was not empty.
+inline constexpr std::string_view kEventDeclinedBanner = "deferred by smtp:connect event expansion: ";
+
 // The transport's options, expanded and matched against this host.
 struct SmtpOptions {
   std::string helo_data;  // the name for EHLO/HELO (Exim: $primary_hostname)
@@ -75,6 +96,7 @@ struct SmtpOptions {
   // SNI, verification mode and names (tls_sni, tls_verify_hosts, ...).
   std::shared_ptr<const tls::ClientTls> tls;
   tls::ClientConnection tls_connection;
+  SmtpEvents* events = nullptr;  // must outlive the client; null: no events
 };
 
 struct SmtpRecipient {
@@ -181,6 +203,10 @@ class SmtpClient {
   boost::asio::awaitable<Result<SmtpReply>> command(const std::string& line);
   std::string reply_error(const SmtpReply& reply, std::string_view after,
                           bool pipelined = false) const;
+  // Raises `event` (see SmtpEvents) when someone listens; `data` is built only then.
+  std::string raise(std::string_view event, const std::function<std::string()>& data = {}) const;
+  // Closes the wire (once) and raises tcp:close.
+  void close_wire();
   boost::asio::awaitable<void> transaction(const SmtpEnvelope& envelope, size_t first,
                                            size_t count, Transaction& t);
   boost::asio::awaitable<void> data_phase(const SmtpEnvelope& envelope,
@@ -194,6 +220,7 @@ class SmtpClient {
   std::vector<std::string> log_;
   bool usable_ = false;
   bool need_rset_ = false;
+  bool wire_open_ = true;
 };
 
 }  // namespace tern::deliver

@@ -14,6 +14,17 @@
 //
 // The delivery process is synchronous (transport.hpp), so the transport runs the client's
 // coroutines on an io_context of its own until each batch is done.
+//
+// Events (Exim's transport event_action), through TransportCall::events: the client raises
+// tcp:connect, smtp:connect, smtp:ehlo and tcp:close (with $sending_ip_address and
+// $sending_port), the TLS layer tls:cert per certificate that passed verification (a
+// non-empty answer refuses it: the handshake fails under tls_verify_hosts, the certificate
+// is unverified under tls_try_verify_hosts); the transport raises msg:rcpt:host:defer per
+// recipient refused with a 4xx to RCPT, msg:host:defer per host that failed as a whole
+// (not for a 4xx to MAIL, as in Exim) and msg:defer when the last host left the message
+// deferred, with the first address's $local_part, $domain and $router_name, Exim's
+// $event_defer_errno and its $event_data (the error text, ": strerror" added for a system
+// errno). $host, $host_address and $host_port are set before each host is tried.
 
 // clang-format off
 #include <utility>  // before Boost: 1.74's awaitable.hpp uses std::exchange without it
@@ -50,31 +61,62 @@ struct Target {
   asio::ip::address ip;
 };
 
+// The client's events through the call being served, with the connection's own end as
+// $sending_ip_address and $sending_port. Bound to a call only while the transport serves
+// one: a client closed outside a call raises nothing.
+class ClientEvents final : public SmtpEvents {
+ public:
+  void bind(const TransportCall* call) { call_ = call; }
+  const TransportCall* call() const { return call_; }
+  bool observed(std::string_view event) const override {
+    return call_ != nullptr && call_->events != nullptr && call_->events->observed(event);
+  }
+  std::string raise(std::string_view event, std::string_view data,
+                    const std::optional<asio::ip::tcp::endpoint>& local) override {
+    if (call_ == nullptr || call_->events == nullptr) return {};
+    call_->set_variable("sending_ip_address", local ? local->address().to_string() : "");
+    call_->set_variable("sending_port", local ? std::to_string(local->port()) : "-1");
+    return call_->events->raise(event, data);
+  }
+
+ private:
+  const TransportCall* call_ = nullptr;
+};
+
 class SmtpTransport final : public Transport {
  public:
   SmtpTransport(const config::DriverInstance& t, const TransportEnv& env) : t_(t), env_(env) {}
 
   void deliver(const TransportCall& call, std::vector<AddressResult>& results) override {
     results.assign(call.addresses->size(), AddressResult{});
+    events_.bind(&call);
     asio::co_spawn(io_, run(call, results), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
     io_.restart();
     io_.run();
+    events_.bind(nullptr);
   }
 
-  void finish() override {
+  void finish(const TransportCall& closing) override {
     if (!client_) return;
+    events_.bind(&closing);
     asio::co_spawn(io_, close_connection(), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
     io_.restart();
     io_.run();
+    events_.bind(nullptr);
   }
 
  private:
+  // QUIT and close; tcp:close then has the closed connection's $host.
   asio::awaitable<void> close_connection() {
-    if (client_) co_await client_->quit();
+    if (!client_) co_return;
+    if (const TransportCall* call = events_.call()) {
+      set_host_variables(*call, client_->host().name, client_->host().ip, client_->host().port);
+    }
+    co_await client_->quit();
     client_.reset();
   }
 
@@ -227,8 +269,48 @@ class SmtpTransport final : public Transport {
     return o;
   }
 
+  static void set_host_variables(const TransportCall& call, const std::string& name, const asio::ip::address& ip,
+                                 int port) {
+    call.set_variable("host", name);
+    call.set_variable("host_address", ip.to_string());
+    call.set_variable("host_port", std::to_string(port));
+  }
+
+  // Raises a msg:* event for address `i` of the batch (its $local_part, $domain and
+  // $router_name, Exim's $event_defer_errno), then puts the batch's first address back.
+  void raise_for_address(const TransportCall& call, std::string_view event, size_t i, int defer_errno,
+                         const std::function<std::string()>& data) {
+    if (call.events == nullptr || !call.events->observed(event)) return;
+    const RoutedAddress& a = (*call.addresses)[i];
+    const RoutedAddress& first = call.addresses->front();
+    call.set_variable("local_part", a.local_part);
+    call.set_variable("domain", a.domain);
+    call.set_variable("router_name", a.router);
+    call.set_variable("event_defer_errno", std::to_string(defer_errno));
+    (void)call.events->raise(event, data());
+    call.set_variable("local_part", first.local_part);
+    call.set_variable("domain", first.domain);
+    call.set_variable("router_name", "");
+    call.set_variable("event_defer_errno", "0");
+  }
+
+  // Exim's deferred_event_raise(): msg:host:defer or msg:defer for the first address still
+  // pending, its text with the system errno's added ("Connection refused" alone when that
+  // is all there is).
+  void raise_defer(const TransportCall& call, std::string_view event, size_t first, int basic_errno,
+                   const std::string& message) {
+    int err = exim_errno(basic_errno);
+    raise_for_address(call, event, first, err, [&] {
+      if (err <= 0) return message;
+      std::string sys = std::strerror(err);
+      return message.empty() || message == sys ? sys : message + ": " + sys;
+    });
+  }
+
   static int errno_for_open(const Error& e) {
     const std::string& m = e.message;
+    if (m == kEventDeclinedConnect) return kErrEvent;
+    if (m.starts_with(kEventDeclinedBanner)) return kErrExpandFail;
     // As Exim: the system's errno for a failed connect ("defer (111): Connection refused").
     if (m == "Connection refused") return ECONNREFUSED;
     if (m == "Connection timed out") return ETIMEDOUT;
@@ -274,6 +356,8 @@ class SmtpTransport final : public Transport {
 
     for (const Target& target : *hosts) {
       if (pending.empty()) break;
+      bool last_host = &target == &hosts->back();
+      set_host_variables(call, target.host.name, target.ip, target.host.port);
       Result<SmtpOptions> options = options_for(target, ctx);
       if (!options) {
         all_deferred(options.error().message, kErrExpandFail);
@@ -284,13 +368,33 @@ class SmtpTransport final : public Transport {
           client_->host().port == target.host.port) {
         continued = true;
       } else {
-        if (client_) co_await close_connection();
+        if (client_) {
+          co_await close_connection();
+          set_host_variables(call, target.host.name, target.ip, target.host.port);
+        }
         SmtpHost h{target.host.name, target.ip, static_cast<uint16_t>(target.host.port)};
+        options->events = &events_;
+        if (call.events != nullptr && call.events->observed("tls:cert")) {
+          // Used only during this call's handshakes. $tls_out_peercert is the certificate
+          // being checked (Exim's "<cert>"), $event_data its depth in the chain.
+          options->tls_connection.cert_event = [&call](int depth) {
+            call.set_variable("tls_out_peercert", "<cert>");
+            std::string verdict = call.events->raise("tls:cert", std::to_string(depth));
+            call.set_variable("tls_out_peercert", "");
+            return verdict;
+          };
+        }
         auto opened = co_await SmtpClient::open(io_.get_executor(), h, *options);
         if (!opened) {
           last_error = opened.error().message;
           last_errno = errno_for_open(opened.error());
           tried.push_back({target.host, last_errno, 0, last_error});
+          // Exim's message: none for a refused connect (the errno says it), none for tcp:connect's.
+          std::string text = last_errno > 0 || last_errno == kErrEvent ? std::string() : last_error;
+          if (opened.error().is_defer()) {
+            raise_defer(call, "msg:host:defer", pending.front(), last_errno, text);
+            if (last_host) raise_defer(call, "msg:defer", pending.front(), last_errno, text);
+          }
           if (!opened.error().is_defer()) {  // a 5xx greeting: no other host
             for (size_t i : pending) {
               results[i].outcome = Outcome::kFailed;
@@ -371,12 +475,23 @@ class SmtpTransport final : public Transport {
           if (d.host_error && r.stage != RecipientResult::Stage::kRcpt) still.push_back(i);
         }
       }
+      for (size_t k = 0; k < pending.size(); ++k) {
+        const RecipientResult& r = d.recipients[k];
+        if (r.outcome != SmtpOutcome::kDeferred || r.stage != RecipientResult::Stage::kRcpt || r.code == 0) continue;
+        // Exim's more_errno: the reply's last two digits, and how the host was found.
+        int more = (r.code % 100) << 8 | (target.host.mx >= 0 ? 'M' : 'A');
+        raise_for_address(call, "msg:rcpt:host:defer", pending[k], more, [&r] { return r.message; });
+      }
       if (d.host_error) {
         int basic = still.empty() ? kErrUnknown : results[still.front()].basic_errno;
         int more = still.empty() ? 0 : results[still.front()].more_errno;
         tried.push_back({target.host, basic, more, d.host_message});
         last_error = d.host_message;
         last_errno = basic;
+        // A 4xx to MAIL defers the message, not the host (Exim raises only msg:defer).
+        bool mail_refused = !still.empty() && results[still.front()].basic_errno == kErrMail4xx;
+        if (!still.empty() && !mail_refused) raise_defer(call, "msg:host:defer", still.front(), basic, d.host_message);
+        if (!still.empty() && last_host) raise_defer(call, "msg:defer", still.front(), basic, d.host_message);
       }
       pending = std::move(still);
       if (!client_->usable()) client_.reset();
@@ -384,8 +499,9 @@ class SmtpTransport final : public Transport {
     for (size_t i : pending) {
       if (results[i].message.empty() && results[i].basic_errno == 0) {
         results[i].outcome = Outcome::kDeferred;
-        // A system errno stands alone: the log line adds its text ("defer (111): Connection refused").
-        results[i].message = last_errno > 0 ? std::string() : last_error;
+        // A system errno stands alone: the log line adds its text ("defer (111): Connection refused");
+        // tcp:connect's refusal is its errno alone too ("defer (-58)").
+        results[i].message = last_errno > 0 || last_errno == kErrEvent ? std::string() : last_error;
         results[i].basic_errno = last_errno;
       }
     }
@@ -414,6 +530,7 @@ class SmtpTransport final : public Transport {
   const config::DriverInstance& t_;
   TransportEnv env_;
   asio::io_context io_;
+  ClientEvents events_;  // before client_: the client refers to it until it is gone
   std::unique_ptr<SmtpClient> client_;
   std::map<std::string, std::shared_ptr<const tls::ClientTls>> tls_cache_;
 };

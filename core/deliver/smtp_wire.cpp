@@ -128,6 +128,13 @@ std::vector<tls::LogLine> TcpWire::take_tls_log() {
   return tls_ ? tls_->take_log() : std::vector<tls::LogLine>{};
 }
 
+std::optional<asio::ip::tcp::endpoint> TcpWire::local_endpoint() const {
+  error_code ec;
+  asio::ip::tcp::endpoint local = socket_.local_endpoint(ec);
+  if (ec) return std::nullopt;
+  return local;
+}
+
 void TcpWire::close() {
   error_code ignored;
   timer_.cancel();

@@ -52,6 +52,8 @@ class SmtpWire {
   virtual const tls::SessionInfo* tls_info() const = 0;
   // Lines the TLS layer wants logged (verification failures).
   virtual std::vector<tls::LogLine> take_tls_log() { return {}; }
+  // The connection's own end ($sending_ip_address, $sending_port); none when unknown.
+  virtual std::optional<boost::asio::ip::tcp::endpoint> local_endpoint() const { return std::nullopt; }
   virtual void close() = 0;
 };
 
@@ -77,6 +79,7 @@ class TcpWire final : public SmtpWire {
                                            Duration timeout) override;
   const tls::SessionInfo* tls_info() const override;
   std::vector<tls::LogLine> take_tls_log() override;
+  std::optional<boost::asio::ip::tcp::endpoint> local_endpoint() const override;
   void close() override;
 
  private:

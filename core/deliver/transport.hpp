@@ -28,6 +28,7 @@
 // connection to reuse for the next batch).
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -102,6 +103,19 @@ struct Message {
   std::string return_path;
 };
 
+// The event bus as a transport sees it: Exim's transport `event_action` (tcp:connect,
+// smtp:connect, msg:host:defer, ...). The delivery process gives one to every call.
+class EventRaiser {
+ public:
+  virtual ~EventRaiser() = default;
+  // Someone listens to `event`: only then does the transport build the event's data.
+  virtual bool observed(std::string_view event) const = 0;
+  // Raises `event` with the transport's options and the expansion variables as they stand;
+  // the answer is the listeners' verdict ("" when none): non-empty for tcp:connect means do
+  // not connect, for smtp:connect close, for tls:cert refuse the certificate.
+  virtual std::string raise(std::string_view event, std::string_view data) = 0;
+};
+
 // What deliver() is given.
 struct TransportCall {
   const Message* message = nullptr;
@@ -114,6 +128,7 @@ struct TransportCall {
   // $tls_out_cipher, ...). Always set by the delivery process.
   std::function<void(std::string_view name, std::string value)> set_variable;
   const config::DriverInstance* instance = nullptr;  // the transport's options
+  EventRaiser* events = nullptr;  // null: no events (unit tests)
   bool verify_only = false;  // -bv / verify callouts: say what would happen, deliver nothing
 };
 
@@ -139,12 +154,26 @@ enum ErrorCode : int {
   kErrConnectTimeout = -43,   // "timeout_connect"
   kErrHostIsLocal = -47,
   kErrTaint = -48,
+  kErrEvent = -58,            // ERRNO_EVENT: tcp:connect's event_action said not to connect
   kErrMail4xx = -100,         // "mail_4xx": more_errno = the reply code (e.g. 451)
   kErrRcpt4xx = -101,         // "rcpt_4xx"
   kErrData4xx = -102,         // "data_4xx"
   kErrTimeout = -103,         // ETIMEDOUT after connect ("timeout")
   kErrRefused = -104,         // ECONNREFUSED ("refused"); more_errno 'M'/'A' as Exim's
 };
+
+// $event_defer_errno as Exim sets it: tern's codes in Exim's numbering (ERRNO_MAIL4XX -45,
+// ERRNO_RCPT4XX -44, ERRNO_DATA4XX -46; a timeout or refusal as the system's errno).
+inline int exim_errno(int basic_errno) {
+  switch (basic_errno) {
+    case kErrMail4xx: return -45;
+    case kErrRcpt4xx: return -44;
+    case kErrData4xx: return -46;
+    case kErrTimeout: return ETIMEDOUT;
+    case kErrRefused: return ECONNREFUSED;
+    default: return basic_errno;
+  }
+}
 
 // A host the transport tried, for host retry records and the ** / == log lines.
 struct HostAttempt {
@@ -185,7 +214,9 @@ class Transport {
   // Expected problems (a full mailbox, a refused connection) are results, never throws.
   virtual void deliver(const TransportCall& call, std::vector<AddressResult>& results) = 0;
   // Called when the delivery process has no more batches (close cached connections).
-  virtual void finish() {}
+  // `closing` has no message or addresses: only the expansion context, set_variable,
+  // instance and events, for what closing raises (tcp:close).
+  virtual void finish(const TransportCall& /*closing*/) {}
 };
 
 // What a transport may use besides its own options; lives for the delivery process.

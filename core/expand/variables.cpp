@@ -5,7 +5,9 @@
 // no ARC, DMARC, DCC or Brightmail). Defaults are what `exim -be` prints when
 // nothing set the variable; the process-specific ones (exim_path,
 // config_file, compile_date, ...) come from the lead's VariableSource.
-// Variables that a first-party module brings ($event_*: events, $proxy_*:
+// $event_defer_errno is the core's (the delivery sets it while it raises a
+// defer event). Variables that a first-party module brings ($event_name and
+// $event_data: events, $proxy_*:
 // proxy, $tls_out_dane and $tls_out_tlsa_usage: dane, $tls_in_ocsp and
 // $tls_out_ocsp: ocsp, $bmi_*: bmi) are not here: they exist only while
 // their module is loaded (core/module_host/first_party.cpp names the owner
@@ -86,6 +88,7 @@ constexpr VarDef kTable[] = {
     {"dnslist_value", VarKind::kSource, "", ""},
     {"domain", VarKind::kSource, "", ""},
     {"domain_data", VarKind::kSource, "", ""},
+    {"event_defer_errno", VarKind::kSource, "0", ""},
     {"exim_gid", VarKind::kSource, "0", ""},
     {"exim_path", VarKind::kEximPath, "", ""},
     {"exim_uid", VarKind::kSource, "0", ""},

@@ -8,7 +8,6 @@ const std::vector<FirstPartyName>& first_party_names() {
   static const std::vector<FirstPartyName> names = {
       {K::kVariable, "event_name", "events"},
       {K::kVariable, "event_data", "events"},
-      {K::kVariable, "event_defer_errno", "events"},
       {K::kVariable, "tls_out_dane", "dane"},
       {K::kVariable, "tls_out_tlsa_usage", "dane"},
       {K::kVariable, "proxy_session", "proxy"},

@@ -64,6 +64,7 @@ Result<TlsStream> ClientTls::start(TlsStream::Socket& socket,
   if (connection.verify != ClientVerify::kNone && has_trust_) {
     state.verify_optional = connection.verify == ClientVerify::kTry;
     state.verify_hostnames = connection.verify_hostnames;
+    state.cert_event = connection.cert_event;
     SSL_set_verify(ssl, SSL_VERIFY_PEER, verify_callback);
   }
 

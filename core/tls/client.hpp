@@ -25,6 +25,7 @@
 // "dane", becomes CV=dane).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,9 @@ struct ClientConnection {
   ClientVerify verify = ClientVerify::kNone;
   // tls_verify_cert_hostnames matched: the names the certificate must carry.
   std::vector<std::string> verify_hostnames{};
+  // tls:cert: called per certificate of the chain that passed verification (only when
+  // verification is on), with its depth; a non-empty answer refuses the certificate.
+  std::function<std::string(int depth)> cert_event{};
   const module_host::HookRegistry* hooks = nullptr;  // optional
   const module_host::CallEnv* env = nullptr;  // required with hooks; valid until the handshake ends
 };

@@ -23,6 +23,19 @@ std::string join(const std::vector<std::string>& names) {
   return out;
 }
 
+// Exim's verify_event(): tls:cert for a certificate that passed; true when the event's
+// answer refuses it and verification is not optional.
+bool refused_by_event(ConnState& state, int depth, const std::string& dn) {
+  if (!state.cert_event) return false;
+  std::string verdict = state.cert_event(depth);
+  if (verdict.empty()) return false;
+  state.log.push_back({false, "SSL verify denied by event-action: depth=" + std::to_string(depth) + " cert=" + dn +
+                                  ": " + verdict});
+  if (!state.verify_optional) return true;
+  state.verify_overridden = true;
+  return false;
+}
+
 }  // namespace
 
 void ConnState::attach(SSL* ssl) { SSL_set_ex_data(ssl, ex_index(), this); }
@@ -87,6 +100,7 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
       state->verify_overridden = true;
     }
   }
+  if (refused_by_event(*state, depth, dn)) return 0;
   return 1;
 }
 

@@ -43,6 +43,11 @@ struct ConnState {
   std::function<bool(SSL* ssl, const std::string& sni)> on_sni;
   std::string failure;
 
+  // tls:cert (Exim's verify_event): called for each certificate of the chain that passed
+  // verification, with its depth; a non-empty answer refuses it (logged; with
+  // `verify_optional` the certificate only counts as unverified).
+  std::function<std::string(int depth)> cert_event;
+
   // Client: hooks run after the handshake (TERN_HOOK_TLS_CLIENT_AFTER).
   const module_host::HookRegistry* hooks = nullptr;
   const module_host::CallEnv* env = nullptr;
