@@ -23,6 +23,8 @@
 #include "core/module_host/event_bus.hpp"
 #include "core/module_host/generation.hpp"
 #include "core/module_host/log_sink.hpp"
+#include "core/module_host/recipient_store.hpp"
+#include "core/spool/recipient_data.hpp"
 #include "core/spool/journal.hpp"
 
 namespace tern::deliver {
@@ -316,6 +318,8 @@ struct DeliveryProcess::Attempt {
   std::map<std::string, std::size_t> first_of;            // unique -> the address delivered
   std::map<std::size_t, std::vector<std::size_t>> dups_of;  // ... and its duplicates
   std::int64_t received_us = 0;
+  // Modules' per-recipient data from the -H (set at the after-DATA hook).
+  std::optional<module_host::MessageRecipients> recipient_data;
 
   // What modules log during the attempt goes to this process's logs, with the message's id.
   module_host::ScopedLogSink module_log;
@@ -351,6 +355,7 @@ struct DeliveryProcess::Attempt {
     call.driver_scope = config::Scope::kTransport;
     call.events = &bus;
     call.dns = &p.rt_.resolver();
+    if (recipient_data) call.recipients = &*recipient_data;
     vars.set("transport_name", transport ? transport->name : "");
     bus.raise(event, data, call);
   }
@@ -358,6 +363,7 @@ struct DeliveryProcess::Attempt {
   // The per-recipient transport events, after the address's log line, as Exim raises them.
   void raise_result(std::size_t i, const AddressResult& r, const config::DriverInstance* transport) {
     set_address_variables(all, i, vars);
+    if (recipient_data) recipient_data->select(all[i].spool_recipient);
     vars.set("router_name", all[i].router);
     vars.set("host", r.host_used ? r.host_used->name : "");
     vars.set("host_address", r.host_used ? r.host_used->address : "");
@@ -659,9 +665,17 @@ struct DeliveryProcess::Attempt {
     journal.emplace(std::move(*j));
     auto size = p.spool_.message_size(id);
     vars.set_message(&env, size ? *size : 0);
+    auto per_recipient = spool::recipient_data_of(env);
+    if (!per_recipient) {
+      p.logger_->panic("failed to read spool file " + id + "-H: " + per_recipient.error().message, id);
+      return AttemptResult::kError;
+    }
+    recipient_data.emplace(module_host::MessageRecipients::for_routing(env.recipients.size(), std::move(*per_recipient)));
+    ctx.module_recipients = static_cast<module_host::RecipientStore*>(&*recipient_data);
     for (const auto* r : env.pending_recipients()) {
       Address a;
       a.address = r->address;
+      a.spool_recipient = static_cast<std::size_t>(r - env.recipients.data());
       auto at = a.address.rfind('@');
       a.local_part = at == std::string::npos ? a.address : a.address.substr(0, at);
       a.domain = at == std::string::npos ? "" : a.address.substr(at + 1);
@@ -677,6 +691,9 @@ struct DeliveryProcess::Attempt {
     renv.vars = &vars;
     renv.resolver = &p.rt_.resolver();
     renv.sender = env.sender;
+    renv.hooks = &p.rt_.modules().hooks();
+    renv.modules = &p.rt_.call_env();
+    renv.recipients = &*recipient_data;
     {
       std::string q;
       p.rt_.config_variables().append("qualify_recipient", q);
