@@ -13,7 +13,10 @@
 //   lookup     ${lookup hello{key}}     a small in-memory table;
 //              ${quote_hello:text}      backslash before \ and "
 //   condition  hello_check = value      true when value starts with "hello"
-//   listener   msg:*                    counts message events
+//   option     hello_log_events (main, bool, default false)
+//   listener   msg:*                    counts message events; logs each one
+//                                       (debug, or the main log with
+//                                       hello_log_events)
 //   item       ${hello_rcpt_data{key}}  the per-recipient data `key` of the
 //                                       recipient being routed or delivered
 //   option     hello_tag (router, string) a router with it set runs only for
@@ -77,9 +80,11 @@ class Hello final : public tern::Module {
                        .quote = quote});
     r.condition("hello_check", tern::acl::kAll,
                 [](tern::Call&, std::string_view v) { return v.starts_with("hello"); });
+    r.option("hello_log_events", tern::OptionType::kBool, tern::scope::kMain, "false");
     r.listener("msg:*", [this](tern::Call& c, std::string_view event, std::string_view) {
       unsigned long n = ++events_;
-      c.log(tern::LogLevel::kDebug,
+      const bool to_main = c.option_int("hello_log_events").value_or(0) != 0;
+      c.log(to_main ? tern::LogLevel::kMain : tern::LogLevel::kDebug,
             "hello: event " + std::string(event) + " (" + std::to_string(n) + " so far)");
     });
     r.item("hello_rcpt_data", 1, 1, [](tern::Call& c, std::span<const std::string_view> args) {
