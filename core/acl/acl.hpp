@@ -336,6 +336,13 @@ class AclSet {
   // anything else is the text of an ACL.
   AclResult run(std::string_view acl, Where where, RunEnv& env) const;
 
+  // The reply and reject log of an ACL that refuses at `where` with
+  // `verdict` (kDeny: `deny message = M log_message = L`; kDefer: `defer`,
+  // whose message may be shown; anything else: an ACL error), for a module
+  // verdict that stands where an ACL would (the after-DATA hook).
+  AclResult refusal(Where where, Verdict verdict, std::optional<std::string> message,
+                    std::optional<std::string> log_message, RunEnv& env) const;
+
   // Whether running `acl` (as for run()) may wait on the network or sleep.
   // Conservative: true when that cannot be known before running it.
   bool may_block(std::string_view acl) const;

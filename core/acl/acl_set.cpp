@@ -89,6 +89,62 @@ Result<AclSet> AclSet::compile(const config::Config& config,
   return set;
 }
 
+// smtp_handle_acl_fail for a refusing run: the reply, the reject log text and the logs the
+// code check writes, with "F=<sender> A=..." before it where Exim puts it.
+static void fill_refusal(AclResult& result, Where where, detail::Rc rc, const Message& user, const Message& log,
+                         bool temp, bool return_error_details, RunEnv& env,
+                         std::optional<SenderVerifyFailure>* sender_failure) {
+  detail::RefusalInput in;
+  in.where = where;
+  in.rc = rc;
+  in.user_message = user;
+  in.log_message = log;
+  in.temp_details = temp;
+  in.smtp_return_error_details = return_error_details;
+  in.no_multiline = env.state.controls.no_multiline_responses;
+  in.sender_failure = sender_failure;
+  in.command_data = env.command_data;
+  in.host_ident = env.host_ident;
+  if (where == Where::kRcpt || where == Where::kData || where == Where::kMime) {
+    std::string v;
+    auto var = [&](std::string_view name) {
+      v.clear();
+      if (env.ctx.variables) env.ctx.variables->append(name, v);
+      return v;
+    };
+    std::string info = "F=<" + var("sender_address") + ">";
+    if (std::string auth = var("sender_host_authenticated"); !auth.empty()) {
+      info += " A=" + auth;
+      if (std::string id = var("authenticated_id"); !id.empty()) info += ":" + id;
+    }
+    in.sender_info = std::move(info);
+  }
+  detail::Refusal r = detail::build_refusal(in);
+  result.reply = std::move(r.reply);
+  result.reject_log = std::move(r.reject_log);
+  for (auto& l : r.logs) {
+    if (env.log) env.log(l);
+    result.logs.push_back(std::move(l));
+  }
+}
+
+AclResult AclSet::refusal(Where where, Verdict verdict, std::optional<std::string> message,
+                          std::optional<std::string> log_message, RunEnv& env) const {
+  AclResult result;
+  result.verdict = verdict;
+  const detail::Rc rc = verdict == Verdict::kDeny ? detail::Rc::kFail
+                        : verdict == Verdict::kDefer ? detail::Rc::kDefer
+                                                     : detail::Rc::kError;
+  if (rc == detail::Rc::kError) result.verdict = Verdict::kError;
+  Message user = message ? std::make_shared<const std::string>(std::move(*message)) : nullptr;
+  Message log = log_message ? std::make_shared<const std::string>(std::move(*log_message)) : user;
+  result.user_message = user;
+  result.log_message = log;
+  result.temp_details = rc == detail::Rc::kDefer;
+  fill_refusal(result, where, rc, user, log, result.temp_details, impl_->smtp_return_error_details, env, nullptr);
+  return result;
+}
+
 AclResult AclSet::run(std::string_view acl, Where where, RunEnv& env) const {
   AclResult result;
   if (where == Where::kRcpt) env.state.controls.local_part_case = Controls::LocalPartCase::kDefault;
@@ -128,40 +184,8 @@ AclResult AclSet::run(std::string_view acl, Where where, RunEnv& env) const {
       result.verdict = Verdict::kError;
       break;
   }
-  if (rc != detail::Rc::kOk && rc != detail::Rc::kDiscard) {
-    detail::RefusalInput in;
-    in.where = where;
-    in.rc = rc;
-    in.user_message = user;
-    in.log_message = log;
-    in.temp_details = temp;
-    in.smtp_return_error_details = impl_->smtp_return_error_details;
-    in.no_multiline = env.state.controls.no_multiline_responses;
-    in.sender_failure = &failure;
-    in.command_data = env.command_data;
-    in.host_ident = env.host_ident;
-    if (where == Where::kRcpt || where == Where::kData || where == Where::kMime) {
-      std::string v;
-      auto var = [&](std::string_view name) {
-        v.clear();
-        if (env.ctx.variables) env.ctx.variables->append(name, v);
-        return v;
-      };
-      std::string info = "F=<" + var("sender_address") + ">";
-      if (std::string auth = var("sender_host_authenticated"); !auth.empty()) {
-        info += " A=" + auth;
-        if (std::string id = var("authenticated_id"); !id.empty()) info += ":" + id;
-      }
-      in.sender_info = std::move(info);
-    }
-    detail::Refusal r = detail::build_refusal(in);
-    result.reply = std::move(r.reply);
-    result.reject_log = std::move(r.reject_log);
-    for (auto& l : r.logs) {
-      if (env.log) env.log(l);
-      result.logs.push_back(std::move(l));
-    }
-  }
+  if (rc != detail::Rc::kOk && rc != detail::Rc::kDiscard)
+    fill_refusal(result, where, rc, user, log, temp, impl_->smtp_return_error_details, env, &failure);
   if (failure && failure->told) env.state.memory.senders_told.insert(failure->address);
   result.sender_verify_failure = std::move(failure);
   return result;

@@ -24,6 +24,8 @@
 #include "core/module_host/event_bus.hpp"
 #include "core/module_host/generation.hpp"
 #include "core/module_host/log_sink.hpp"
+#include "core/module_host/recipient_store.hpp"
+#include "core/spool/recipient_data.hpp"
 #include "core/spool/journal.hpp"
 
 namespace tern::deliver {
@@ -82,8 +84,10 @@ module_host::LogSink logs_of(log::Logger& logger, std::string id) {
 // ones, and sees the delivery's variables as they stand. Nothing is built when nobody listens.
 class BusEvents final : public EventRaiser {
  public:
-  BusEvents(cli::Runtime& rt, expand::Context& ctx, DeliveryVariables& vars, const config::DriverInstance* transport)
-      : rt_(rt), ctx_(ctx), vars_(vars), transport_(transport) {}
+  // `recipients`: modules' per-recipient data of the message, when there is a message.
+  BusEvents(cli::Runtime& rt, expand::Context& ctx, DeliveryVariables& vars, const config::DriverInstance* transport,
+            const module_host::MessageRecipients* recipients = nullptr)
+      : rt_(rt), ctx_(ctx), vars_(vars), transport_(transport), recipients_(recipients) {}
 
   bool observed(std::string_view event) const override { return rt_.modules().events().has_listeners(event); }
 
@@ -98,6 +102,7 @@ class BusEvents final : public EventRaiser {
     call.driver_scope = config::Scope::kTransport;
     call.events = &bus;
     call.dns = &rt_.resolver();
+    call.recipients = recipients_;
     vars_.set("transport_name", transport_ ? transport_->name : "");
     return bus.raise(event, data, call);
   }
@@ -107,6 +112,7 @@ class BusEvents final : public EventRaiser {
   expand::Context& ctx_;
   DeliveryVariables& vars_;
   const config::DriverInstance* transport_;
+  const module_host::MessageRecipients* recipients_;
 };
 
 }  // namespace
@@ -401,6 +407,8 @@ struct DeliveryProcess::Attempt {
   std::map<std::string, std::size_t> first_of;            // unique -> the address delivered
   std::map<std::size_t, std::vector<std::size_t>> dups_of;  // ... and its duplicates
   std::int64_t received_us = 0;
+  // Modules' per-recipient data from the -H (set at the after-DATA hook).
+  std::optional<module_host::MessageRecipients> recipient_data;
 
   // What modules log during the attempt goes to this process's logs, with the message's id.
   module_host::ScopedLogSink module_log;
@@ -417,7 +425,7 @@ struct DeliveryProcess::Attempt {
   // Raises a message event (transport null: the main event_action) with the variables as
   // they stand. The verdict is ignored by every message event.
   void raise(std::string_view event, std::string_view data, const config::DriverInstance* transport) {
-    BusEvents(p.rt_, ctx, vars, transport).raise(event, data);
+    BusEvents(p.rt_, ctx, vars, transport, recipient_data ? &*recipient_data : nullptr).raise(event, data);
   }
 
   // The per-recipient transport events, after the address's log line, as Exim raises them:
@@ -425,6 +433,7 @@ struct DeliveryProcess::Attempt {
   // drivers; msg:rcpt:defer only for a 4xx to RCPT (a host or local deferral raises none).
   void raise_result(std::size_t i, const AddressResult& r, const config::DriverInstance* transport) {
     set_address_variables(all, i, vars);
+    if (recipient_data) recipient_data->select(all[i].spool_recipient);
     vars.set("router_name", all[i].router);
     vars.set("host", r.host_used ? r.host_used->name : "");
     vars.set("host_address", r.host_used ? r.host_used->address : "");
@@ -611,7 +620,7 @@ struct DeliveryProcess::Attempt {
     call.expand = &ctx;
     call.set_variable = [this](std::string_view name, std::string value) { vars.set(name, std::move(value)); };
     call.instance = inst;
-    BusEvents events(p.rt_, ctx, vars, inst);
+    BusEvents events(p.rt_, ctx, vars, inst, recipient_data ? &*recipient_data : nullptr);
     call.events = &events;
     std::vector<AddressResult> results;
     const TransportDriver* drv = builtin_transports().find(inst->driver);
@@ -756,9 +765,17 @@ struct DeliveryProcess::Attempt {
     journal.emplace(std::move(*j));
     auto size = p.spool_.message_size(id);
     vars.set_message(&env, size ? *size : 0);
+    auto per_recipient = spool::recipient_data_of(env);
+    if (!per_recipient) {
+      p.logger_->panic("failed to read spool file " + id + "-H: " + per_recipient.error().message, id);
+      return AttemptResult::kError;
+    }
+    recipient_data.emplace(module_host::MessageRecipients::for_routing(env.recipients.size(), std::move(*per_recipient)));
+    ctx.module_recipients = static_cast<module_host::RecipientStore*>(&*recipient_data);
     for (const auto* r : env.pending_recipients()) {
       Address a;
       a.address = r->address;
+      a.spool_recipient = static_cast<std::size_t>(r - env.recipients.data());
       auto at = a.address.rfind('@');
       a.local_part = at == std::string::npos ? a.address : a.address.substr(0, at);
       a.domain = at == std::string::npos ? "" : a.address.substr(at + 1);
@@ -778,6 +795,9 @@ struct DeliveryProcess::Attempt {
         [this](std::string_view data) { raise("dns:fail", data, nullptr); });
     renv.resolver = &resolver;
     renv.sender = env.sender;
+    renv.hooks = &p.rt_.modules().hooks();
+    renv.modules = &p.rt_.call_env();
+    renv.recipients = &*recipient_data;
     {
       std::string q;
       p.rt_.config_variables().append("qualify_recipient", q);

@@ -79,6 +79,12 @@ int run_address_test(const cli::CommandLine& cl) {
     env.verifying = verify;
     env.qualify_domain = qualify;
     env.sender = variable(*rt, "sender_address");
+    // Modules' router preconditions run as in a delivery; an address given here has no
+    // per-recipient data (recipient_data declines).
+    auto no_data = module_host::MessageRecipients::for_routing(0, {});
+    env.hooks = &rt->modules().hooks();
+    env.modules = &rt->call_env();
+    env.recipients = &no_data;
     Address top;
     std::string text = arg;
     auto at = text.rfind('@');

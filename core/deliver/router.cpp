@@ -133,6 +133,34 @@ Result<bool> preconditions_met(const config::DriverInstance& r, Address& a, Rout
   return true;
 }
 
+// The modules' TERN_HOOK_ROUTER_PRECONDITION hooks, after the router's own preconditions:
+// true runs the router, false skips it (a hook declined, as a failed precondition does);
+// an Error fails (kFailed) or defers the address, with the hook's verdict as its text.
+Result<bool> module_preconditions(const config::DriverInstance& r, RouteEnv& env) {
+  module_host::CallEnv call = env.modules ? *env.modules : module_host::CallEnv{};
+  call.expand = env.ctx;
+  call.driver = &r;
+  call.driver_scope = config::Scope::kRouter;
+  call.recipients = env.recipients;
+  // The hook's argument, owned by the call: a late (abandoned) hook may still read it.
+  struct Arg {
+    std::string name;
+    tern_str str;
+  };
+  auto arg = std::make_shared<Arg>();
+  arg->name = r.name;
+  arg->str = {arg->name.data(), arg->name.size()};
+  module_host::HookResult h = env.hooks->run(TERN_HOOK_ROUTER_PRECONDITION, call, &arg->str, arg);
+  if (h.status == TERN_OK) return true;
+  if (h.status == TERN_DECLINE) return false;
+  std::string text = !h.verdict.empty() ? h.verdict
+                     : !h.error.empty() ? h.error
+                                        : "router precondition of module " + h.module + " " +
+                                              (h.status == TERN_FAIL ? "failed" : "deferred");
+  if (h.status == TERN_FAIL) return Error::failed(std::move(text));
+  return Error::defer(std::move(text));
+}
+
 // Splits an expanded headers_add text into header lines (a newline not followed by white
 // space ends one), each ending with "\n"; empty lines are dropped.
 std::vector<std::string> split_headers(std::string_view text) {
@@ -204,6 +232,8 @@ void RouterSet::route(std::vector<Address>& all, std::size_t index, RouteEnv& en
   };
   if (all[index].is_pipe || all[index].is_file) return;  // routed by their redirect
   if (all[index].status != RouteStatus::kPending) return;
+  if (env.recipients) env.recipients->select(all[index].spool_recipient);
+  const bool module_hooks = env.hooks && env.hooks->has(TERN_HOOK_ROUTER_PRECONDITION);
   for (const auto& router : routers_) {
     const config::DriverInstance& r = *router->instance;
     set_address_variables(all, index, *env.vars);
@@ -213,6 +243,15 @@ void RouterSet::route(std::vector<Address>& all, std::size_t index, RouteEnv& en
     auto met = preconditions_met(r, all[index], env);
     if (!met) return finish(RouteStatus::kDeferred, met.error().message);
     if (!*met) continue;
+    if (module_hooks) {
+      auto hooked = module_preconditions(r, env);
+      if (!hooked) {
+        all[index].router = r.name;
+        return finish(hooked.error().is_defer() ? RouteStatus::kDeferred : RouteStatus::kFailed,
+                      hooked.error().message);
+      }
+      if (!*hooked) continue;
+    }
     if (!r.options.get_string("address_data").empty()) {
       auto d = expand_option(r, "address_data", *env.ctx);
       if (!d) {
@@ -243,6 +282,7 @@ void RouterSet::route(std::vector<Address>& all, std::size_t index, RouteEnv& en
         Address parent = a;  // children inherit its properties
         for (auto& c : out.children) {
           c.parent = static_cast<int>(index);
+          c.spool_recipient = parent.spool_recipient;
           c.address_data = parent.address_data;
           c.errors_to = parent.errors_to;
           c.errors_to_set = parent.errors_to_set;

@@ -3,7 +3,7 @@
 //
 // Routing follows Exim's route_address(): each router in configuration order checks its
 // preconditions (verify_only / verify, domains, local_parts, check_local_user, senders,
-// condition), skips an address whose ancestor with the same address it already handled
+// condition, then the modules' TERN_HOOK_ROUTER_PRECONDITION hooks), skips an address whose ancestor with the same address it already handled
 // (alias loops), expands address_data, then runs its driver. A driver accepts (a transport
 // and maybe hosts), redirects (new addresses, routed from the first router again),
 // discards (:blackhole:), fails, defers or declines (the next router is asked, unless
@@ -26,6 +26,8 @@
 #include "core/deliver/variables.hpp"
 #include "core/expand/expand.hpp"
 #include "core/module_host/call_env.hpp"
+#include "core/module_host/hooks.hpp"
+#include "core/module_host/recipient_store.hpp"
 
 namespace tern::deliver {
 
@@ -50,6 +52,9 @@ struct Address {
   std::string message;  // fail/defer text ("Unrouteable address", ":fail:" text, ...)
   int basic_errno = 0;
   std::string skip_router;  // from "\name": not redirected by this router again
+  // The envelope recipient it came from: its position in the -H's recipient list
+  // (children: their top-level recipient's), for modules' per-recipient data.
+  std::size_t spool_recipient = module_host::MessageRecipients::kNone;
 };
 
 // What routing needs besides the configuration.
@@ -60,6 +65,11 @@ struct RouteEnv {
   bool verifying = false;  // -bv, ACL verify: verify_only routers run, no_verify ones do not
   std::string sender;      // for `senders`
   std::string qualify_domain;  // unqualified redirect targets get it
+  // Modules (all may be null): the router-precondition hooks, what their calls see, and
+  // the message's per-recipient data, selected for each address routed.
+  const module_host::HookRegistry* hooks = nullptr;
+  const module_host::CallEnv* modules = nullptr;
+  module_host::MessageRecipients* recipients = nullptr;
 };
 
 class Router;  // one configured router (router.cpp)

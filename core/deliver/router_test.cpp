@@ -6,6 +6,8 @@
 #include <set>
 
 #include "core/deliver/test_support.hpp"
+#include "core/module_host/boundary.hpp"
+#include "core/module_host/host.hpp"
 
 namespace tern::deliver {
 namespace {
@@ -274,6 +276,70 @@ TEST(Routers, ConfigurationErrors) {
   EXPECT_EQ(Lab(std::string(kHead) + "r:\n  driver = accept\n").error, "a transport is required for the r router");
   EXPECT_TRUE(Lab(std::string(kHead) + "r:\n  driver = redirect\n")
                   .error.ends_with(".conf:3: one of \"file\" or \"data\" must be specified for the r router"));
+}
+
+
+// A module's router precondition: the recipient's data "want" names what it does at
+// router r1 ("skip", "fail", "defer"); anything else runs the router. It also checks that
+// the hook's argument is the router's name.
+tern_status want_hook(tern_ctx* ctx, void*, tern_call* call, void* arg, tern_buf* verdict) {
+  const auto* router = static_cast<const tern_str*>(arg);
+  if (std::string_view(router->ptr, router->len) != "r1") return TERN_OK;
+  tern_str want{};
+  if (ctx->host->recipient_data(call, {"want", 4}, &want) != TERN_OK) return TERN_OK;
+  std::string_view w(want.ptr, want.len);
+  if (w == "skip") return TERN_DECLINE;
+  ctx->host->buf_append(verdict, {"not for r1", 10});
+  if (w == "fail") return TERN_FAIL;
+  if (w == "defer") return TERN_DEFER;
+  return TERN_OK;
+}
+
+TEST(Routers, ModulePreconditionsReadThePerRecipientData) {
+  Lab lab(std::string(kHead) +
+          "team:\n  driver = redirect\n  local_parts = team\n  data = dave@test.example\n"
+          "r1:\n  driver = accept\n  transport = t\n"
+          "r2:\n  driver = accept\n  transport = t\n"
+          "begin transports\nt:\n  driver = appendfile\n  file = /dev/null\n");
+  ASSERT_EQ(lab.error, "");
+  module_host::ModuleCtx ctx;
+  ctx.host = module_host::host_table(false);
+  module_host::HookRegistry hooks;
+  module_host::Hook h;
+  h.module = "m";
+  h.ctx = &ctx;
+  h.run = want_hook;
+  hooks.add(TERN_HOOK_ROUTER_PRECONDITION, h);
+  hooks.freeze();
+  module_host::RecipientValues values;
+  values[1]["want"] = "skip";
+  values[2]["want"] = "fail";
+  values[3]["want"] = "defer";
+  values[4]["want"] = "skip";  // team: its child dave reads it
+  auto store = module_host::MessageRecipients::for_routing(5, values);
+  lab.env.hooks = &hooks;
+  lab.env.recipients = &store;
+  std::vector<Address> all;
+  for (const char* lp : {"alice", "bob", "carol", "dan", "team"}) {
+    Address a;
+    a.address = std::string(lp) + "@test.example";
+    a.local_part = lp;
+    a.domain = "test.example";
+    a.spool_recipient = all.size();
+    all.push_back(a);
+  }
+  lab.routers->route_all(all, lab.env);
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(all[0].router, "r1");  // no data: runs
+  EXPECT_EQ(all[1].router, "r2");  // declined: the next router, as a failed precondition
+  EXPECT_EQ(all[2].status, RouteStatus::kFailed);
+  EXPECT_EQ(all[2].router, "r1");
+  EXPECT_EQ(all[2].message, "not for r1");
+  EXPECT_EQ(all[3].status, RouteStatus::kDeferred);
+  EXPECT_EQ(all[3].message, "not for r1");
+  EXPECT_EQ(all[5].address, "dave@test.example");
+  EXPECT_EQ(all[5].spool_recipient, 4u);
+  EXPECT_EQ(all[5].router, "r2");
 }
 
 }  // namespace

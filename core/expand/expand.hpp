@@ -122,6 +122,10 @@ struct Context {
   // here): the module variables, operators and items an expansion calls see
   // their session's state (host->session_data). Null outside a session.
   void* module_session = nullptr;
+  // The message's per-recipient module data (module_host::RecipientStore,
+  // opaque here) while routing or delivering one of its recipients: what
+  // host->recipient_data answers in the module calls an expansion makes.
+  void* module_recipients = nullptr;
   bool strict_acl_vars = false;
   bool filter_running = false;  // $n0..$n9, $sn0..$sn9 exist only then
   bool first_delivery = false;  // the first_delivery condition

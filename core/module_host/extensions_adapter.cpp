@@ -18,6 +18,7 @@ ModuleExtensions::ModuleExtensions(GenerationRef generation, UnloadedNames unloa
       CallEnv env = *env0;
       env.expand = &ctx;
       if (ctx.module_session) env.session = static_cast<SessionData*>(ctx.module_session);
+      if (ctx.module_recipients) env.recipients = static_cast<RecipientStore*>(ctx.module_recipients);
       Blocking b{(r.flags & TERN_MAY_BLOCK) != 0, r.timeout_ms, pool, nullptr};
       Outcome o = invoke(env, b, [&r, a = std::string(arg)](tern_call* call, tern_buf* out) {
         return r.apply(r.ctx, r.user, call, tern_str{a.data(), a.size()}, out);
@@ -32,6 +33,7 @@ ModuleExtensions::ModuleExtensions(GenerationRef generation, UnloadedNames unloa
       CallEnv env = *env0;
       env.expand = &ctx;
       if (ctx.module_session) env.session = static_cast<SessionData*>(ctx.module_session);
+      if (ctx.module_recipients) env.recipients = static_cast<RecipientStore*>(ctx.module_recipients);
       Blocking b{(r.flags & TERN_MAY_BLOCK) != 0, r.timeout_ms, pool, nullptr};
       Outcome o = invoke(env, b, [&r, a = args](tern_call* call, tern_buf* out) {
         std::vector<tern_str> strs;
@@ -48,6 +50,7 @@ ModuleExtensions::ModuleExtensions(GenerationRef generation, UnloadedNames unloa
       CallEnv env = *env0;
       env.expand = &ctx;
       if (ctx.module_session) env.session = static_cast<SessionData*>(ctx.module_session);
+      if (ctx.module_recipients) env.recipients = static_cast<RecipientStore*>(ctx.module_recipients);
       Outcome o = invoke(env, {}, [&r](tern_call* call, tern_buf* out) { return r.get(r.ctx, r.user, call, out); });
       if (o.status == TERN_DECLINE) return std::optional<std::string>();
       auto res = to_result(std::move(o), "variable", r.name, r.module);

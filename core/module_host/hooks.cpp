@@ -32,7 +32,9 @@ HookResult HookRegistry::run(tern_hook_point point, const CallEnv& env, void* ar
   if (!valid_point(point)) return result;
   bool declined = false;
   for (const Hook& h : hooks_[point]) {
-    Blocking b{(h.flags & TERN_MAY_BLOCK) != 0, h.timeout_ms, pool_, keep_alive};
+    // After DATA the client waits for its reply: every hook there gets a deadline.
+    const bool may_block = (h.flags & TERN_MAY_BLOCK) != 0 || point == TERN_HOOK_AFTER_DATA;
+    Blocking b{may_block, h.timeout_ms, pool_, keep_alive};
     Outcome o = invoke(env, b, [fn = h.run, ctx = h.ctx, user = h.user, arg](tern_call* call, tern_buf* verdict) {
       return fn(ctx, user, call, arg, verdict);
     });

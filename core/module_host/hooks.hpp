@@ -7,7 +7,8 @@
 // stop and are the result. When none stopped, the result is TERN_DECLINE if
 // any hook declined (a router precondition skips the router), else TERN_OK.
 // `verdict` is the first non-empty text a hook gave (CV=dane for the log).
-// A TERN_MAY_BLOCK hook runs on the pool with its deadline; `keep_alive`
+// A TERN_MAY_BLOCK hook (and every TERN_HOOK_AFTER_DATA hook) runs on the
+// pool with its deadline; `keep_alive`
 // then owns whatever `arg` points into, so a late hook never reads freed
 // memory. With no hook at a point, run() returns at once (has() is false).
 #pragma once

@@ -94,6 +94,25 @@ AclDecision AclGate::decide(AclWhere where, const std::string& name, const AclRe
   return d;
 }
 
+AclDecision AclGate::refusal(AclWhere where, AclDecision::Verdict verdict, std::optional<std::string> message,
+                             std::optional<std::string> log_message) {
+  acl::RunEnv env(ctx_, state_);
+  env.host_ident = host_ident_;
+  const acl::Verdict v = verdict == AclDecision::Verdict::kDeny    ? acl::Verdict::kDeny
+                         : verdict == AclDecision::Verdict::kDefer ? acl::Verdict::kDefer
+                                                                   : acl::Verdict::kError;
+  acl::AclResult r = services_.acls ? services_.acls->refusal(engine_where(where), v, std::move(message),
+                                                              std::move(log_message), env)
+                                    : acl::AclResult{};
+  AclDecision d;
+  d.verdict = verdict_of(r.verdict);
+  d.reply = std::move(r.reply);
+  d.reject_log = std::move(r.reject_log);
+  d.reject_targets = r.log_reject_target;
+  d.logs = std::move(r.logs);
+  return d;
+}
+
 boost::asio::awaitable<AclDecision> AclGate::check(AclWhere where, const std::string& name, const AclRequest& req) {
   if (name.empty() || services_.acls == nullptr) co_return unset_acl(where, req, ctx_);
   if (services_.blocking == nullptr || !services_.acls->may_block(name)) co_return decide(where, name, req);

@@ -65,6 +65,12 @@ class AclGate {
 
   boost::asio::awaitable<AclDecision> check(AclWhere where, const std::string& acl, const AclRequest& req);
 
+  // What a module's verdict gets where the ACL of `where` would refuse:
+  // the reply and reject log of `deny`/`defer message = M log_message = L`
+  // (kDeny/kDefer; anything else: an ACL error), as Exim's refusal rules give them.
+  AclDecision refusal(AclWhere where, AclDecision::Verdict verdict, std::optional<std::string> message,
+                      std::optional<std::string> log_message);
+
   acl::SessionState& state() { return state_; }
   void set_host_ident(std::string s) { host_ident_ = std::move(s); }
   // -bh: the engine's trace lines (Exim's ">>> " debug output).

@@ -19,8 +19,10 @@
 
 #include "core/lookup/match.hpp"
 #include "core/module_host/conn.hpp"
+#include "core/module_host/after_data.hpp"
 #include "core/module_host/hooks.hpp"
 #include "core/smtp/address.hpp"
+#include "core/spool/recipient_data.hpp"
 #include "core/smtp/input.hpp"
 #include "core/server/offload.hpp"
 #include "core/server/tls_session_stream.hpp"
@@ -121,6 +123,7 @@ struct Session::Message {
   uint64_t bdat_total = 0;
   std::vector<std::string> headers;
   struct timeval received{};
+  spool::RecipientData recipient_data;  // set by after-DATA hooks, kept in the -H
 };
 
 Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer peer)
@@ -1036,6 +1039,37 @@ log::Reception Session::reception_facts(int64_t size) const {
   return r;
 }
 
+boost::asio::awaitable<std::optional<AclDecision>> Session::after_data_hooks() {
+  Message& m = *msg_;
+  const module_host::HookRegistry& hooks = server_.runtime.modules().hooks();
+  if (!hooks.has(TERN_HOOK_AFTER_DATA)) co_return std::nullopt;
+  auto body = m.incoming->open_body_for_reading();
+  if (!body) {
+    server_.log.panic("spool read error for " + m.id + ": " + body.error().message);
+    co_return gate_.refusal(AclWhere::kData, AclDecision::Verdict::kError, std::nullopt, body.error().message);
+  }
+  module_host::AfterDataMessage message;
+  message.id = m.id;
+  message.sender = m.mail.sender.address;
+  message.headers = m.header_section;
+  for (const auto& r : m.recipients) message.recipients.push_back(r.address);
+  message.data_fd = body->release();
+  auto run = [&] { return module_host::run_after_data(hooks, env_, std::move(message)); };
+  module_host::AfterData r = co_await offload(server_.acl_threads, std::move(run));
+  if (r.hook.status == TERN_OK || r.hook.status == TERN_DECLINE) {
+    for (auto& [index, values] : r.values) m.recipient_data[index] = std::move(values);
+    co_return std::nullopt;
+  }
+  // As acl_smtp_data's deny or defer: the verdict is the message, the error the log_message.
+  const auto verdict = r.hook.status == TERN_FAIL    ? AclDecision::Verdict::kDeny
+                       : r.hook.status == TERN_DEFER ? AclDecision::Verdict::kDefer
+                                                     : AclDecision::Verdict::kError;
+  std::optional<std::string> text, log_text;
+  if (!r.hook.verdict.empty()) text = r.hook.verdict;
+  if (!r.hook.error.empty()) log_text = "module " + r.hook.module + ": " + r.hook.error;
+  co_return gate_.refusal(AclWhere::kData, verdict, std::move(text), std::move(log_text));
+}
+
 boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_chunk) {
   Message& m = *msg_;
   const smtp::MessageStats& st = m.reader->stats();
@@ -1078,6 +1112,13 @@ boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_ch
     co_return !drop;
   }
   if (d.verdict == AclDecision::Verdict::kDiscard) m.discard = true;
+  if (!m.discard && !m.recipients.empty() && m.incoming && !m.write_failed) {
+    if (std::optional<AclDecision> refused = co_await after_data_hooks()) {
+      bool drop = refuse(*refused, m.id);
+      done();  // the message's spool files go with it
+      co_return !drop;
+    }
+  }
 
   if (m.discard || m.recipients.empty() || peer_.fake) {
     reply_final(smtp::Reply::make(250, "OK id=" + m.id));
@@ -1091,6 +1132,7 @@ boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_ch
     co_return true;
   }
   spool::Envelope env = make_envelope();
+  spool::store_recipient_data(env, m.recipient_data);
   int64_t size = st.message_size;
   for (const auto& h : env.headers)
     if (h.type == 'P') size += static_cast<int64_t>(h.text.size());

@@ -97,6 +97,9 @@ class Session {
   bool start_message(smtp::MessageReader::Framing framing);
   void take_message_output();
   boost::asio::awaitable<bool> finish_message(bool bdat, uint64_t last_chunk);
+  // The modules' after-DATA hooks (off the I/O thread, with their deadline):
+  // nullopt accepts (their per-recipient data kept for the -H), else the refusal.
+  boost::asio::awaitable<std::optional<AclDecision>> after_data_hooks();
   spool::Envelope make_envelope();
   std::string received_header();
 

@@ -74,6 +74,17 @@ Status IncomingMessage::write_body(std::string_view bytes) {
   return {};
 }
 
+Result<Fd> IncomingMessage::open_body_for_reading() {
+  if (!data_fd_ || header_fd_) return Error::failed("open_body_for_reading on a closed message " + id_);
+  if (auto s = flush(); !s) return s.take_error();
+  int fd = ::open(data_tmp_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return sys_error("open", data_tmp_, errno);
+  Fd owned(fd);
+  if (::lseek(fd, static_cast<off_t>(data_start_offset(id_)), SEEK_SET) < 0)
+    return sys_error("lseek", data_tmp_, errno);
+  return owned;
+}
+
 Status IncomingMessage::finish(const Envelope& env) {
   if (env.id != id_) return Error::failed("envelope id " + env.id + " is not " + id_);
   if (!data_fd_ || header_fd_) return Error::failed("finish on a closed message " + id_);

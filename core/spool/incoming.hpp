@@ -32,6 +32,10 @@ class IncomingMessage {
   const std::string& id() const { return id_; }
   Status write_body(std::string_view bytes);
   std::int64_t body_size() const { return body_size_; }
+  // Flushes what was written and opens the -D for reading, positioned at the body's
+  // first byte (after its id line): an after-DATA hook reads the message through it.
+  // The descriptor is independent of the writer's and stays valid after an abort().
+  Result<Fd> open_body_for_reading();
   // Flushes the body and writes the -H under its temporary name. env.id must be id().
   Status finish(const Envelope& env);
   bool finished() const { return header_fd_.get() >= 0; }

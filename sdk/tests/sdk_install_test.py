@@ -13,6 +13,10 @@
    0755) and -be drives its operator, item, variable, lookup and quote
    function; -bV lists it.
 With --bh, step 4 also runs the ACL condition in a fake SMTP session (-bh).
+5. for the examples with a "delivery" entry (hello): a daemon with the
+   module loaded receives a message over SMTP and delivers it at once; the
+   module's msg:* listener, run by the delivery process, writes its lines to
+   the main log (hello_log_events), and the message is in the mailbox.
 
     sdk_install_test.py --build build --source . --tern build/bin/tern [--bh]
 """
@@ -23,6 +27,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "lib"))
+import ternlab  # noqa: E402
 
 EXAMPLES = {
     "hello_c": {
@@ -57,6 +64,9 @@ EXAMPLES = {
                     ("primary_hostname = mx.example\n", "$hello_host", "MX.EXAMPLE")],
         "fail": [("${hello_fail:x}", 'hello_fail: asked to fail on "x"')],
         "acl": "hello_check",
+        # The listener's lines in the delivery process's main log, in order.
+        "delivery": {"conf": "hello_log_events = true\n",
+                     "log": ["hello: event msg:delivery (1 so far)", "hello: event msg:complete (2 so far)"]},
     },
 }
 
@@ -198,6 +208,64 @@ def drive_bh(run, tern, tmp, name, so, spec):
               f"{name}: -bh: want 250 for hello@, 550 not hello for bye@:\n{p.stdout}{p.stderr}")
 
 
+DELIVERY_CONF = """\
+modules = {so}
+{extra}acl_smtp_rcpt = accept
+
+begin routers
+
+local:
+  driver = accept
+  transport = box
+
+begin transports
+
+box:
+  driver = appendfile
+  directory = {mail}/$local_part
+  maildir_format
+  user = nobody
+"""
+
+
+def drive_delivery(run, tern, name, so, spec):
+    with ternlab.Scratch() as scratch:
+        mail = os.path.join(scratch.path, "mail")
+        os.makedirs(mail)
+        os.chmod(mail, 0o1777)
+        # The delivery process runs as exim_user: the module where it can read it.
+        so = shutil.copy(so, os.path.join(scratch.path, os.path.basename(so)))
+        os.chmod(so, 0o755)
+        conf = DELIVERY_CONF.format(so=so, extra=spec["conf"], mail=mail)
+        daemon = ternlab.Daemon(tern, scratch, conf, deliver=True)
+        try:
+            c = ternlab.SmtpClient(daemon.port, timeout=20)
+            replies = [c.reply()[0]]
+            for line in ("EHLO client.example", "MAIL FROM:<a@client.example>", "RCPT TO:<alice@test.example>",
+                         "DATA"):
+                replies.append(c.cmd(line)[0])
+            c.send("Subject: sdk delivery\r\n\r\nhello\r\n.\r\n")
+            code, lines = c.reply()
+            c.cmd("QUIT")
+            c.close()
+            if not run.check(replies == [220, 250, 250, 250, 354] and code == 250,
+                             f"{name}: SMTP reception failed: {replies} then {code} {lines}"):
+                return
+            msg = lines[0].split("id=")[1]
+            try:
+                daemon.wait_log(f"{msg} Completed", timeout=30)
+            except TimeoutError:
+                run.check(False, f"{name}: {msg} not delivered:\n{daemon.log()}")
+                return
+            mine = [line[20:] for line in daemon.log().splitlines() if f" {msg} hello: " in line]
+            want = [f"{msg} {text}" for text in spec["log"]]
+            run.check(mine == want, f"{name}: the listener's lines in the main log: {mine}, want {want}")
+            delivered = os.listdir(os.path.join(mail, "alice", "new"))
+            run.check(len(delivered) == 1, f"{name}: {len(delivered)} messages in the mailbox, want 1")
+        finally:
+            daemon.close()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
@@ -216,6 +284,8 @@ def main():
                 so = build_example(run, os.path.abspath(a.source), prefix, tmp, name)
                 if so:
                     drive(run, os.path.abspath(a.tern), tmp, name, so, spec, a.bh)
+                    if "delivery" in spec:
+                        drive_delivery(run, os.path.abspath(a.tern), name, so, spec["delivery"])
     finally:
         if a.keep:
             print(f"sdk_install: kept {tmp}")

@@ -13,16 +13,37 @@
 //   lookup     ${lookup hello{key}}     a small in-memory table;
 //              ${quote_hello:text}      backslash before \ and "
 //   condition  hello_check = value      true when value starts with "hello"
-//   listener   msg:*                    counts message events
-//   hook       after DATA               notes each recipient's position in
-//                                       per-recipient data "hello_rcpt"
+//   option     hello_log_events (main, bool, default false)
+//   listener   msg:*                    counts message events; logs each one
+//                                       (debug, or the main log with
+//                                       hello_log_events)
+//   item       ${hello_rcpt_data{key}}  the per-recipient data `key` of the
+//                                       recipient being routed or delivered
+//   option     hello_tag (router, string) a router with it set runs only for
+//                                       recipients tagged so (hook below)
+//   hook       after DATA (deadline 1 s) per recipient: "hello_rcpt" its
+//                                       position ("1/2"), "hello_body_bytes"
+//                                       the body's size (read through
+//                                       data_fd), "hello_tag" its tag from
+//                                       an "X-Hello-Tag: addr=tag ..." header.
+//                                       A subject with "hello-reject" is
+//                                       refused (550), "hello-defer" deferred
+//                                       (451), "hello-slow" overruns the
+//                                       deadline (451: never a stalled session)
+//   hook       router precondition      declines (skips the router) when the
+//                                       router's hello_tag is set and differs
+//                                       from the recipient's "hello_tag"
 // State lives in the Hello object, which the SDK hangs off the module's
 // tern_ctx (ctx->data): no static state.
 #include <tern/module.hpp>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <map>
+#include <thread>
 #include <string>
 #include <string_view>
 
@@ -59,22 +80,96 @@ class Hello final : public tern::Module {
                        .quote = quote});
     r.condition("hello_check", tern::acl::kAll,
                 [](tern::Call&, std::string_view v) { return v.starts_with("hello"); });
+    r.option("hello_log_events", tern::OptionType::kBool, tern::scope::kMain, "false");
     r.listener("msg:*", [this](tern::Call& c, std::string_view event, std::string_view) {
       unsigned long n = ++events_;
-      c.log(tern::LogLevel::kDebug,
+      const bool to_main = c.option_int("hello_log_events").value_or(0) != 0;
+      c.log(to_main ? tern::LogLevel::kMain : tern::LogLevel::kDebug,
             "hello: event " + std::string(event) + " (" + std::to_string(n) + " so far)");
     });
-    r.after_data([](tern::Call& c, const tern::Message& m, tern::Out&) {
-      auto rcpts = m.recipients();
-      for (size_t i = 0; i < rcpts.size(); ++i)
-        c.set_recipient_data(i, "hello_rcpt", std::to_string(i + 1) + "/" +
-                                                  std::to_string(rcpts.size()));
-      return tern::ok();
+    r.item("hello_rcpt_data", 1, 1, [](tern::Call& c, std::span<const std::string_view> args) {
+      std::string value;
+      c.recipient_data(args[0], value);  // unset: empty
+      return value;
+    });
+    r.option("hello_tag", tern::OptionType::kString, tern::scope::kRouter);
+    r.after_data(after_data, 0, tern::Blocking{true, 1000});
+    r.router_precondition([](tern::Call& c, std::string_view, tern::Out&) {
+      std::string want, have;
+      if (c.option("hello_tag", want) != tern::ok() || want.empty()) return tern::ok();
+      c.recipient_data("hello_tag", have);
+      return have == want ? tern::ok() : tern::decline();
     });
     return tern::ok();
   }
 
  private:
+  static tern::Status after_data(tern::Call& c, const tern::Message& m, tern::Out& verdict) {
+    const std::string subject = header(m.headers(), "subject");
+    if (subject.find("hello-reject") != std::string::npos) {
+      verdict << "hello: this subject is not welcome";
+      c.set_error("subject \"" + subject + "\" refused");
+      return tern::Status::kFail;
+    }
+    if (subject.find("hello-defer") != std::string::npos) {
+      verdict << "hello: not now, try again later";
+      return tern::Status::kDefer;
+    }
+    if (subject.find("hello-slow") != std::string::npos)
+      std::this_thread::sleep_for(std::chrono::seconds(3));  // beyond the 1 s deadline
+    // The body, from the descriptor's position on; pread leaves the position
+    // for the next hook.
+    long long body = 0;
+    if (int fd = m.data_fd(); fd >= 0) {
+      off_t at = ::lseek(fd, 0, SEEK_CUR);
+      char buf[8192];
+      for (ssize_t n; at >= 0 && (n = ::pread(fd, buf, sizeof buf, at)) > 0; at += n) body += n;
+    }
+    // "X-Hello-Tag: alice@example.org=red bob@example.org=blue"
+    std::map<std::string, std::string> tags;
+    const std::string tag_header = header(m.headers(), "x-hello-tag");
+    std::string_view list = tag_header;
+    while (!list.empty()) {
+      size_t sp = list.find(' ');
+      std::string_view pair = list.substr(0, sp);
+      list = sp == std::string_view::npos ? std::string_view() : list.substr(sp + 1);
+      if (size_t eq = pair.find('='); eq != std::string_view::npos)
+        tags[lower(pair.substr(0, eq))] = std::string(pair.substr(eq + 1));
+    }
+    auto rcpts = m.recipients();
+    for (size_t i = 0; i < rcpts.size(); ++i) {
+      c.set_recipient_data(i, "hello_rcpt", std::to_string(i + 1) + "/" + std::to_string(rcpts.size()));
+      c.set_recipient_data(i, "hello_body_bytes", std::to_string(body));
+      if (auto t = tags.find(lower(rcpts[i])); t != tags.end()) c.set_recipient_data(i, "hello_tag", t->second);
+    }
+    return tern::ok();
+  }
+  static std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return out;
+  }
+  // The first header `name` (lower case) of a header section, unfolded, trimmed.
+  static std::string header(std::string_view headers, std::string_view name) {
+    size_t at = 0;
+    while (at < headers.size()) {
+      size_t end = headers.find('\n', at);
+      while (end != std::string_view::npos && end + 1 < headers.size() &&
+             (headers[end + 1] == ' ' || headers[end + 1] == '\t'))
+        end = headers.find('\n', end + 1);
+      std::string_view line = headers.substr(at, end == std::string_view::npos ? end : end - at);
+      if (line.size() > name.size() && line[name.size()] == ':' && lower(line.substr(0, name.size())) == name) {
+        std::string v;
+        for (char ch : line.substr(name.size() + 1)) v += (ch == '\n' || ch == '\r' || ch == '\t') ? ' ' : ch;
+        size_t b = v.find_first_not_of(' '), e = v.find_last_not_of(' ');
+        return b == std::string::npos ? "" : v.substr(b, e - b + 1);
+      }
+      if (end == std::string_view::npos) break;
+      at = end + 1;
+    }
+    return "";
+  }
+
   std::optional<std::string> find(std::string_view key) const {
     auto it = table_.find(std::string(key));
     if (it == table_.end()) return std::nullopt;  // not found

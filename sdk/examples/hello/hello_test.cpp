@@ -1,6 +1,9 @@
 // sdk/examples/hello/hello_test.cpp: the C++ module driven through the SDK's
 // fake host, one test per registration, plus the C++ layer's error path.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <tern/module.hpp>
 #include <tern/testing.hpp>
 
@@ -132,6 +135,65 @@ TEST_F(Hello, AfterDataSetsRecipientData) {
   EXPECT_TRUE(host_.after_data(m).ok());
   EXPECT_EQ(host_.recipient_value(0, "hello_rcpt"), "1/2");
   EXPECT_EQ(host_.recipient_value(1, "hello_rcpt"), "2/2");
+}
+
+// A message as the core hands it to the after-DATA hook: the body in a file,
+// the descriptor at the body's first byte.
+class HelloMessage {
+ public:
+  HelloMessage(std::string headers, std::string body) : headers_(std::move(headers)) {
+    file_ = std::tmpfile();
+    std::fputs(("ID-D\n" + body).c_str(), file_);
+    std::fflush(file_);
+    lseek(fileno(file_), 5, SEEK_SET);
+    m_.size = sizeof m_;
+    m_.recipients = rcpts_;
+    m_.recipient_count = 2;
+    m_.headers = {headers_.data(), headers_.size()};
+    m_.data_fd = fileno(file_);
+  }
+  ~HelloMessage() { std::fclose(file_); }
+  const tern_message& get() const { return m_; }
+
+ private:
+  std::string headers_;
+  tern_str rcpts_[2] = {{"a@x", 3}, {"B@x", 3}};
+  tern_message m_{};
+  FILE* file_;
+};
+
+TEST_F(Hello, AfterDataTagsFromTheHeaderAndReadsTheBody) {
+  HelloMessage m("Subject: hi\nX-Hello-Tag: b@x=red\n  a@y=blue\n", "twelve bytes");
+  EXPECT_TRUE(host_.after_data(m.get()).ok());
+  EXPECT_EQ(host_.recipient_value(0, "hello_tag"), std::nullopt);
+  EXPECT_EQ(host_.recipient_value(1, "hello_tag"), "red");  // addresses compared caselessly
+  EXPECT_EQ(host_.recipient_value(0, "hello_body_bytes"), "12");
+  EXPECT_EQ(host_.recipient_value(1, "hello_rcpt"), "2/2");
+}
+
+TEST_F(Hello, AfterDataRefusesAndDefersByTheSubject) {
+  HelloMessage reject("Subject: please hello-reject me\n", "");
+  auto r = host_.after_data(reject.get());
+  EXPECT_EQ(r.status, TERN_FAIL);
+  EXPECT_EQ(r.out, "hello: this subject is not welcome");
+  EXPECT_EQ(r.error, "subject \"please hello-reject me\" refused");
+  HelloMessage defer("Subject: hello-defer\n", "");
+  r = host_.after_data(defer.get());
+  EXPECT_EQ(r.status, TERN_DEFER);
+  EXPECT_EQ(r.out, "hello: not now, try again later");
+}
+
+TEST_F(Hello, RouterPreconditionMatchesTheTag) {
+  HelloMessage m("X-Hello-Tag: a@x=red\n", "");
+  ASSERT_TRUE(host_.after_data(m.get()).ok());
+  EXPECT_EQ(host_.router_precondition("any").status, TERN_OK);  // no hello_tag on the router
+  host_.set_option("hello_tag", "red");
+  host_.set_current_recipient(0);
+  EXPECT_EQ(host_.router_precondition("red").status, TERN_OK);
+  EXPECT_EQ(host_.item("hello_rcpt_data", {"hello_tag"}).out, "red");
+  host_.set_current_recipient(1);
+  EXPECT_EQ(host_.router_precondition("red").status, TERN_DECLINE);
+  EXPECT_EQ(host_.item("hello_rcpt_data", {"hello_tag"}).out, "");
 }
 
 TEST(HelloLoad, DiscoveryRegistersTheSameNames) {

@@ -281,7 +281,10 @@ class FakeHost {
     }
     return total;
   }
-  // The hooks of a point, by priority; stops at the first non-OK.
+  // The hooks of a point, by priority, as the core runs them: TERN_OK and
+  // TERN_DECLINE go on, anything else stops and is the result; when none
+  // stopped, TERN_DECLINE if one declined (a router precondition skips the
+  // router), else TERN_OK.
   Result hook(tern_hook_point point, void* arg) {
     std::vector<const tern_hook_def*> hs;
     for (auto& h : hooks_)
@@ -289,15 +292,18 @@ class FakeHost {
     std::stable_sort(hs.begin(), hs.end(),
                      [](auto* a, auto* b) { return a->priority < b->priority; });
     Result total;
+    bool declined = false;
     for (auto* h : hs) {
       Result r = run([&](Call& c, Buf& b) { return h->run(ctx(), h->user, c.raw(), arg, b.raw()); });
       total.out += r.out;
-      if (r.status != TERN_OK) {
+      if (r.status == TERN_DECLINE) declined = true;
+      if (r.status != TERN_OK && r.status != TERN_DECLINE) {
         total.status = r.status;
         total.error = r.error;
-        break;
+        return total;
       }
     }
+    if (declined) total.status = TERN_DECLINE;
     return total;
   }
   Result pre_banner(FakeConn& conn) {
