@@ -567,6 +567,7 @@ struct DeliveryProcess::Attempt {
         d.host = h;
       }
       d.tls = r.tls;
+      d.auth = r.auth;
       d.confirmation = r.confirmation;
       d.pipelining = r.pipelining;
       d.chunking = r.chunking;
