@@ -672,6 +672,7 @@ struct DeliveryProcess::Attempt {
         d.host = h;
       }
       d.tls = r.tls;
+      d.auth = r.auth;
       d.confirmation = r.confirmation;
       d.lmtp = inst->driver == "lmtp";
       d.pipelining = r.pipelining;

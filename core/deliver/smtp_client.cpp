@@ -6,10 +6,13 @@
 // failed: ...", "a TLS session is required, but ...", "TLS session: ...".
 #include "core/deliver/smtp_client.hpp"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 
+#include "core/auth/client.hpp"
 #include "core/deliver/wire_encoder.hpp"
 
 namespace tern::deliver {
@@ -43,6 +46,7 @@ Capabilities parse_ehlo(const SmtpReply& reply) {
     else if (word == "DSN") caps.dsn = true;
     else if (word == "CHUNKING") caps.chunking = true;
     else if (word == "STARTTLS") caps.starttls = true;
+    else if (word == "AUTH" && reply.lines[i].size() > 9) caps.auth = reply.lines[i].substr(9);
   }
   return caps;
 }
@@ -216,11 +220,11 @@ asio::awaitable<Result<SmtpReply>> SmtpClient::read_reply(Duration timeout, std:
   }
 }
 
-asio::awaitable<Result<SmtpReply>> SmtpClient::command(const std::string& line) {
+asio::awaitable<Result<SmtpReply>> SmtpClient::command(const std::string& line, const std::string& shown) {
   if (Status s = co_await send(line + "\r\n", options_.command_timeout); !s) {
     co_return s.take_error();
   }
-  co_return co_await read_reply(options_.command_timeout, line);
+  co_return co_await read_reply(options_.command_timeout, shown.empty() ? line : shown);
 }
 
 std::string SmtpClient::reply_error(const SmtpReply& reply, std::string_view after,
@@ -294,6 +298,7 @@ asio::awaitable<Status> SmtpClient::greet(bool allow_tls, GreetFailure& why) {
                                : "a TLS session is required, but the server did not offer TLS "
                                  "support");
   }
+  if (Status s = co_await authenticate(); !s) co_return s;
   usable_ = true;
   co_return Status();
 }
@@ -344,6 +349,8 @@ asio::awaitable<void> SmtpClient::transaction(const SmtpEnvelope& envelope, size
     if (!envelope.dsn_ret.empty()) mail += " RET=" + envelope.dsn_ret;
     if (!envelope.dsn_envid.empty()) mail += " ENVID=" + envelope.dsn_envid;
   }
+  if ((!authenticator_.empty() || envelope.auth_sender_force) && !envelope.auth_sender.empty())
+    mail += " AUTH=" + auth::xtext_encode(envelope.auth_sender);
   std::vector<std::string> rcpts;
   for (size_t i = first; i < first + count; ++i) {
     const SmtpRecipient& r = envelope.recipients[i];
@@ -502,6 +509,82 @@ asio::awaitable<void> SmtpClient::quit() {
     }
   }
   close_wire();
+}
+
+// Exim 4.96's smtp_auth() and try_authenticator(): the configured client
+// authenticators in order, each tried when the server offers its mechanism and its
+// client_condition holds. A 5xx ends that attempt (logged) and the next one is
+// tried; anything else stops here. Texts: "authentication required but <why>".
+asio::awaitable<Status> SmtpClient::authenticate() {
+  authenticator_.clear();
+  authenticated_id_.clear();
+  const SmtpOptions::Auth& o = options_.auth;
+  std::string fail_reason = "server did not advertise AUTH support";
+  if (caps_.esmtp && !caps_.auth.empty() && (o.require || o.try_auth) && o.authenticators && o.expand) {
+    fail_reason = "no common mechanisms were found";
+    std::vector<std::string> offered;
+    for (size_t pos = 0; pos < caps_.auth.size();) {
+      size_t end = caps_.auth.find_first_of(" \t", pos);
+      if (end == std::string::npos) end = caps_.auth.size();
+      if (end > pos) offered.push_back(caps_.auth.substr(pos, end - pos));
+      pos = end + 1;
+    }
+    for (const auth::Authenticator& a : o.authenticators->all()) {
+      if (!authenticator_.empty()) break;
+      if (!a.client) continue;
+      if (!a.client_condition.empty()) {
+        auto cond = expand::expand(a.client_condition, *o.expand);
+        if (!cond || cond->empty() || *cond == "0" || strcasecmp(cond->c_str(), "no") == 0 ||
+            strcasecmp(cond->c_str(), "false") == 0)
+          continue;
+      }
+      bool common = false;
+      for (const std::string& m : offered) common = common || a.is_named(m);
+      if (!common) continue;
+      fail_reason = "authentication attempt(s) failed";
+      auth::ClientExchange x(a, *o.expand, o.hostname);
+      std::optional<SmtpReply> last;
+      std::string after;
+      auth::ClientExchange::Step step = x.begin();
+      while (!step.done) {
+        Result<SmtpReply> r = co_await command(step.line, step.shown);
+        if (!r) co_return r.take_error();
+        after = step.shown;
+        std::string text = r->lines.empty() || r->lines.front().size() < 4 ? "" : r->lines.front().substr(4);
+        step = x.reply(r->code, text, r->printable());
+        last = std::move(*r);
+      }
+      const std::string where = "H=" + host_.name + " [" + host_.ip.to_string() + "]";
+      switch (step.rc) {
+        case auth::Rc::kOk:
+          authenticator_ = a.name;
+          if (!a.client_set_id.empty()) {
+            auto id = expand::expand(a.client_set_id, *o.expand);
+            if (id) authenticated_id_ = *id;
+          }
+          break;
+        case auth::Rc::kFail:
+          if (!last || !last->permanent()) {
+            usable_ = false;
+            co_return last ? by_code(*last, reply_error(*last, after)) : Error::defer(step.message);
+          }
+          log_.push_back(a.name + " authenticator failed " + where + " " + step.message);
+          break;
+        case auth::Rc::kCancelled:
+          if (!step.message.empty())
+            log_.push_back(a.name + " authenticator cancelled authentication " + where + " " + step.message);
+          break;
+        default:
+          usable_ = false;
+          co_return Error::defer(step.message);
+      }
+    }
+  }
+  if (o.require && authenticator_.empty()) {
+    usable_ = false;
+    co_return Error::defer("authentication required but " + fail_reason);
+  }
+  co_return Status();
 }
 
 }  // namespace tern::deliver

@@ -43,9 +43,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/auth/authenticator.hpp"
 #include "core/base/result.hpp"
 #include "core/deliver/smtp_reply.hpp"
 #include "core/deliver/smtp_wire.hpp"
+#include "core/expand/expand.hpp"
 #include "core/tls/client.hpp"
 
 namespace tern::deliver {
@@ -97,6 +99,14 @@ struct SmtpOptions {
   std::shared_ptr<const tls::ClientTls> tls;
   tls::ClientConnection tls_connection;
   SmtpEvents* events = nullptr;  // must outlive the client; null: no events
+  // AUTH after EHLO (and after STARTTLS's EHLO) when the server offers it and
+  // the host is in hosts_require_auth (no AUTH: a deferral) or hosts_try_auth.
+  struct Auth {
+    bool require = false, try_auth = false;
+    const auth::AuthenticatorSet* authenticators = nullptr;  // null: none configured
+    expand::Context* expand = nullptr;                       // client_send and friends
+    std::string hostname;                                    // cram_md5's default client_name
+  } auth;
 };
 
 struct SmtpRecipient {
@@ -111,6 +121,10 @@ struct SmtpEnvelope {
   std::string dsn_ret;    // "FULL" or "HDRS"; empty: none sent
   std::string dsn_envid;  // xtext as received; empty: none sent
   bool body_8bit = false;  // BODY=8BITMIME when the server offers 8BITMIME
+  // AUTH= on MAIL (xtext-encoded) once authenticated, or always with `auth_sender_force`
+  // (the message's $authenticated_sender or the transport's authenticated_sender).
+  std::string auth_sender;
+  bool auth_sender_force = false;
   // The message's size for SIZE= (the client adds size_addition).
   size_t size = 0;
   // The message in its wire form, asked for once the client knows how it
@@ -154,6 +168,7 @@ struct Capabilities {
   bool dsn = false;
   bool chunking = false;
   bool starttls = false;
+  std::string auth;  // the mechanisms of the AUTH line ("PLAIN LOGIN"); empty: none
 };
 
 class SmtpClient {
@@ -181,6 +196,9 @@ class SmtpClient {
   const tls::SessionInfo* tls_info() const { return wire_->tls_info(); }
   // " X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes", or "" in clear.
   std::string tls_log_fields() const;
+  // The authenticator that succeeded ("" when none) and its client_set_id value.
+  const std::string& authenticator() const { return authenticator_; }
+  const std::string& authenticated_id() const { return authenticated_id_; }
   // Lines to log about the connection (TLS verification failures, the
   // fall back to clear), with Exim's "H=host [ip]" prefix where it has one.
   std::vector<std::string> take_log() { return std::exchange(log_, {}); }
@@ -200,7 +218,11 @@ class SmtpClient {
                                                        bool pipelined = false);
   boost::asio::awaitable<Status> send(std::string_view data, Duration timeout);
   // Send `line` (without CRLF) and read its reply within command_timeout.
-  boost::asio::awaitable<Result<SmtpReply>> command(const std::string& line);
+  // `shown`: the line as error texts show it, when it carries credentials.
+  boost::asio::awaitable<Result<SmtpReply>> command(const std::string& line, const std::string& shown = {});
+  // AUTH with the first configured client authenticator the server offers
+  // (Exim's smtp_auth()); an error defers the host.
+  boost::asio::awaitable<Status> authenticate();
   std::string reply_error(const SmtpReply& reply, std::string_view after,
                           bool pipelined = false) const;
   // Raises `event` (see SmtpEvents) when someone listens; `data` is built only then.
@@ -221,6 +243,7 @@ class SmtpClient {
   bool usable_ = false;
   bool need_rset_ = false;
   bool wire_open_ = true;
+  std::string authenticator_, authenticated_id_;
 };
 
 }  // namespace tern::deliver

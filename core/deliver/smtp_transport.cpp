@@ -249,6 +249,19 @@ class SmtpTransport final : public Transport {
     o.try_chunking = host_in("hosts_try_chunking", target, ctx);
     o.avoid_tls = host_in("hosts_avoid_tls", target, ctx);
     o.require_tls = host_in("hosts_require_tls", target, ctx);
+    o.auth.require = host_in("hosts_require_auth", target, ctx);
+    o.auth.try_auth = host_in("hosts_try_auth", target, ctx);
+    if (o.auth.require || o.auth.try_auth) {
+      if (!authenticators_) {
+        auto set = env_.config != nullptr ? auth::AuthenticatorSet::from(*env_.config)
+                                          : Result<auth::AuthenticatorSet>(auth::AuthenticatorSet());
+        if (!set) return set.take_error();
+        authenticators_ = std::make_unique<auth::AuthenticatorSet>(std::move(*set));
+      }
+      o.auth.authenticators = authenticators_.get();
+      o.auth.expand = &ctx;
+      o.auth.hostname = env_.primary_hostname;
+    }
     if (!o.avoid_tls) {
       auto tls = client_tls(ctx);
       if (!tls) {
@@ -317,6 +330,7 @@ class SmtpTransport final : public Transport {
     if (m.starts_with("a TLS session is required")) return kErrTlsRequired;
     if (m.starts_with("TLS session:")) return kErrTlsFailure;
     if (m.starts_with("SMTP timeout")) return kErrTimeout;
+    if (m.starts_with("authentication required but")) return kErrAuthFail;
     if (m.starts_with("Remote host closed")) return kErrSmtpClosed;
     return kErrUnknown;
   }
@@ -421,7 +435,16 @@ class SmtpTransport final : public Transport {
         // BODY=8BITMIME as received ("-8bitmime" or "-body_8bitmime" in the -H file).
         env.body_8bit = m.envelope->var("8bitmime") != nullptr ||
                         m.envelope->var("body_8bitmime") != nullptr;
+        if (const auto* sender = m.envelope->var("auth_sender")) env.auth_sender = sender->value;
       }
+      // authenticated_sender: the transport's own value replaces the message's.
+      if (Result<std::string> own = expanded("authenticated_sender", ctx); !own) {
+        all_deferred("failed to expand authenticated_sender: " + own.error().message, kErrExpandFail);
+        co_return;
+      } else if (!own->empty()) {
+        env.auth_sender = *own;
+      }
+      env.auth_sender_force = t_.options.get_bool("authenticated_sender_force");
       std::int64_t size = 0;
       for (const std::string& h : m.headers) size += static_cast<std::int64_t>(h.size());
       size += 1 + static_cast<std::int64_t>(m.body.size());
@@ -459,6 +482,9 @@ class SmtpTransport final : public Transport {
         a.host_used = target.host;
         a.continued_connection = continued;
         a.tls = tls;
+        a.auth.authenticator = client_->authenticator();
+        a.auth.id = client_->authenticated_id();
+        if (!client_->authenticator().empty() || env.auth_sender_force) a.auth.sender = env.auth_sender;
         a.pipelining = caps.pipelining && !options->avoid_pipelining;
         a.chunking = caps.chunking && options->try_chunking;
         a.message = r.outcome == SmtpOutcome::kDelivered ? std::string() : r.message;
@@ -533,6 +559,7 @@ class SmtpTransport final : public Transport {
   ClientEvents events_;  // before client_: the client refers to it until it is gone
   std::unique_ptr<SmtpClient> client_;
   std::map<std::string, std::shared_ptr<const tls::ClientTls>> tls_cache_;
+  std::unique_ptr<auth::AuthenticatorSet> authenticators_;  // read when a host wants AUTH
 };
 
 }  // namespace

@@ -196,6 +196,7 @@ struct AddressResult {
   bool continued_connection = false;  // not the first message on the connection ("*")
   std::string confirmation;  // C="250 OK id=..." (the final reply to DATA/BDAT or LMTP)
   log::TlsInfo tls;          // X=, CV=, DN=
+  log::AuthInfo auth;        // A=: the smtp transport's client authenticator, its id
   bool pipelining = false, chunking = false, prdr = false;
   std::int64_t bytes_written = 0;  // S= with +delivery_size
   std::vector<HostAttempt> hosts_tried;  // remote: each failed host, in order

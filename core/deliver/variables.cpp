@@ -43,6 +43,12 @@ void DeliveryVariables::set_message(const spool::Envelope* env, std::int64_t siz
       set("sender_helo_name", v.value);
     } else if (v.name == "received_protocol") {
       set("received_protocol", v.value);
+    } else if (v.name == "host_auth") {
+      set("sender_host_authenticated", v.value);
+    } else if (v.name == "auth_id") {
+      set("authenticated_id", v.value);
+    } else if (v.name == "auth_sender") {
+      set("authenticated_sender", v.value);
     } else if (v.name == "interface_address") {
       auto dot = v.value.rfind('.');
       set("received_ip_address", dot == std::string::npos ? v.value : v.value.substr(0, dot));

@@ -137,7 +137,7 @@ struct Context {
   std::map<std::string, std::string, std::less<>> acl_vars;
   // Router variables ($r_name), keyed after "r_".
   std::map<std::string, std::string, std::less<>> router_vars;
-  std::vector<std::string> auth_vars;  // $auth1..$auth3
+  std::vector<std::string> auth_vars;  // $auth1..$auth4
   std::vector<std::string> acl_args;   // $acl_arg1..$acl_arg9
 
   // Evaluation state, Exim's globals.

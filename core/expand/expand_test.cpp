@@ -85,7 +85,8 @@ TEST_F(ExpandTest, TextEscapesAndVariables) {
       {"acl prefix", "$acl_foo",
        "Failed: unknown variable name \"acl_foo\" (user-defined ACL variables must start acl_c or acl_m)"},
       {"auth vars", "[$auth1][$auth3]", "[][]"},
-      {"auth4", "$auth4", "Failed: unknown variable name \"auth4\""},
+      {"auth4 (AUTH_VARS is 4)", "[$auth4]", "[]"},
+      {"auth5", "$auth5", "Failed: unknown variable name \"auth5\""},
       {"header outside message", "[$h_subject:][$rh_from:][${if def:h_to {y}{n}}]", "[][][n]"},
       {"numeric unset", "[$1][${2}]", "[][]"},
   });
@@ -479,7 +480,7 @@ TEST(ExpandBuiltins, NamesModulesMayNotTake) {
   for (const char* var : {"primary_hostname", "domain", "acl_m_x", "acl_c0", "acl_foo", "r_x", "auth1", "auth01",
                           "regex9", "h_subject", "header_to", "rh_x", "bh_x", "lheader_x", "value"})
     EXPECT_TRUE(is_builtin_variable(var)) << var;
-  for (const char* var : {"tern_var", "auth4", "regex10", "bmi_deliver", "hx", ""})
+  for (const char* var : {"tern_var", "auth5", "regex10", "bmi_deliver", "hx", ""})
     EXPECT_FALSE(is_builtin_variable(var)) << var;
 }
 

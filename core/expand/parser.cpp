@@ -375,7 +375,7 @@ class Parser {
       return v >= 1 && v <= max ? v : 0;
     };
     if (name.compare(0, 4, "auth") == 0) {
-      if (int v = numbered(4, 3)) {
+      if (int v = numbered(4, 4)) {  // $auth1..$auth4 (Exim's AUTH_VARS)
         n.kind = NodeKind::kAuthVar;
         n.num = v;
         return n;
@@ -1225,7 +1225,7 @@ bool is_builtin_variable(std::string_view name) {
     }
     return v >= 1 && v <= max;
   };
-  if (numbered("auth", 3) || numbered("regex", 9)) return true;
+  if (numbered("auth", 4) || numbered("regex", 9)) return true;
   size_t plen;
   HeaderForm form;
   return detail::Parser::header_prefix(name, &plen, &form);

@@ -21,6 +21,8 @@ acl::Where engine_where(AclWhere w) {
     case AclWhere::kExpn: return acl::Where::kExpn;
     case AclWhere::kEtrn: return acl::Where::kEtrn;
     case AclWhere::kStarttls: return acl::Where::kStartTls;
+    case AclWhere::kAuth: return acl::Where::kAuth;
+    case AclWhere::kMailAuth: return acl::Where::kMailAuth;
   }
   return acl::Where::kExpansion;
 }

@@ -28,7 +28,9 @@
 
 namespace tern::server {
 
-enum class AclWhere { kConnect, kHelo, kMail, kRcpt, kPredata, kData, kQuit, kNotquit, kVrfy, kExpn, kEtrn, kStarttls };
+enum class AclWhere {
+  kConnect, kHelo, kMail, kRcpt, kPredata, kData, kQuit, kNotquit, kVrfy, kExpn, kEtrn, kStarttls, kAuth, kMailAuth
+};
 
 struct AclDecision {
   enum class Verdict { kAccept, kDeny, kDefer, kDiscard, kDrop, kError };

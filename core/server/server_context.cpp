@@ -87,6 +87,12 @@ Result<ServerSettings> ServerSettings::from(cli::Runtime& rt) {
   s.acl_expn = m.get_string("acl_smtp_expn");
   s.acl_etrn = m.get_string("acl_smtp_etrn");
   s.acl_starttls = m.get_string("acl_smtp_starttls");
+  s.acl_auth = m.get_string("acl_smtp_auth");
+  s.acl_mailauth = m.get_string("acl_smtp_mailauth");
+  s.auth_advertise_hosts = m.get_string("auth_advertise_hosts");
+  auto authenticators = auth::AuthenticatorSet::from(rt.config());
+  if (!authenticators) return authenticators.take_error();
+  s.authenticators = std::move(*authenticators);
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/auth/authenticator.hpp"
 #include "core/base/result.hpp"
 #include "core/expand/expand.hpp"
 #include "core/main/runtime.hpp"
@@ -52,7 +53,10 @@ struct ServerSettings {
   expand::Expansion smtp_banner, received_header_text;
   std::vector<uint16_t> tls_on_connect_ports;
   std::string acl_connect, acl_helo, acl_mail, acl_rcpt, acl_predata, acl_data, acl_quit,
-      acl_notquit, acl_vrfy, acl_expn, acl_etrn, acl_starttls;
+      acl_notquit, acl_vrfy, acl_expn, acl_etrn, acl_starttls, acl_auth, acl_mailauth;
+  // `begin authenticators`, and the hosts AUTH is advertised to.
+  auth::AuthenticatorSet authenticators;
+  std::string auth_advertise_hosts;
 
   static Result<ServerSettings> from(cli::Runtime& rt);
 };

@@ -147,7 +147,7 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
   ctx_.module_session = &module_data_;
   gate_.set_host_checking(peer_.fake);
   if (peer_.fake)  // -bh shows the ACL processing as Exim's debug output does
-    gate_.set_trace([](std::string_view line) { std::fprintf(stderr, ">>> %.*s\n", int(line.size()), line.data()); });
+    gate_.set_trace(&Session::bh_trace);
   client_known();
 }
 
@@ -393,12 +393,7 @@ boost::asio::awaitable<void> Session::run() {
                                 !settings_.acl_vrfy.empty()));
           break;
         case smtp::Verb::kStarttls: keep = co_await on_starttls(); break;
-        case smtp::Verb::kAuth:
-          if (smtp::Outcome e = state_.synprot_error(smtp::replies::auth_not_advertised()); e.reply) {
-            send(*e.reply);
-            keep = !e.drop;
-          }
-          break;
+        case smtp::Verb::kAuth: keep = co_await on_auth(c); break;
         default: break;
       }
       co_await report_errors();
@@ -524,10 +519,10 @@ boost::asio::awaitable<void> Session::on_helo(const smtp::Command& c) {
                         !gate_.state().controls.no_pipelining;
   chunking_offered_ = esmtp_ && (remote ? host_in(settings_.chunking_advertise_hosts)
                                         : settings_.chunking_advertise_hosts == "*");
-  std::string proto = std::string(remote ? "" : "local-") + (esmtp_ ? "esmtp" : "smtp");
-  if (tls_active_) proto += "s";
-  set_var("received_protocol", proto);
+  set_var("received_protocol",
+          log::received_protocol(!remote, esmtp_, tls_active_, authenticated_by_ != nullptr));
   if (!esmtp_) {
+    auth_advertised_.clear();
     send(smtp::helo_reply(greeting));
   } else {
     smtp::EhloFeatures f;
@@ -546,6 +541,7 @@ boost::asio::awaitable<void> Session::on_helo(const smtp::Command& c) {
     f.prdr = settings_.prdr_enable;
     f.smtputf8 = settings_.accept_8bitmime && (remote ? host_in(settings_.smtputf8_advertise_hosts)
                                                       : settings_.smtputf8_advertise_hosts == "*");
+    f.auth = advertise_auth();
     send(smtp::ehlo_reply(greeting, f));
   }
   state_.helo_accepted(esmtp_, pipelining_offered_, chunking_offered_);
@@ -554,6 +550,8 @@ boost::asio::awaitable<void> Session::on_helo(const smtp::Command& c) {
 void Session::reset_transaction() {
   msg_.reset();
   gate_.state().new_message();
+  authenticated_sender_.clear();
+  set_var("authenticated_sender", "");
   set_var("sender_address", "");
   set_var("local_part", "");
   set_var("domain", "");
@@ -585,6 +583,10 @@ boost::asio::awaitable<void> Session::on_mail(const smtp::Command& c) {
     co_return;
   }
   smtp::MailCommand mail = std::move(*p.value);
+  if (!co_await check_mail_auth(mail, c.argument)) {
+    state_.mail_rejected();
+    co_return;
+  }
   const bool allow_unqualified = peer_.address.empty() || host_in(settings_.sender_unqualified_hosts);
   if (auto r = smtp::check_qualified(mail.sender, mail.data, "sender", allow_unqualified)) {
     state_.mail_rejected();
@@ -771,6 +773,7 @@ boost::asio::awaitable<bool> Session::start_tls() {
   // A new EHLO is needed; nothing said in the clear carries over.
   state_.tls_started();
   reset_transaction();
+  forget_authentication();
   esmtp_ = false;
   co_return true;
 }
@@ -969,6 +972,7 @@ spool::Envelope Session::make_envelope() {
     if (!tls_info_.peer_dn.empty()) e.set_var("tls_peerdn", tls_info_.peer_dn, true);
     if (tls_info_.certificate_verified) e.set_flag("tls_certificate_verified");
   }
+  auth_to_envelope(e);
   if (gate_.state().controls.freeze) e.set_flag("frozen");
   e.set_flag("deliver_firsttime");
   if (m.mail.smtputf8) e.set_flag("smtputf8");
@@ -1019,6 +1023,7 @@ log::Reception Session::reception_facts(int64_t size) const {
   r.protocol = *vars_.get("received_protocol");
   r.pipelining_advertised = pipelining_offered_;
   r.tls = tls_info_;
+  r.auth = auth_info();
   r.proxy_local_address = connected_from_;
   r.chunking = m.bdat_total > 0;
   r.size = size;

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/auth/authenticator.hpp"
 #include "core/expand/expand.hpp"
 #include "core/log/fields.hpp"
 #include "core/log/smtp_lines.hpp"
@@ -88,6 +89,16 @@ class Session {
   boost::asio::awaitable<void> on_etrn(const smtp::Command& c);
   boost::asio::awaitable<void> on_quit();
   boost::asio::awaitable<bool> on_starttls();
+  // AUTH (session_auth.cpp): the exchange, EHLO's AUTH line, MAIL's AUTH=.
+  boost::asio::awaitable<bool> on_auth(const smtp::Command& c);
+  boost::asio::awaitable<std::optional<std::string>> read_auth_line();
+  std::vector<std::string> advertise_auth();
+  boost::asio::awaitable<bool> check_mail_auth(const smtp::MailCommand& mail, std::string_view argument);
+  void forget_authentication();  // STARTTLS: a new AUTH is allowed
+  log::AuthInfo auth_info() const;
+  void auth_to_envelope(spool::Envelope& e) const;
+  // -bh: a line of Exim's debug output on stderr (">>> ...").
+  static void bh_trace(std::string_view line);
   // Set up TLS on the socket and run the handshake (STARTTLS or on connect).
   boost::asio::awaitable<bool> start_tls();
   void reset_transaction();
@@ -152,6 +163,9 @@ class Session {
   bool tls_active_ = false;
   bool pipelining_offered_ = false, chunking_offered_ = false, tls_offered_ = false;
   log::TlsInfo tls_info_;  // for the log lines' X= and CV=
+  std::vector<const auth::Authenticator*> auth_advertised_;  // by the last EHLO
+  const auth::Authenticator* authenticated_by_ = nullptr;
+  std::string authenticated_id_, authenticated_sender_;
   std::unique_ptr<Message> msg_;
   int messages_accepted_ = 0;
 };
