@@ -11,6 +11,7 @@
 #include "core/deliver/delivery.hpp"
 #include "core/deliver/modes.hpp"
 #include "core/deliver/retry_rules.hpp"
+#include "core/deliver/transport.hpp"
 #include "core/deliver/variables.hpp"
 #include "core/spool/journal.hpp"
 #include "core/spool/message_id.hpp"
@@ -173,6 +174,10 @@ int run_retry_test(const cli::CommandLine& cl) {
       std::printf("%s\n", st.error().message.c_str());
       return 1;
     }
+    // An error name's code as a failure would carry it: rcpt_451 is the reply 451, rcpt_45x
+    // one of its decade, rcpt_4xx no particular code.
+    if (basic == kErrMail4xx || basic == kErrRcpt4xx || basic == kErrData4xx)
+      more = more == 255 ? 0 : more >= 100 ? 400 + (more - 100) : 400 + more;
   }
   const std::string& key = cl.args[0];
   auto at = key.rfind('@');
