@@ -455,10 +455,16 @@ struct DeliveryProcess::Attempt {
     f.report.ultimately = a.parent >= 0 && static_cast<std::size_t>(a.parent) != top;
     f.report.host = host;
     f.report.message = message;
+    int dsn_flags = 0;
     for (const auto& rc : env.recipients)
-      if (rc.address == all[top].address && !rc.orcpt.empty()) f.report.orcpt = rc.orcpt;
+      if (rc.address == all[top].address) {
+        f.report.orcpt = rc.orcpt;
+        dsn_flags = rc.dsn_flags;
+      }
     f.errors_address = a.errors_to_set ? a.errors_to : env.sender;
-    if (f.errors_address.empty() && !a.errors_to_set && !ignore_errors) {
+    // DSN NOTIFY given without FAILURE (NEVER, or SUCCESS/DELAY only): nobody is told.
+    if (dsn_flags != 0 && !(dsn_flags & spool::kDsnNotifyFailure) && !a.errors_to_set) f.errors_address.clear();
+    if (f.errors_address.empty() && env.sender.empty() && !a.errors_to_set && !ignore_errors) {
       bounce_failed = true;  // nobody to tell: Exim freezes the bounce
       return;
     }
@@ -1143,8 +1149,7 @@ AttemptResult DeliveryProcess::deliver(std::string_view id) {
 
 AttemptResult DeliveryProcess::give_up(std::string_view id) {
   Attempt a(*this, id);
-  struct passwd* pw = getpwuid(getuid());
-  a.cancel_reason = pw ? pw->pw_name : std::to_string(getuid());
+  a.cancel_reason = caller_login();
   return a.run();
 }
 

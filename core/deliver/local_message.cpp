@@ -16,12 +16,12 @@
 
 namespace tern::deliver {
 
-namespace {
-
 std::string caller_login() {
   if (struct passwd* pw = getpwuid(getuid())) return pw->pw_name;
   return std::to_string(getuid());
 }
+
+namespace {
 
 bool has_header(const std::vector<std::string>& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(), [&](const std::string& h) {

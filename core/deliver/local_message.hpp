@@ -27,6 +27,9 @@ struct LocalMessage {
   std::string reference;                // R=: the message it is about
 };
 
+// The login of the user tern runs as (U= in log lines, "frozen by <login>").
+std::string caller_login();
+
 // Returns the new message's id.
 Result<std::string> spool_local_message(cli::Runtime& rt, const spool::Spool& spool, log::Logger& logger,
                                         const LocalMessage& m);

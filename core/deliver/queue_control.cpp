@@ -2,13 +2,12 @@
 // queue_control.hpp).
 #include "core/deliver/queue_control.hpp"
 
-#include <pwd.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <ctime>
+#include <functional>
 
 #include "core/deliver/delivery.hpp"
+#include "core/deliver/local_message.hpp"
 #include "core/deliver/modes.hpp"
 #include "core/deliver/retry_rules.hpp"
 #include "core/deliver/transport.hpp"
@@ -20,9 +19,19 @@ namespace tern::deliver {
 
 namespace {
 
-std::string caller_login() {
-  if (struct passwd* pw = getpwuid(getuid())) return pw->pw_name;
-  return std::to_string(getuid());
+// Runs `one` for each valid id; false from it, or an id that is not one, makes the
+// status 1.
+int for_each_id(const std::vector<std::string>& ids, const std::function<bool(const std::string&)>& one) {
+  int status = 0;
+  for (const std::string& id : ids) {
+    if (!spool::MessageId::parse(id)) {
+      std::printf("\"%s\" is not a valid message id\n", id.c_str());
+      status = 1;
+    } else if (!one(id)) {
+      status = 1;
+    }
+  }
+  return status;
 }
 
 // One -Mf/-Mt/-Mrm/-Mar/-Mmd on a locked message; returns false on failure.
@@ -123,19 +132,12 @@ int run_message_control(const cli::CommandLine& cl) {
       std::fprintf(stderr, "%s\n", p.error().message.c_str());
       return 1;
     }
-    int status = 0;
-    for (const std::string& id : ids) {
-      if (!spool::MessageId::parse(id)) {
-        std::printf("\"%s\" is not a valid message id\n", id.c_str());
-        status = 1;
-        continue;
-      }
+    return for_each_id(ids, [&](const std::string& id) {
       AttemptResult r = (*p)->give_up(id);
       if (r == AttemptResult::kLocked)
         std::printf("Spool file for %s is locked (another process is handling this message)\n", id.c_str());
-      if (r == AttemptResult::kLocked || r == AttemptResult::kError) status = 1;
-    }
-    return status;
+      return r != AttemptResult::kLocked && r != AttemptResult::kError;
+    });
   }
   auto options = delivery_logger_options(*rt);
   if (!options) {
@@ -144,16 +146,7 @@ int run_message_control(const cli::CommandLine& cl) {
   }
   log::Logger logger(std::move(*options));
   spool::Spool spool(spool_config(rt->config()));
-  int status = 0;
-  for (const std::string& id : ids) {
-    if (!spool::MessageId::parse(id)) {
-      std::printf("\"%s\" is not a valid message id\n", id.c_str());
-      status = 1;
-      continue;
-    }
-    if (!control_one(cl, spool, logger, id, addresses)) status = 1;
-  }
-  return status;
+  return for_each_id(ids, [&](const std::string& id) { return control_one(cl, spool, logger, id, addresses); });
 }
 
 int run_retry_test(const cli::CommandLine& cl) {
