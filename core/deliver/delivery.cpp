@@ -13,10 +13,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <set>
 
+#include "core/deliver/bounce.hpp"
+#include "core/deliver/local_message.hpp"
 #include "core/deliver/router_drivers.hpp"
+#include "core/deliver/spawn.hpp"
 #include "core/deliver/variables.hpp"
 #include "core/dns/failure_events.hpp"
 #include "core/log/delivery_lines.hpp"
@@ -56,13 +61,21 @@ Result<std::unique_ptr<DeliveryProcess>> DeliveryProcess::make(cli::Runtime& rt)
   if (!routers) return routers.take_error();
   auto options = delivery_logger_options(rt);
   if (!options) return options.take_error();
+  auto retry = RetryConfig::build(rt.config());
+  if (!retry) return retry.take_error();
   auto logger = std::make_unique<log::Logger>(std::move(*options));
-  return std::unique_ptr<DeliveryProcess>(new DeliveryProcess(rt, std::move(*routers), std::move(logger)));
+  return std::unique_ptr<DeliveryProcess>(
+      new DeliveryProcess(rt, std::move(*routers), std::move(logger), std::move(*retry)));
 }
 
 DeliveryProcess::DeliveryProcess(cli::Runtime& rt, std::shared_ptr<const RouterSet> routers,
-                                 std::unique_ptr<log::Logger> logger)
-    : rt_(rt), routers_(std::move(routers)), logger_(std::move(logger)), spool_(spool_config(rt.config())) {}
+                                 std::unique_ptr<log::Logger> logger, RetryConfig retry)
+    : rt_(rt),
+      routers_(std::move(routers)),
+      logger_(std::move(logger)),
+      spool_(spool_config(rt.config())),
+      retry_(std::move(retry)),
+      retry_db_(rt.config().main.get_string("spool_directory")) {}
 
 namespace {
 
@@ -403,7 +416,29 @@ struct DeliveryProcess::Attempt {
   DeliveryVariables vars;
   expand::Context ctx;
   std::vector<Address> all;
-  std::vector<FailedAddress> failed;
+  // A failed address to report, with who is told.
+  struct Failure {
+    ReportedAddress report;
+    std::string errors_address;
+  };
+  std::vector<Failure> failed;
+  // Retry bookkeeping (Exim's retry items): what to write to or delete from the database
+  // at the end of the attempt, and which deferred addresses depend on each.
+  struct RetryWork {
+    std::string key;
+    bool remove = false;
+    bool host = false;   // a host key: the address's domain is the alternate for rules
+    std::string domain;
+    int basic = 0, more = 0;
+    std::string message;
+    std::vector<std::size_t> addresses;
+  };
+  std::vector<RetryWork> retry_work;
+  RetryRecords retry_snapshot;
+  std::map<std::size_t, std::string> deferred_message;  // addresses deferred now, their text
+  std::int64_t now_s = 0;
+  bool ignore_errors = false;     // a bounce past ignore_bounce_errors_after
+  bool bounce_failed = false;     // a bounce had a failure: the message is frozen
   std::map<std::string, std::size_t> first_of;            // unique -> the address delivered
   std::map<std::size_t, std::vector<std::size_t>> dups_of;  // ... and its duplicates
   std::int64_t received_us = 0;
@@ -498,16 +533,40 @@ struct DeliveryProcess::Attempt {
   }
 
   // `d`: the line so far (the transport's host when it got that far).
-  void log_failed(std::size_t i, log::Delivery d, const std::string& message, int err) {
+  void log_failed(std::size_t i, log::Delivery d, const std::string& message, int err,
+                  const std::optional<Host>& host = std::nullopt) {
     d.error_message = message;
     d.basic_errno = err > 0 ? err : 0;
     p.logger_->write(log::failed(d, sel()));
-    FailedAddress f;
-    f.address = all[i].address;
-    f.original = all[top_of(all, i)].address;
-    f.errors_address = all[i].errors_to_set ? all[i].errors_to : env.sender;
-    f.message = message;
-    failed.push_back(std::move(f));
+    record_failure(i, message, host);
+  }
+
+  // A failed address: reported to its errors address and done, except in a bounce, where
+  // it stays (the message is frozen) unless the errors are ignored or go nowhere.
+  void record_failure(std::size_t i, const std::string& message, const std::optional<Host>& host) {
+    const Address& a = all[i];
+    Failure f;
+    f.report.address = a.address;
+    std::size_t top = top_of(all, i);
+    f.report.top = all[top].address;
+    f.report.ultimately = a.parent >= 0 && static_cast<std::size_t>(a.parent) != top;
+    f.report.host = host;
+    f.report.message = message;
+    int dsn_flags = 0;
+    for (const auto& rc : env.recipients)
+      if (rc.address == all[top].address) {
+        f.report.orcpt = rc.orcpt;
+        dsn_flags = rc.dsn_flags;
+      }
+    f.errors_address = a.errors_to_set ? a.errors_to : env.sender;
+    // DSN NOTIFY given without FAILURE (NEVER, or SUCCESS/DELAY only): nobody is told.
+    if (dsn_flags != 0 && !(dsn_flags & spool::kDsnNotifyFailure) && !a.errors_to_set) f.errors_address.clear();
+    if (f.errors_address.empty() && env.sender.empty() && !a.errors_to_set && !ignore_errors) {
+      bounce_failed = true;  // nobody to tell: Exim freezes the bounce
+      return;
+    }
+    if (f.errors_address.empty() && ignore_errors && cancel_reason.empty()) p.logger_->main(a.address + ": error ignored", id);
+    if (!f.errors_address.empty()) failed.push_back(std::move(f));
     done(i);
   }
 
@@ -516,6 +575,243 @@ struct DeliveryProcess::Attempt {
     d.error_message = message;
     d.basic_errno = err;
     p.logger_->write(log::deferred(d, sel()));
+    deferred_message[i] = message;
+  }
+
+  // ---- retry (Exim's retry.c) ----
+
+  static std::string host_key(const Host& h) {
+    std::string name = h.name;
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string key = "T:" + name + ":" + h.address;
+    if (h.port != 0 && h.port != 25) key += ":" + std::to_string(h.port);
+    return key;
+  }
+
+  std::string local_key(std::size_t i, const config::DriverInstance* t) {
+    const Address& a = all[i];
+    if (a.is_pipe || a.is_file) return "T:" + unique_of(all, i);
+    bool use_local_part = !t || t->options.get_bool("retry_use_local_part");
+    return "T:" + (use_local_part ? a.local_part + "@" + a.domain : a.domain);
+  }
+
+  // The record for `key`, unless it is older than retry_data_expire.
+  const RetryRecord* retry_record(const std::string& key) {
+    auto it = retry_snapshot.find(key);
+    if (it == retry_snapshot.end()) return nullptr;
+    if (now_s - it->second.last_try > p.rt_.config().main.get_int("retry_data_expire")) return nullptr;
+    return &it->second;
+  }
+
+  // Exim's ultimate_address_timeout(): the message has waited longer than the last rule's
+  // cutoff (or there is no rule), so one more try is allowed.
+  bool past_ultimate_timeout(const std::string& key, std::string_view domain, const RetryRecord& r) {
+    const RetryItem* item = p.retry_.find(std::string_view(key).substr(2), domain, r.basic_errno, r.more_errno,
+                                          &env.sender, ctx);
+    if (!item || item->rules.empty()) return true;
+    return now_s - env.received_time > final_cutoff(*item);
+  }
+
+  // Whether the destination `key` may be tried now.
+  bool retry_due(const std::string& key, std::string_view domain) {
+    const RetryRecord* r = retry_record(key);
+    if (!r || p.force_ || now_s >= r->next_try) return true;
+    return past_ultimate_timeout(key, domain, *r);
+  }
+
+  void add_retry(std::string key, bool host, std::string domain, int basic, int more, std::string message,
+                 std::vector<std::size_t> addresses) {
+    RetryWork w;
+    w.key = std::move(key);
+    w.host = host;
+    w.domain = std::move(domain);
+    w.basic = basic;
+    w.more = more;
+    w.message = std::move(message);
+    w.addresses = std::move(addresses);
+    retry_work.push_back(std::move(w));
+  }
+
+  void delete_retry(const std::string& key) {
+    if (!retry_snapshot.count(key)) return;
+    RetryWork w;
+    w.key = key;
+    w.remove = true;
+    retry_work.push_back(std::move(w));
+  }
+
+  // Local addresses whose retry time has not come are deferred; the rest are returned.
+  std::vector<std::size_t> local_due(const std::vector<std::size_t>& batch, const config::DriverInstance* t) {
+    std::vector<std::size_t> ready;
+    for (std::size_t i : batch) {
+      if (retry_due(local_key(i, t), all[i].domain)) ready.push_back(i);
+      else log_deferred(i, "Retry time not yet reached", kErrLRetry);
+    }
+    return ready;
+  }
+
+  // Drops the hosts whose retry time has not come from a remote batch's addresses; false
+  // (the addresses deferred or failed) when none is left.
+  bool remote_due(const std::vector<std::size_t>& batch) {
+    const std::vector<Host>& hosts = all[batch.front()].hosts;
+    if (hosts.empty()) return true;
+    std::vector<Host> usable;
+    bool all_expired = true;
+    for (const Host& h : hosts) {
+      std::string key = host_key(h);
+      const RetryRecord* r = h.address.empty() ? nullptr : retry_record(key);
+      if (!r || p.force_ || now_s >= r->next_try || (!r->expired && past_ultimate_timeout(key, all[batch.front()].domain, *r))) {
+        usable.push_back(h);
+        continue;
+      }
+      all_expired = all_expired && r->expired;
+    }
+    if (usable.empty()) {
+      for (std::size_t i : batch) {
+        if (all_expired)
+          log_failed(i, base_line(i), "retry time not reached for any host after a long failure period", kErrHRetry);
+        else
+          log_deferred(i, "retry time not reached for any host for '" + all[i].domain + "'", kErrHRetry);
+      }
+      return false;
+    }
+    if (usable.size() != hosts.size())
+      for (std::size_t i : batch) all[i].hosts = usable;
+    return true;
+  }
+
+  // After a transport call: the retry items its results make.
+  void note_results(const std::vector<std::size_t>& batch, const std::vector<AddressResult>& results, bool local,
+                    const config::DriverInstance* t) {
+    std::vector<std::size_t> deferred;
+    for (std::size_t k = 0; k < batch.size(); ++k)
+      if (results[k].outcome == Outcome::kDeferred) deferred.push_back(batch[k]);
+    if (local) {
+      for (std::size_t k = 0; k < batch.size(); ++k) {
+        std::string key = local_key(batch[k], t);
+        if (results[k].outcome == Outcome::kDeferred)
+          add_retry(key, false, all[batch[k]].domain, results[k].basic_errno, results[k].more_errno, results[k].message,
+                    {batch[k]});
+        else
+          delete_retry(key);
+      }
+      return;
+    }
+    const std::string& domain = all[batch.front()].domain;
+    for (const HostAttempt& h : results.front().hosts_tried)
+      add_retry(host_key(h.host), true, domain, h.basic_errno, h.more_errno, h.message, deferred);
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      const AddressResult& r = results[k];
+      std::string address_key = "R:" + all[batch[k]].address + ":<" + env.sender + ">";
+      if (r.outcome == Outcome::kDeferred && r.host_used && r.basic_errno == kErrRcpt4xx)
+        add_retry(address_key, false, domain, r.basic_errno, r.more_errno, r.message, {batch[k]});
+      else if (r.outcome != Outcome::kDeferred)
+        delete_retry(address_key);
+      if (r.host_used && r.outcome != Outcome::kDeferred) delete_retry(host_key(*r.host_used));
+    }
+  }
+
+  // Exim's retry_update(): write the retry items, then fail every deferred address whose
+  // items have all timed out.
+  void retry_update() {
+    if (retry_work.empty()) return;
+    const config::OptionSet& main = p.rt_.config().main;
+    std::int64_t expire = main.get_int("retry_data_expire");
+    std::int64_t interval_max = main.get_int("retry_interval_max");
+    std::map<std::size_t, std::pair<int, int>> counts;  // address -> items, timed-out items
+    auto st = p.retry_db_.update([&](RetryRecords& db) {
+      for (const RetryWork& w : retry_work) {
+        if (w.remove) {
+          db.erase(w.key);
+          continue;
+        }
+        for (std::size_t a : w.addresses) counts[a].first++;
+        const RetryItem* item = p.retry_.find(std::string_view(w.key).substr(2), w.host ? w.domain : "", w.basic,
+                                              w.more, &env.sender, ctx);
+        if (!item) {
+          for (std::size_t a : w.addresses) counts[a].second++;
+          continue;
+        }
+        RetryRecord rec;
+        auto it = db.find(w.key);
+        if (it != db.end() && now_s - it->second.last_try <= expire) {
+          rec = it->second;
+        } else {
+          rec.first_failed = rec.last_try = rec.next_try = now_s;
+        }
+        RetryTimes t = next_retry(*item, now_s, rec.first_failed, rec.last_try, rec.next_try, interval_max,
+                                  static_cast<double>(std::rand()) / (static_cast<double>(RAND_MAX) + 1.0));
+        bool timed_out = t.expired;
+        // On the queue longer than the last rule's cutoff: time out now.
+        if (!timed_out && env.received_time <= rec.first_failed && now_s - env.received_time > final_cutoff(*item)) {
+          timed_out = true;
+          t.next_try = now_s;
+        }
+        if (timed_out)
+          for (std::size_t a : w.addresses) counts[a].second++;
+        rec.last_try = now_s;
+        rec.next_try = t.next_try;
+        rec.expired = t.expired;
+        rec.basic_errno = w.basic;
+        rec.more_errno = w.more;
+        rec.text = w.basic > 0 ? std::strerror(w.basic) : w.message.empty() ? "unknown error" : w.message;
+        if (rec.text.size() > 150) rec.text.resize(150);
+        db[w.key] = rec;
+      }
+    });
+    if (!st) p.logger_->panic("failed to update the retry database: " + st.error().message, id);
+    for (const auto& [i, c] : counts) {
+      if (c.first == 0 || c.first != c.second || !deferred_message.count(i)) continue;
+      const std::string& m = deferred_message[i];
+      std::size_t top = top_of(all, i);
+      p.logger_->main("** " + all[i].address + (top != i ? " <" + all[top].address + ">" : "") +
+                          ": retry timeout exceeded",
+                      id);
+      record_failure(i, m.empty() ? "retry timeout exceeded" : m + ": retry timeout exceeded", std::nullopt);
+    }
+  }
+
+  // One failure report per errors address, spooled from <> and delivered at once.
+  void send_reports() {
+    std::vector<std::string> order;
+    for (const Failure& f : failed)
+      if (std::find(order.begin(), order.end(), f.errors_address) == order.end()) order.push_back(f.errors_address);
+    const config::OptionSet& main = p.rt_.config().main;
+    for (const std::string& to : order) {
+      FailureReport r;
+      r.recipient = to;
+      r.sender = env.sender;
+      p.rt_.config_variables().append("qualify_domain", r.qualify_domain);
+      r.primary_hostname = main.get_string("primary_hostname");
+      if (r.primary_hostname.empty()) p.rt_.config_variables().append("primary_hostname", r.primary_hostname);
+      r.boundary = std::to_string(now_s) + "-eximdsn-" + std::to_string(std::rand());
+      if (const auto* v = env.var("dsn_envid")) r.dsn_envid = v->value;
+      if (const auto* v = env.var("dsn_ret")) r.dsn_ret = std::atoi(v->value.c_str());
+      for (const Failure& f : failed)
+        if (f.errors_address == to) r.addresses.push_back(f.report);
+      r.headers.push_back("Return-path: <" + env.sender + ">\n");
+      for (const auto& h : env.headers)
+        if (h.type != '*') r.headers.push_back(h.text);
+      r.body = data.body();
+      r.data_file_size = static_cast<std::int64_t>(data.body().size() + spool::data_start_offset(id));
+      r.return_body = main.get_bool("bounce_return_body");
+      r.return_size_limit = main.get_int("bounce_return_size_limit");
+      r.return_linesize_limit = main.get_int("bounce_return_linesize_limit");
+      if (const auto* v = env.var("max_received_linelength")) r.max_line_length = std::atoll(v->value.c_str());
+      ReportText text = failure_report(r);
+      LocalMessage m;
+      m.recipients.push_back(to);
+      m.headers = std::move(text.headers);
+      m.body = std::move(text.body);
+      m.reference = id;
+      auto bounce_id = spool_local_message(p.rt_, p.spool_, *p.logger_, m);
+      if (!bounce_id) {
+        p.logger_->panic("failed to write the delivery error message to " + to + ": " + bounce_id.error().message, id);
+        continue;
+      }
+      if (!spawn_delivery(p.rt_, *bounce_id))
+        p.logger_->panic(std::string("failed to start the delivery of ") + *bounce_id + ": " + std::strerror(errno), id);
+    }
   }
 
   // Exim's write_env_to(): the recipients an address came from, its duplicates' first.
@@ -691,15 +987,17 @@ struct DeliveryProcess::Attempt {
           p.logger_->write(log::delivered(d, sel()));
           break;
         case Outcome::kFailed:
-          log_failed(i, d, r.message, r.basic_errno);
+          log_failed(i, d, r.message, r.basic_errno, r.host_used);
           break;
         case Outcome::kDeferred:
           d.basic_errno = r.basic_errno;
           p.logger_->write(log::deferred(d, sel()));
+          deferred_message[i] = r.message;
           break;
       }
       raise_result(i, r, inst);
     }
+    note_results(batch, results, drv && drv->local, inst);
   }
 
   RoutedAddress routed_address(std::size_t i) {
@@ -743,6 +1041,55 @@ struct DeliveryProcess::Attempt {
     return a.hosts == b.hosts;
   }
 
+  std::string cancel_reason;  // -Mg ("root") or timeout_frozen_after: every recipient fails
+
+  enum class Frozen { kStays, kThawed, kCancelled };
+
+  // Exim's handling of a frozen message at the start of a delivery.
+  Frozen thaw_or_cancel() {
+    const config::OptionSet& main = p.rt_.config().main;
+    std::int64_t age = now_s - env.received_time;
+    std::int64_t timeout_frozen = main.get_int("timeout_frozen_after");
+    std::int64_t ignore_after = main.get_int("ignore_bounce_errors_after");
+    std::int64_t auto_thaw = main.get_int("auto_thaw");
+    const spool::SpoolVar* frozen = env.var("frozen");
+    std::int64_t frozen_at = frozen && frozen->has_value ? std::atoll(frozen->value.c_str()) : env.received_time;
+    std::string why;
+    if (timeout_frozen > 0 && age > timeout_frozen) {
+      p.logger_->main("cancelled by timeout_frozen_after", id);
+      return Frozen::kCancelled;
+    }
+    if (env.sender.empty() && ignore_after > 0 && age > ignore_after) {
+      why = "Unfrozen by errmsg timer";
+      ignore_errors = true;
+    } else if (p.force_thaw_) {
+      why = "Unfrozen by forced delivery";
+    } else if (auto_thaw > 0 && now_s - frozen_at >= auto_thaw) {
+      why = "Unfrozen by auto-thaw";
+    } else {
+      p.logger_->main("Message is frozen", id);
+      return Frozen::kStays;
+    }
+    p.logger_->main(why, id);
+    env.erase_var("frozen");
+    return Frozen::kThawed;
+  }
+
+  // Every pending recipient fails without a "**" line and is reported (-Mg,
+  // timeout_frozen_after), as Exim's RECIP_FAIL.
+  AttemptResult cancel() {
+    env.erase_var("frozen");
+    if (cancel_reason != "timeout_frozen_after") p.logger_->main("cancelled by " + cancel_reason, id);
+    ignore_errors = true;  // a cancelled bounce is not frozen again
+    for (const auto* r : env.pending_recipients()) {
+      Address a;
+      a.address = r->address;
+      all.push_back(std::move(a));
+    }
+    for (std::size_t i = 0; i < all.size(); ++i) record_failure(i, "", std::nullopt);
+    return finish();
+  }
+
   AttemptResult run() {
     auto lock = spool::MessageLock::acquire(p.spool_, id);
     if (!lock) return lock.error().is_defer() ? AttemptResult::kLocked : AttemptResult::kError;
@@ -758,14 +1105,22 @@ struct DeliveryProcess::Attempt {
       p.logger_->panic(st.error().message, id);
       return AttemptResult::kError;
     }
+    auto size = p.spool_.message_size(id);
+    vars.set_message(&env, size ? *size : 0);
+    now_s = static_cast<std::int64_t>(std::time(nullptr));
+    if (env.var("frozen")) {
+      switch (thaw_or_cancel()) {
+        case Frozen::kStays: return AttemptResult::kDeferred;
+        case Frozen::kCancelled: cancel_reason = "timeout_frozen_after"; break;
+        case Frozen::kThawed: break;
+      }
+    }
     auto j = spool::DeliveryJournal::open(p.spool_, id);
     if (!j) {
       p.logger_->panic("failed to open journal for " + id + ": " + j.error().message, id);
       return AttemptResult::kError;
     }
     journal.emplace(std::move(*j));
-    auto size = p.spool_.message_size(id);
-    vars.set_message(&env, size ? *size : 0);
     auto per_recipient = spool::recipient_data_of(env);
     if (!per_recipient) {
       p.logger_->panic("failed to read spool file " + id + "-H: " + per_recipient.error().message, id);
@@ -773,6 +1128,9 @@ struct DeliveryProcess::Attempt {
     }
     recipient_data.emplace(module_host::MessageRecipients::for_routing(env.recipients.size(), std::move(*per_recipient)));
     ctx.module_recipients = static_cast<module_host::RecipientStore*>(&*recipient_data);
+    if (!cancel_reason.empty()) return cancel();
+    if (auto snapshot = p.retry_db_.read()) retry_snapshot = std::move(*snapshot);
+    else p.logger_->panic("failed to read the retry database: " + snapshot.error().message, id);
     for (const auto* r : env.pending_recipients()) {
       Address a;
       a.address = r->address;
@@ -822,6 +1180,14 @@ struct DeliveryProcess::Attempt {
     for (std::size_t i : leaves) {
       std::string u = unique_of(all, i);
       if (env.nonrecipients.count(u)) continue;  // done by an earlier attempt
+      const config::DriverInstance* router = p.rt_.config().find_router(all[i].router);
+      std::string routing_key =
+          "R:" + (router && router->options.get_bool("retry_use_local_part") ? all[i].local_part + "@" : "") +
+          all[i].domain;
+      if (all[i].status == RouteStatus::kDeferred)
+        add_retry(routing_key, false, all[i].domain, all[i].basic_errno, 0, all[i].message, {i});
+      else
+        delete_retry(routing_key);
       switch (all[i].status) {
         case RouteStatus::kFailed:
           raise_failed_internal(i);
@@ -859,9 +1225,12 @@ struct DeliveryProcess::Attempt {
             taken[m] = true;
           }
         }
-        deliver_batch(batch);
+        if (local) batch = local_due(batch, inst);
+        else if (!remote_due(batch)) batch.clear();
+        if (!batch.empty()) deliver_batch(batch);
       }
     }
+    retry_update();
     // A recipient is done when every address made from it is.
     for (std::size_t r = 0; r < recipients; ++r) {
       if (env.nonrecipients.count(all[r].address)) continue;
@@ -870,7 +1239,13 @@ struct DeliveryProcess::Attempt {
         if (top_of(all, i) == r && !env.nonrecipients.count(unique_of(all, i))) all_done = false;
       if (all_done) env.nonrecipients.insert(all[r].address);
     }
-    if (!failed.empty() && p.bounce_) p.bounce_(id, failed);
+    return finish();
+  }
+
+  // Reports the failures, then removes the message when nothing is left, else rewrites its
+  // -H (frozen when a bounce failed).
+  AttemptResult finish() {
+    send_reports();
     if (env.pending_recipients().empty()) {
       struct timeval now;
       gettimeofday(&now, nullptr);
@@ -880,6 +1255,10 @@ struct DeliveryProcess::Attempt {
       return AttemptResult::kCompleted;
     }
     env.erase_var("deliver_firsttime");
+    if (bounce_failed) {
+      env.set_var("frozen", std::to_string(now_s));
+      p.logger_->main("Frozen (delivery error message)", id);
+    }
     if (auto st = spool::rewrite_header(p.spool_, env); !st) {
       p.logger_->panic("failed to rewrite " + id + "-H: " + st.error().message, id);
       return AttemptResult::kError;
@@ -890,6 +1269,12 @@ struct DeliveryProcess::Attempt {
 
 AttemptResult DeliveryProcess::deliver(std::string_view id) {
   Attempt a(*this, id);
+  return a.run();
+}
+
+AttemptResult DeliveryProcess::give_up(std::string_view id) {
+  Attempt a(*this, id);
+  a.cancel_reason = caller_login();
   return a.run();
 }
 

@@ -8,14 +8,13 @@
 #include <set>
 
 #include "core/deliver/delivery.hpp"
+#include "core/deliver/queue_control.hpp"
 #include "core/deliver/router.hpp"
 #include "core/main/runtime.hpp"
 #include "core/spool/journal.hpp"
 #include "core/spool/message_id.hpp"
 
 namespace tern::deliver {
-
-namespace {
 
 std::unique_ptr<cli::Runtime> load_runtime(const cli::CommandLine& cl) {
   auto rt = cli::Runtime::load(cl);
@@ -25,6 +24,8 @@ std::unique_ptr<cli::Runtime> load_runtime(const cli::CommandLine& cl) {
   }
   return std::move(*rt);
 }
+
+namespace {
 
 std::string variable(cli::Runtime& rt, std::string_view name) {
   std::string v;
@@ -195,10 +196,7 @@ std::unique_ptr<DeliveryProcess> make_process(cli::Runtime& rt) {
 }  // namespace
 
 int run_message_action(const cli::CommandLine& cl) {
-  if (cl.mode_flag != "-M" && cl.mode_flag != "-Mc") {
-    std::fprintf(stderr, "tern: %s: not in this build yet (-M and -Mc are)\n", cl.mode_flag.c_str());
-    return 1;
-  }
+  if (cl.mode_flag != "-M" && cl.mode_flag != "-Mc") return run_message_control(cl);
   if (cl.args.empty()) {
     std::fprintf(stderr, "tern: %s needs at least one message id\n", cl.mode_flag.c_str());
     return 1;
@@ -207,6 +205,11 @@ int run_message_action(const cli::CommandLine& cl) {
   if (!rt) return 1;
   auto p = make_process(*rt);
   if (!p) return 1;
+  // -M is Exim's forced delivery: retry times are not waited for and a frozen message is
+  // thawed; -Mc (the immediate delivery after reception) is neither.
+  bool forced = cl.mode_flag == "-M";
+  p->set_force(forced);
+  p->set_force_thaw(forced);
   int status = 0;
   for (const std::string& id : cl.args) {
     if (!spool::MessageId::parse(id)) {
@@ -214,7 +217,7 @@ int run_message_action(const cli::CommandLine& cl) {
       status = 1;
       continue;
     }
-    if (cl.mode_flag == "-Mc") {  // -M forces a frozen message; -Mc leaves it
+    if (cl.mode_flag == "-Mc") {  // a message frozen on arrival waits
       auto env = p->spool().read_header(id);
       if (env && env->var("frozen")) continue;
     }
@@ -234,25 +237,26 @@ int run_message_action(const cli::CommandLine& cl) {
 
 int run_queue(const cli::CommandLine& cl) {
   std::string flags = cl.args.empty() ? "" : cl.args.front();
+  if (!cl.queue_interval.empty()) {
+    std::fprintf(stderr, "tern: -q%s%s: periodic queue runs need -bd in this build\n", cl.queue_flags.c_str(),
+                 cl.queue_interval.c_str());
+    return 1;
+  }
   if (!flags.empty() && flags != "f" && flags != "ff") {
-    std::fprintf(stderr, "tern: -q%s: only -q, -qf and -qff are in this build\n", flags.c_str());
+    std::fprintf(stderr, "tern: -q%s: only -q, -qf and -qff are in this build (-q<time> with -bd)\n", flags.c_str());
     return 1;
   }
   auto rt = load_runtime(cl);
   if (!rt) return 1;
   auto p = make_process(*rt);
   if (!p) return 1;
+  // -qf: retry times are not waited for; -qff: frozen messages are delivered too.
+  p->set_force(!flags.empty());
+  p->set_force_thaw(flags == "ff");
   p->logger().main("Start queue run: pid=" + std::to_string(::getpid()) + (flags.empty() ? "" : " -q" + flags));
   auto ids = p->spool().list();
-  if (ids) {
-    for (const auto& id : *ids) {
-      if (flags != "ff") {
-        auto env = p->spool().read_header(id);
-        if (env && env->var("frozen")) continue;  // frozen messages wait for -qff or a thaw
-      }
-      (void)p->deliver(id);
-    }
-  }
+  if (ids)
+    for (const auto& id : *ids) (void)p->deliver(id);  // a frozen message logs "Message is frozen"
   p->logger().main("End queue run: pid=" + std::to_string(::getpid()) + (flags.empty() ? "" : " -q" + flags));
   return 0;
 }

@@ -1,9 +1,15 @@
 // core/deliver/modes.hpp: the command-line modes of delivery: -bt, -bv, -M/-Mc, -q..., -bp.
 #pragma once
 
+#include <memory>
+
 #include "core/main/command_line.hpp"
+#include "core/main/runtime.hpp"
 
 namespace tern::deliver {
+
+// The configuration for a command-line mode; null (the reason on stderr) when it fails.
+std::unique_ptr<cli::Runtime> load_runtime(const cli::CommandLine& cl);
 
 // -bt / -bv: route each address and print what Exim prints; exit 0, 1 (a deferral) or 2
 // (a failure).

@@ -154,6 +154,9 @@ enum ErrorCode : int {
   kErrConnectTimeout = -43,   // "timeout_connect"
   kErrHostIsLocal = -47,
   kErrTaint = -48,
+  kErrRRetry = -52,           // routing: retry time not reached
+  kErrLRetry = -53,           // local delivery: "Retry time not yet reached"
+  kErrHRetry = -54,           // remote: "retry time not reached for any host"
   kErrEvent = -58,            // ERRNO_EVENT: tcp:connect's event_action said not to connect
   kErrMail4xx = -100,         // "mail_4xx": more_errno = the reply code (e.g. 451)
   kErrRcpt4xx = -101,         // "rcpt_4xx"

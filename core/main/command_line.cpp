@@ -57,7 +57,9 @@ constexpr ModeOption kModeOptions[] = {
     {"-bpc", Mode::kListQueue},     {"-bpu", Mode::kListQueue},
     {"-M", Mode::kMessageAction},   {"-Mrm", Mode::kMessageAction},
     {"-Mf", Mode::kMessageAction},  {"-Mt", Mode::kMessageAction},
-    {"-Mc", Mode::kMessageAction},
+    {"-Mc", Mode::kMessageAction},  {"-Mg", Mode::kMessageAction},
+    {"-Mar", Mode::kMessageAction}, {"-Mmd", Mode::kMessageAction},
+    {"-brt", Mode::kRetryTest},
 };
 
 }  // namespace
@@ -91,6 +93,9 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
       if (arg == m.flag) mode_option = &m;
     }
     if (mode_option) {
+      // -q<time> before -bd: the daemon runs the queue.
+      if (mode_option->mode == Mode::kDaemon && cl.mode == Mode::kQueueRun && !cl.queue_interval.empty())
+        cl.mode = Mode::kNone;
       if (auto s = set_mode(mode_option->mode, arg); !s) return s.take_error();
       if (arg == "-bdf") cl.foreground = true;
       continue;
@@ -123,8 +128,23 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
       if (!v) return v.take_error();
       cl.args.push_back(*v);
     } else if (arg.starts_with("-q")) {
+      // -q, -qf, -qff: one queue run; -q<time> (-qf<time>, ...): a runner every interval,
+      // with -bd in the daemon.
+      std::string_view rest = arg.substr(2);
+      std::size_t f = 0;
+      while (f < rest.size() && f < 2 && rest[f] == 'f') ++f;
+      if (f < rest.size() && rest[f] >= '0' && rest[f] <= '9') {
+        cl.queue_flags = std::string(rest.substr(0, f));
+        cl.queue_interval = std::string(rest.substr(f));
+        if (cl.mode == Mode::kNone) {
+          cl.mode = Mode::kQueueRun;
+          cl.mode_flag = "-q";
+        }
+        continue;
+      }
+      if (cl.mode == Mode::kDaemon) return malformed(arg);
       if (auto s = set_mode(Mode::kQueueRun, "-q"); !s) return s.take_error();
-      cl.args.emplace_back(arg.substr(2));
+      cl.args.emplace_back(rest);
     } else {
       return malformed(arg);
     }

@@ -25,7 +25,8 @@ enum class Mode {
   kAddressTest,   // -bt / -bv
   kListQueue,     // -bp / -bpc / -bpu
   kQueueRun,      // -q...
-  kMessageAction, // -M / -Mc / -Mrm / -Mf / -Mt
+  kMessageAction, // -M / -Mc / -Mrm / -Mf / -Mt / -Mg / -Mar / -Mmd
+  kRetryTest,     // -brt
   kSmtpWorker,    // --tern-smtp-worker FD: a daemon's SMTP worker (started by the master only)
 };
 
@@ -36,6 +37,8 @@ struct CommandLine {
   std::vector<std::pair<std::string, std::string>> macros;  // -D, in order
   std::string listen;       // -oX
   bool foreground = false;  // -bdf
+  std::string queue_interval;  // -q30m (with -bd): a queue runner every interval; "" none
+  std::string queue_flags;     // its flags: "", "f" or "ff" (-qf30m)
   std::vector<std::string> args;  // the mode's arguments (strings, options, addresses, ids)
 };
 

@@ -23,7 +23,11 @@ TEST(CommandLine, Modes) {
       {"print_all", {"-bP", "all"}, Mode::kPrintOptions, {"all"}},
       {"daemon_fg", {"-bdf", "-oX", "2525"}, Mode::kDaemon, {}},
       {"fake_session", {"-bh", "10.0.0.1"}, Mode::kFakeSession, {"10.0.0.1"}},
-      {"queue_interval", {"-q30m"}, Mode::kQueueRun, {"30m"}},
+      {"queue_once", {"-qff"}, Mode::kQueueRun, {"ff"}},
+      {"queue_interval", {"-q30m"}, Mode::kQueueRun, {}},
+      {"give_up", {"-Mg", "id"}, Mode::kMessageAction, {"id"}},
+      {"add_recipient", {"-Mar", "id", "a@b"}, Mode::kMessageAction, {"id", "a@b"}},
+      {"retry_test", {"-brt", "x.example", "refused"}, Mode::kRetryTest, {"x.example", "refused"}},
   };
   for (const auto& c : cases) {
     auto r = parse_command_line(c.argv);
@@ -40,6 +44,19 @@ TEST(CommandLine, ConfigAndMacros) {
   using P = std::pair<std::string, std::string>;
   EXPECT_EQ(r->macros, (std::vector<P>{{"A", "1"}, {"B", "two words"}, {"C", ""}}));
   EXPECT_TRUE(parse_command_line({"-bdf"})->foreground);
+}
+
+TEST(CommandLine, DaemonQueueInterval) {
+  for (const auto& argv : {std::vector<std::string>{"-bd", "-qf30m"}, std::vector<std::string>{"-qf30m", "-bd"}}) {
+    auto r = parse_command_line(argv);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->mode, Mode::kDaemon);
+    EXPECT_EQ(r->queue_interval, "30m");
+    EXPECT_EQ(r->queue_flags, "f");
+  }
+  auto once = parse_command_line({"-bd", "-qf"});
+  ASSERT_FALSE(once.ok());
+  EXPECT_EQ(once.error().message, "unknown, malformed, or incomplete option -qf");
 }
 
 TEST(CommandLine, Errors) {

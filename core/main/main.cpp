@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/deliver/modes.hpp"
+#include "core/deliver/queue_control.hpp"
 #include "core/main/modes.hpp"
 #include "core/server/modes.hpp"
 
@@ -20,5 +21,6 @@ int main(int argc, char** argv) {
                                {Mode::kAddressTest, tern::deliver::run_address_test},
                                {Mode::kMessageAction, tern::deliver::run_message_action},
                                {Mode::kQueueRun, tern::deliver::run_queue},
+                               {Mode::kRetryTest, tern::deliver::run_retry_test},
                                {Mode::kListQueue, tern::deliver::run_list_queue}});
 }

@@ -8,7 +8,8 @@
 // smtp_accept_reserve with smtp_reserve_hosts, smtp_accept_max_per_host)
 // with Exim's replies, and hands each accepted socket to the worker with
 // the fewest sessions. A worker that dies is logged in the panic log and
-// replaced. SIGTERM: close the listening sockets, tell the workers to
+// replaced. With -q<time> it also starts a queue runner (`tern -q`, exec'd)
+// every interval, at most queue_run_max at once (core/deliver/periodic_runs.hpp). SIGTERM: close the listening sockets, tell the workers to
 // finish their sessions, wait for them, exit. (SIGHUP reload: its own
 // issue; the seam is reload() below.)
 #include <fcntl.h>
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "core/config/options.hpp"
+#include "core/deliver/periodic_runs.hpp"
 #include "core/deliver/spawn.hpp"
 #include "core/lookup/match.hpp"
 #include "core/main/runtime.hpp"
@@ -66,7 +68,7 @@ void on_signal(int sig) {
 // The main options the master uses, read without loading modules.
 struct MasterSettings {
   std::string daemon_smtp_ports, local_interfaces, pid_file_path, spool_directory, log_file_path,
-      primary_hostname, exim_user, exim_group, smtp_reserve_hosts, smtp_accept_max_per_host;
+      primary_hostname, exim_user, exim_group, smtp_reserve_hosts, smtp_accept_max_per_host, queue_run_max;
   int smtp_accept_max = 20, smtp_accept_reserve = 0, smtp_connect_backlog = 20;
 };
 
@@ -77,7 +79,7 @@ Result<MasterSettings> read_master_settings(const cli::CommandLine& cl) {
   static const std::vector<std::string> names = {
       "daemon_smtp_ports", "local_interfaces", "pid_file_path", "spool_directory", "log_file_path",
       "primary_hostname", "exim_user", "exim_group", "smtp_reserve_hosts", "smtp_accept_max_per_host",
-      "smtp_accept_max", "smtp_accept_reserve", "smtp_connect_backlog"};
+      "smtp_accept_max", "smtp_accept_reserve", "smtp_connect_backlog", "queue_run_max"};
   auto found = config::scan_main_settings(cli::load_request(cl, reg), names);
   if (!found) return found.take_error();
   auto text = [&](const std::string& name) {
@@ -106,6 +108,7 @@ Result<MasterSettings> read_master_settings(const cli::CommandLine& cl) {
   m.exim_group = text("exim_group");
   m.smtp_reserve_hosts = text("smtp_reserve_hosts");
   m.smtp_accept_max_per_host = text("smtp_accept_max_per_host");
+  m.queue_run_max = text("queue_run_max");
   for (auto [name, field] : {std::pair{"smtp_accept_max", &m.smtp_accept_max},
                              std::pair{"smtp_accept_reserve", &m.smtp_accept_reserve},
                              std::pair{"smtp_connect_backlog", &m.smtp_connect_backlog}})
@@ -157,8 +160,9 @@ struct Connection {
 
 class Master {
  public:
-  Master(const cli::CommandLine& cl, MasterSettings s, std::vector<int> listeners, ServerLog& log)
-      : cl_(cl), s_(std::move(s)), listeners_(std::move(listeners)), log_(log) {}
+  Master(const cli::CommandLine& cl, MasterSettings s, std::vector<int> listeners, ServerLog& log,
+         deliver::PeriodicRuns queue_runs)
+      : cl_(cl), s_(std::move(s)), listeners_(std::move(listeners)), log_(log), queue_runs_(std::move(queue_runs)) {}
 
   int run();
 
@@ -183,6 +187,7 @@ class Master {
   std::vector<Worker> workers_;
   std::map<uint64_t, Connection> connections_;
   std::map<std::string, int> per_host_;
+  deliver::PeriodicRuns queue_runs_;  // -q30m: queue runners started from here
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   int quick_deaths_ = 0;
@@ -351,6 +356,7 @@ void Master::reap() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
+    if (queue_runs_.reaped(pid)) continue;
     for (size_t i = 0; i < workers_.size(); ++i) {
       if (workers_[i].pid != pid) continue;
       ::close(workers_[i].channel);
@@ -402,14 +408,15 @@ int Master::run() {
   if (n == 0) n = 1;
   for (size_t i = 0; i < n; ++i)
     if (!start_worker(i)) return 1;
-  log_.main("daemon started: pid=" + std::to_string(::getpid()) + ", " + std::to_string(n) + " SMTP workers");
+  log_.main("daemon started: pid=" + std::to_string(::getpid()) + ", " +
+            (queue_runs_.enabled() ? queue_runs_.describe() + ", " : "") + std::to_string(n) + " SMTP workers");
 
   for (;;) {
     std::vector<pollfd> fds;
     fds.push_back({signal_pipe[0], POLLIN, 0});
     for (int l : listeners_) fds.push_back({l, POLLIN, 0});
     for (auto& w : workers_) fds.push_back({w.channel, static_cast<short>(w.channel >= 0 ? POLLIN : 0), 0});
-    int r = ::poll(fds.data(), fds.size(), stopping_ ? 200 : -1);
+    int r = ::poll(fds.data(), fds.size(), stopping_ ? 200 : queue_runs_.timeout_ms());
     if (r < 0 && errno != EINTR) {
       log_.panic(std::string("poll: ") + std::strerror(errno));
       return 1;
@@ -434,6 +441,7 @@ int Master::run() {
       if (!any) return failed_ ? 1 : 0;
       continue;
     }
+    if (std::string e = queue_runs_.start_due(); !e.empty()) log_.panic(e);
     size_t k = 1;
     for (size_t i = 0; i < listeners_.size(); ++i, ++k)
       if (fds[k].revents & POLLIN) accept_from(listeners_[i]);
@@ -449,6 +457,11 @@ int run_daemon(const cli::CommandLine& cl) {
   auto settings = read_master_settings(cl);
   if (!settings) {
     std::fprintf(stderr, "%s\n", settings.error().message.c_str());
+    return 1;
+  }
+  auto queue_runs = deliver::PeriodicRuns::from_command_line(cl, settings->queue_run_max);
+  if (!queue_runs) {
+    std::fprintf(stderr, "tern: %s\n", queue_runs.error().message.c_str());
     return 1;
   }
   if (!configuration_is_good(cl)) return 1;
@@ -558,7 +571,7 @@ int run_daemon(const cli::CommandLine& cl) {
   ::signal(SIGPIPE, SIG_IGN);
 
   if (!recovered.empty()) log.main(recovered);
-  Master master(cl, std::move(*settings), std::move(listeners), log);
+  Master master(cl, std::move(*settings), std::move(listeners), log, std::move(*queue_runs));
   int rc = master.run();
   if (!pid_file.empty()) ::unlink(pid_file.c_str());
   return rc;

@@ -97,22 +97,46 @@ class SameAsExim(unittest.TestCase):
         self.addCleanup(self.s.close)
 
     def spool_exim_message(self):
+        """Exim's spool files, received now (retry rules time out a message older than
+        their last cutoff, as Exim's do)."""
         msg = exim_id()
         os.makedirs(self.s.path("spool", "input"))
         for part in "HD":
             shutil.copy(os.path.join(EXIM, f"{msg}-{part}"), self.s.path("spool", "input", f"{msg}-{part}"))
+        h = self.s.path("spool", "input", f"{msg}-H")
+        lines = read(h).split("\n")
+        lines[3] = f"{int(time.time())} 0"
+        with open(h, "w") as f:
+            f.write("\n".join(lines))
         return msg
+
+    def wait_for_bounce(self, msg):
+        """The failure report for gone@test.example: spooled from <> and delivered at once;
+        its recipient (the sender, in an unrouteable domain) fails, so it is frozen."""
+        ternlab.wait_for(lambda: "Frozen (delivery error message)" in self.s.mainlog(), 30, "the bounce's delivery")
+        m = re.search(r"(\S+) <= <> R=" + re.escape(msg) + r" U=\S+ P=local S=\d+$", self.s.mainlog(), re.M)
+        self.assertTrue(m, self.s.mainlog())
+        bounce = m.group(1)
+        body = read(self.s.path("spool", "input", f"{bounce}-D"))
+        self.assertIn("A message that you sent could not be delivered to one or more of its\n"
+                      "recipients. This is a permanent error. The following address(es) failed:\n\n"
+                      "  gone@test.example\n    no longer here\n", body)
+        return bounce
 
     def test_exim_message_delivered_deferred_and_queued_as_exim(self):
         msg = self.spool_exim_message()
         open(self.s.path("full"), "w").close()  # bob's and dave's mailboxes are over quota
         r = self.s.tern("-M", msg)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(log_lines(self.s.mainlog(), self.s.dir), read(os.path.join(EXIM, "attempt1.log")).splitlines())
+        bounce = self.wait_for_bounce(msg)
+        ours = [line for line in log_lines(self.s.mainlog(), self.s.dir) if line.startswith(msg)]
+        self.assertEqual(ours, read(os.path.join(EXIM, "attempt1.log")).splitlines())
         # The deferred addresses stay: -bp as Exim shows the message after that attempt.
         bp = self.s.tern("-bp").stdout
-        self.assertEqual(re.sub(r"^ *\d+[mhd] ", "AGE ", bp, flags=re.M), read(os.path.join(EXIM, "bp.txt")))
-        self.assertEqual(self.s.tern("-bpc").stdout, "1\n")
+        block = next(b for b in bp.split("\n\n") if f" {msg} " in b) + "\n\n"
+        self.assertEqual(re.sub(r"^ *\d+[mhd] ", "AGE ", block, flags=re.M), read(os.path.join(EXIM, "bp.txt")))
+        self.assertRegex(bp, re.escape(bounce) + r" <> \*\*\* frozen \*\*\*\n +sender@client.example\n")
+        self.assertEqual(self.s.tern("-bpc").stdout, "2\n")
         # The journal was merged into the -H: nothing left beside it.
         self.assertFalse(glob.glob(self.s.path("spool", "input", "*-J")))
 
@@ -120,10 +144,11 @@ class SameAsExim(unittest.TestCase):
         before = len(self.s.mainlog())
         r = self.s.tern("-qf")
         self.assertEqual(r.returncode, 0, r.stderr)
-        lines = [line for line in log_lines(self.s.mainlog()[before:], self.s.dir) if "queue run" not in line]
+        lines = [line for line in log_lines(self.s.mainlog()[before:], self.s.dir) if line.startswith(msg)]
         self.assertEqual(lines, read(os.path.join(EXIM, "attempt2.log")).splitlines())
-        self.assertEqual(self.s.tern("-bp").stdout, "")
-        self.assertFalse(os.listdir(self.s.path("spool", "input")))
+        # -qf does not thaw the frozen bounce: it is all that is left.
+        self.assertIn(f"{bounce} Message is frozen", self.s.mainlog()[before:])
+        self.assertEqual(sorted(os.listdir(self.s.path("spool", "input"))), [f"{bounce}-D", f"{bounce}-H"])
 
         for user in ("alice", "carol"):
             files = self.s.maildir_files(user)
@@ -174,12 +199,15 @@ class Daemon(unittest.TestCase):
         self.assertEqual(code, 250)
         msg = lines[0].split("id=")[1]
         d.wait_log(f"{msg} Completed", timeout=30)
+        d.wait_log("Frozen (delivery error message)", timeout=30)  # the bounce for gone@
         log = [line[20:] for line in d.log().splitlines() if f" {msg} " in line and "<=" not in line]
         exim = [line.replace(exim_id(), msg) for line in read(os.path.join(EXIM, "attempt1.log")).splitlines()]
         # Without a full mailbox, bob and dave are delivered at the first attempt.
         exim = [re.sub(r"== (\w+)@test.example (<\S+>) (R=\S+ T=\S+) defer.*", r"=> \1 \2 \3", line) for line in exim]
         self.assertEqual(log, exim + [f"{msg} Completed"])
-        self.assertEqual(d.messages(), [])
+        bounces = d.messages()
+        self.assertEqual(len(bounces), 1)
+        self.assertRegex(d.log(), re.escape(bounces[0]) + r" <= <> R=" + re.escape(msg) + " ")
 
         # What reception added differs (Received:, Message-Id:, Date:); the rest is Exim's.
         def comparable(text):

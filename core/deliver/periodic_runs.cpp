@@ -1,0 +1,73 @@
+// core/deliver/periodic_runs.cpp: the daemon's periodic queue runs (see periodic_runs.hpp).
+#include "core/deliver/periodic_runs.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/config/options.hpp"
+
+extern char** environ;
+
+namespace tern::deliver {
+
+Result<PeriodicRuns> PeriodicRuns::from_command_line(const cli::CommandLine& cl, const std::string& queue_run_max) {
+  PeriodicRuns p;
+  if (cl.queue_interval.empty()) return p;
+  auto t = config::parse_time(cl.queue_interval);
+  if (!t || *t <= 0) return Error::failed("bad time value " + cl.queue_interval + " for -q");
+  p.interval_ = std::chrono::seconds(*t);
+  p.text_ = "-q" + cl.queue_flags + cl.queue_interval;
+  p.max_ = queue_run_max.empty() ? 5 : std::atoi(queue_run_max.c_str());
+  p.argv_ = {"tern"};
+  if (!cl.config_file.empty()) p.argv_.insert(p.argv_.end(), {"-C", cl.config_file});
+  for (const auto& [name, value] : cl.macros) p.argv_.push_back("-D" + name + "=" + value);
+  p.argv_.push_back("-q" + cl.queue_flags);
+  p.next_ = std::chrono::steady_clock::now();  // Exim's daemon runs the queue at once
+  return p;
+}
+
+std::string PeriodicRuns::describe() const { return text_; }
+
+int PeriodicRuns::timeout_ms() const {
+  if (!enabled()) return -1;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_ - std::chrono::steady_clock::now());
+  return left.count() <= 0 ? 0 : static_cast<int>(left.count()) + 1;
+}
+
+std::string PeriodicRuns::start_due() {
+  if (!enabled() || std::chrono::steady_clock::now() < next_) return {};
+  while (next_ <= std::chrono::steady_clock::now()) next_ += interval_;
+  if (max_ > 0 && runners_.size() >= static_cast<std::size_t>(max_)) return {};
+  std::vector<std::string> args = argv_;
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return std::string("fork for a queue runner: ") + std::strerror(errno);
+  if (pid == 0) {
+    ::setsid();
+    int devnull = ::open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      ::dup2(devnull, 0);
+      ::dup2(devnull, 1);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig : {SIGTERM, SIGHUP, SIGCHLD, SIGINT, SIGPIPE}) ::signal(sig, SIG_DFL);
+    ::close_range(3, ~0U, 0);
+    ::execve("/proc/self/exe", argv.data(), environ);
+    ::_exit(127);
+  }
+  runners_.insert(pid);
+  return {};
+}
+
+bool PeriodicRuns::reaped(pid_t pid) { return runners_.erase(pid) > 0; }
+
+}  // namespace tern::deliver
