@@ -24,8 +24,7 @@ Result<PeriodicRuns> PeriodicRuns::from_command_line(const cli::CommandLine& cl,
   p.text_ = "-q" + cl.queue_flags + cl.queue_interval;
   p.max_ = queue_run_max.empty() ? 5 : std::atoi(queue_run_max.c_str());
   p.argv_ = {"tern"};
-  if (!cl.config_file.empty()) p.argv_.insert(p.argv_.end(), {"-C", cl.config_file});
-  for (const auto& [name, value] : cl.macros) p.argv_.push_back("-D" + name + "=" + value);
+  for (auto& a : cli::configuration_arguments(cl)) p.argv_.push_back(std::move(a));
   p.argv_.push_back("-q" + cl.queue_flags);
   p.next_ = std::chrono::steady_clock::now();  // Exim's daemon runs the queue at once
   return p;

@@ -58,7 +58,7 @@ TEST(Resolver, NoServerMeansADeferWithinTheDeadline) {
   auto start = std::chrono::steady_clock::now();
   auto a = r.query("nothing.tern-test", kTypeA);
   auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(took, std::chrono::seconds(3));
+  EXPECT_LT(took, std::chrono::seconds(15));  // a deadline, not libunbound's minutes of retries
   if (a.ok()) {
     EXPECT_NE(a->rcode, 0);  // SERVFAIL from libunbound itself
   } else {

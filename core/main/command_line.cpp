@@ -152,4 +152,11 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
   return cl;
 }
 
+std::vector<std::string> configuration_arguments(const CommandLine& cl) {
+  std::vector<std::string> args;
+  if (!cl.config_file.empty()) args.insert(args.end(), {"-C", cl.config_file});
+  for (const auto& [name, value] : cl.macros) args.push_back("-D" + name + "=" + value);
+  return args;
+}
+
 }  // namespace tern::cli

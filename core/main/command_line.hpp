@@ -42,6 +42,10 @@ struct CommandLine {
   std::vector<std::string> args;  // the mode's arguments (strings, options, addresses, ids)
 };
 
+// -C and -D as given, for a process that starts tern again with the same
+// configuration (a daemon's workers, queue runners, deliveries).
+std::vector<std::string> configuration_arguments(const CommandLine& cl);
+
 // Parse argv (argv[0] excluded). Errors are one line without the program
 // name, e.g. `unknown, malformed, or incomplete option -x`.
 Result<CommandLine> parse_command_line(const std::vector<std::string>& argv);

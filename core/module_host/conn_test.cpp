@@ -47,13 +47,13 @@ TEST_F(Conn, DeadlineAndEndOfInput) {
 }
 
 TEST_F(Conn, ModuleTimeoutShortensButNeverExtends) {
-  tern_conn c = make_conn(fds_[0], std::chrono::milliseconds(5000), "", 0, "", 0);
+  tern_conn c = make_conn(fds_[0], std::chrono::milliseconds(30000), "", 0, "", 0);
   ASSERT_EQ(conn_set_timeout(&c, 50), TERN_OK);
   char buf[8];
   size_t got = 99;
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(conn_read(&c, buf, sizeof buf, &got), TERN_DEFER);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2000));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(10000));  // not the core's 30 s
   c = make_conn(fds_[0], std::chrono::milliseconds(50), "", 0, "", 0);
   ASSERT_EQ(conn_set_timeout(&c, 60000), TERN_OK);
   EXPECT_EQ(c.deadline, c.core_deadline);

@@ -174,8 +174,6 @@ class Master {
   int per_host_limit(const std::string& address);
   void reap();
   void read_worker(size_t index);
-  // -C and -D as the daemon was started with, for the processes it starts.
-  std::vector<std::string> config_args() const;
   // A worker's request (fd_passing.hpp): `tern -Mc id`, as root.
   void start_delivery(const std::string& id);
   void stop();
@@ -212,7 +210,7 @@ bool Master::start_worker(size_t index) {
     // connections come through the channel).
     ::dup2(pair[1], 3);
     std::vector<std::string> args = {"/proc/self/exe"};
-    for (auto& a : config_args()) args.push_back(std::move(a));
+    for (auto& a : cli::configuration_arguments(cl_)) args.push_back(std::move(a));
     args.insert(args.end(), {"--tern-smtp-worker", "3"});
     if (cl_.foreground) args.push_back("stderr");
     std::vector<char*> argv;
@@ -315,13 +313,6 @@ void Master::accept_from(int listener) {
   }
 }
 
-std::vector<std::string> Master::config_args() const {
-  std::vector<std::string> args;
-  if (!cl_.config_file.empty()) args.insert(args.end(), {"-C", cl_.config_file});
-  for (const auto& [name, value] : cl_.macros) args.push_back("-D" + name + "=" + value);
-  return args;
-}
-
 void Master::start_delivery(const std::string& id) {
   // Ids are the workers' own; a malformed one is refused rather than passed on.
   bool plausible = !id.empty() && id.find_first_not_of(
@@ -330,7 +321,7 @@ void Master::start_delivery(const std::string& id) {
     log_.panic("SMTP worker asked for the delivery of a malformed message id");
     return;
   }
-  if (!deliver::spawn_delivery(config_args(), id))
+  if (!deliver::spawn_delivery(cli::configuration_arguments(cl_), id))
     log_.panic("failed to start the delivery of " + id + ": " + std::strerror(errno));
 }
 

@@ -420,7 +420,7 @@ TEST(ServerTls, HandshakeTimeoutAgainstASilentPeer) {
   EXPECT_EQ(srv.handshake, make_error_code(Errc::kTimedOut));
   EXPECT_EQ(srv.error_text, "(SSL_accept): timed out");
   EXPECT_GE(elapsed, std::chrono::milliseconds(300));
-  EXPECT_LT(elapsed, std::chrono::seconds(5));
+  EXPECT_LT(elapsed, std::chrono::seconds(20));  // the timeout, not the silent peer's patience
 }
 
 TEST(ServerTls, PeerClosesOrSpeaksPlaintext) {
