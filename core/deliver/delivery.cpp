@@ -99,7 +99,7 @@ class BusEvents final : public EventRaiser {
  public:
   // `recipients`: modules' per-recipient data of the message, when there is a message.
   BusEvents(cli::Runtime& rt, expand::Context& ctx, DeliveryVariables& vars, const config::DriverInstance* transport,
-            const module_host::MessageRecipients* recipients = nullptr)
+            module_host::MessageRecipients* recipients = nullptr)
       : rt_(rt), ctx_(ctx), vars_(vars), transport_(transport), recipients_(recipients) {}
 
   bool observed(std::string_view event) const override { return rt_.modules().events().has_listeners(event); }
@@ -125,7 +125,7 @@ class BusEvents final : public EventRaiser {
   expand::Context& ctx_;
   DeliveryVariables& vars_;
   const config::DriverInstance* transport_;
-  const module_host::MessageRecipients* recipients_;
+  module_host::MessageRecipients* recipients_;
 };
 
 }  // namespace
