@@ -52,6 +52,13 @@ bool AuthenticatorSet::any_server() const {
   return false;
 }
 
+bool condition_holds(const std::string& text, expand::Context& ctx, std::string* error) {
+  auto holds = expand::check_condition(expand::compile(text, ctx.extensions), ctx);
+  if (holds) return *holds;
+  if (error != nullptr && !holds.error().is_forced()) *error = holds.error().message;
+  return false;
+}
+
 bool Authenticator::is_named(std::string_view mechanism) const {
   return public_name.size() == mechanism.size() &&
          strncasecmp(public_name.data(), mechanism.data(), mechanism.size()) == 0;

@@ -19,6 +19,7 @@
 
 #include "core/base/result.hpp"
 #include "core/config/config.hpp"
+#include "core/expand/expand.hpp"
 
 namespace tern::auth {
 
@@ -47,6 +48,12 @@ struct Authenticator {
   // Whether the client's `mechanism` names this instance (any case).
   bool is_named(std::string_view mechanism) const;
 };
+
+// Exim's expand_check_condition() for an authenticator option (client_condition,
+// server_advertise_condition, server_mail_auth_condition): false unless `text`
+// expands to something other than "", "0", "no" or "false"; a forced failure is
+// false; another expansion failure is false and its text goes to `*error`.
+bool condition_holds(const std::string& text, expand::Context& ctx, std::string* error = nullptr);
 
 class AuthenticatorSet {
  public:

@@ -6,8 +6,6 @@
 // failed: ...", "a TLS session is required, but ...", "TLS session: ...".
 #include "core/deliver/smtp_client.hpp"
 
-#include <strings.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -532,12 +530,7 @@ asio::awaitable<Status> SmtpClient::authenticate() {
     for (const auth::Authenticator& a : o.authenticators->all()) {
       if (!authenticator_.empty()) break;
       if (!a.client) continue;
-      if (!a.client_condition.empty()) {
-        auto cond = expand::expand(a.client_condition, *o.expand);
-        if (!cond || cond->empty() || *cond == "0" || strcasecmp(cond->c_str(), "no") == 0 ||
-            strcasecmp(cond->c_str(), "false") == 0)
-          continue;
-      }
+      if (!a.client_condition.empty() && !auth::condition_holds(a.client_condition, *o.expand)) continue;
       bool common = false;
       for (const std::string& m : offered) common = common || a.is_named(m);
       if (!common) continue;

@@ -59,17 +59,12 @@ std::vector<std::string> Session::advertise_auth() {
   std::vector<std::string> names;
   for (const auth::Authenticator& a : set.all()) {
     if (!a.server) continue;
-    if (!a.server_advertise_condition.empty()) {
-      auto cond = expand::expand(a.server_advertise_condition, ctx_);
-      if (!cond) {
-        if (!cond.error().is_forced())
-          server_.log.panic("failed to expand \"" + a.server_advertise_condition + "\" in " + a.name +
-                            " authenticator: " + cond.error().message);
-        continue;
-      }
-      if (cond->empty() || *cond == "0" || strcasecmp(cond->c_str(), "no") == 0 ||
-          strcasecmp(cond->c_str(), "false") == 0)
-        continue;
+    std::string error;
+    if (!a.server_advertise_condition.empty() && !auth::condition_holds(a.server_advertise_condition, ctx_, &error)) {
+      if (!error.empty())
+        server_.log.panic("failed to expand \"" + a.server_advertise_condition + "\" in " + a.name +
+                          " authenticator: " + error);
+      continue;
     }
     auth_advertised_.push_back(&a);
     names.push_back(a.public_name);
@@ -227,10 +222,7 @@ boost::asio::awaitable<bool> Session::check_mail_auth(const smtp::MailCommand& m
     }
   }
   if (ignore.empty() && authenticated_by_ != nullptr && !authenticated_by_->server_mail_auth_condition.empty()) {
-    auto cond = expand::expand(authenticated_by_->server_mail_auth_condition, ctx_);
-    const bool holds = cond && !cond->empty() && *cond != "0" && strcasecmp(cond->c_str(), "no") != 0 &&
-                       strcasecmp(cond->c_str(), "false") != 0;
-    if (!holds) {
+    if (!auth::condition_holds(authenticated_by_->server_mail_auth_condition, ctx_)) {
       ignore = "server_mail_auth_condition failed";
       if (!authenticated_id_.empty()) ignore += ": authenticated ID=\"" + authenticated_id_ + "\"";
     }

@@ -146,7 +146,7 @@ class ServerSide(AuthTest):
                    "535 Incorrect authentication data (set_id=u1)")
 
     def test_failures_and_protocol_errors(self):
-        d = self.daemon()
+        d = self.daemon("log_selector = +smtp_protocol_error +smtp_syntax_error\n" + self.config)
         c, _ = self.greeted(d)
         self.assertEqual(c.cmd("AUTH PLAIN " + b64("\0u1\0bad")), (535, ["Incorrect authentication data"]))
         self.assertEqual(c.cmd("AUTH FOO"), (504, ["FOO authentication mechanism not supported"]))
@@ -156,6 +156,10 @@ class ServerSide(AuthTest):
                "535 Incorrect authentication data (set_id=u1)"
         d.wait_log(line)
         d.wait_log(line, which="reject")
+        d.wait_log('SMTP protocol error in "AUTH FOO" H=(client.example) [127.0.0.1] '
+                   'FOO authentication mechanism not supported')
+        d.wait_log('SMTP syntax error in "AUTH PL/AIN" H=(client.example) [127.0.0.1] '
+                   'invalid character in authentication mechanism name')
         c2, _ = self.greeted(d)
         self.assertEqual(c2.cmd("MAIL FROM:<a@b.example>")[0], 250)
         self.assertEqual(c2.cmd("AUTH PLAIN"), (503, ["not permitted in mail transaction"]))
