@@ -275,10 +275,16 @@ typedef enum tern_hook_point {
   /* arg: SSL* after the handshake. Non-OK refuses the connection; text in
    * verdict goes to the log (e.g. "dane" for CV=dane). */
   TERN_HOOK_TLS_CLIENT_AFTER = 5,
-  /* arg: const tern_message*, after DATA and before the 250. */
+  /* arg: const tern_message*, after DATA (acl_smtp_data accepted) and
+   * before the 250. Always runs with a deadline (timeout_ms or the core's),
+   * TERN_MAY_BLOCK or not. TERN_FAIL: 550 with the verdict (the error goes
+   * to the reject log), TERN_DEFER: 451 with the verdict, TERN_ERROR or an
+   * overrun: 451; the message is then not kept. */
   TERN_HOOK_AFTER_DATA = 6,
-  /* arg: const tern_str* router name, per address. TERN_DECLINE skips the
-   * router for this address, as a failed precondition does. */
+  /* arg: const tern_str* router name, per address, after the router's own
+   * preconditions. TERN_DECLINE skips the router for this address, as a
+   * failed precondition does; TERN_FAIL fails the address, TERN_DEFER
+   * defers it (the verdict, else the error, is its message). */
   TERN_HOOK_ROUTER_PRECONDITION = 7
 } tern_hook_point;
 
@@ -299,7 +305,8 @@ typedef struct tern_message {
   tern_str sender;
   const tern_str *recipients;
   size_t recipient_count;
-  int data_fd;      /* the spooled data, read-only, positioned at 0 */
+  int data_fd;      /* the spooled body, read-only, positioned at its first
+                       byte; shared by the point's hooks: read with pread() */
   tern_str headers; /* the header section as received */
 } tern_message;
 
