@@ -891,6 +891,9 @@ struct DeliveryProcess::Attempt {
       return;
     }
     set_address_variables(all, batch.front(), vars);
+    // While the transport runs, $transport_name is set and $router_name is empty (Exim 4.96).
+    vars.set("router_name", "");
+    vars.set("transport_name", a.transport);
     std::string return_path = a.errors_to_set ? a.errors_to : env.sender;
     if (!inst->options.get_string("return_path").empty()) {
       auto r = expand_option(*inst, "return_path", ctx);

@@ -57,6 +57,8 @@ TRANSPORTS = {
     "dollar": 'command = /bin/sh -c "kill -TERM $$"',
     "pa": "command = DIR/show.sh $pipe_addresses\n  batch_max = 10\n  log_output",
     "addrpipe": "log_output",
+    "env2": 'command = /bin/sh -c "env | sort > DIR/env2.txt"\n'
+            "  environment = FOO=bar : BAZ=$sender_address : RN=$router_name : TN=$transport_name",
 }
 
 # Exim 4.96's lines (without time stamp and message id), DIR for the scratch directory.
@@ -94,6 +96,7 @@ EXPECTED = [
     "-> pa2 <pa2@test.example> R=r_pa T=t_pa",
     '<|DIR/show.sh x "two words">: t_addrpipe transport output: args: x two words',
     '=> |DIR/show.sh x "two words" <alias@test.example> R=r_alias T=t_addrpipe',
+    "=> env2 <env2@test.example> R=r_any T=t_env2",
 ]
 
 # Exim 4.96's environment for the command (env | sort; PWD comes from the shell).
@@ -213,6 +216,13 @@ class PipeTransport(unittest.TestCase):
             env = f.read()
         ok_id = self.accepted[0]
         self.assertEqual(env.replace(ok_id, "ID"), EXPECTED_ENV)
+
+    def test_environment_option_and_the_drivers_names(self):
+        with open(os.path.join(self.scratch.path, "env2.txt")) as f:
+            env = f.read().splitlines()
+        # As Exim 4.96: $transport_name is set while a transport runs, $router_name is not.
+        for line in ("FOO=bar", "BAZ=s@a.example", "RN=", "TN=t_env2"):
+            self.assertIn(line, env)
 
     def test_failed_and_delivered_messages_left_the_queue_deferred_ones_stayed(self):
         r = ternlab.run_tern(TERN, ["-C", self.conf, "-bp"])
