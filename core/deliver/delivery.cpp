@@ -53,6 +53,18 @@ Result<log::LoggerOptions> delivery_logger_options(cli::Runtime& rt) {
   return options;
 }
 
+namespace {
+
+// Root's deliveries leave the retry database to exim_user, whose deliveries share it.
+std::optional<std::pair<uid_t, gid_t>> retry_db_owner(cli::Runtime& rt) {
+  if (::getuid() != 0) return std::nullopt;
+  struct passwd* pw = getpwnam(rt.config().main.get_string("exim_user").c_str());
+  if (!pw) return std::nullopt;
+  return std::make_pair(pw->pw_uid, pw->pw_gid);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<DeliveryProcess>> DeliveryProcess::make(cli::Runtime& rt) {
   auto routers = RouterSet::build(rt.config());
   if (!routers) return routers.take_error();
@@ -72,7 +84,7 @@ DeliveryProcess::DeliveryProcess(cli::Runtime& rt, std::shared_ptr<const RouterS
       logger_(std::move(logger)),
       spool_(spool_config(rt.config())),
       retry_(std::move(retry)),
-      retry_db_(rt.config().main.get_string("spool_directory")) {}
+      retry_db_(rt.config().main.get_string("spool_directory"), retry_db_owner(rt)) {}
 
 DeliveryProcess::~DeliveryProcess() {
   for (auto& [name, t] : transports_)
