@@ -43,7 +43,77 @@ std::string header_value(const std::vector<std::string>& headers, std::string_vi
   return {};
 }
 
+// The header lines both reports share, after X-Failed-Recipients.
+void common_headers(const FailureReport& r, std::vector<std::string>& out) {
+  out.push_back("Auto-Submitted: auto-replied\n");
+  out.push_back("From: Mail Delivery System <Mailer-Daemon@" + r.qualify_domain + ">\n");
+  out.push_back("To: " + r.recipient + "\n");
+  std::string message_id = header_value(r.headers, "Message-ID");
+  if (!message_id.empty()) {
+    std::string refs = header_value(r.headers, "References");
+    out.push_back("References: " + (refs.empty() ? "" : refs + " ") + message_id + "\n");
+  }
+  out.push_back("Content-Type: multipart/report; report-type=delivery-status; boundary=" + r.boundary + "\n");
+  out.push_back("MIME-Version: 1.0\n");
+}
+
 }  // namespace
+
+WarningsDue warnings_due(const std::vector<std::int64_t>& times, std::int64_t queue_time) {
+  WarningsDue w;
+  const int n = static_cast<int>(times.size());
+  if (n == 0 || times[0] <= 0) return w;
+  int count = 0;
+  while (count < n && queue_time >= times[static_cast<std::size_t>(count)]) ++count;
+  if (count == 0) return w;
+  std::int64_t shown = times[static_cast<std::size_t>(count - 1)];
+  if (count >= n) {  // past the last time: it repeats at the last gap
+    std::int64_t last_gap = shown - (count > 1 ? times[static_cast<std::size_t>(count - 2)] : 0);
+    if (last_gap > 0) {
+      std::int64_t extra = (queue_time - shown) / last_gap;
+      shown += last_gap * extra;
+      count += static_cast<int>(extra);
+    }
+  }
+  w.count = count;
+  w.shown = shown;
+  return w;
+}
+
+ReportText delay_report(const FailureReport& r, const DelayFacts& facts) {
+  ReportText out;
+  common_headers(r, out.headers);
+  std::string delay = facts.shown < 3600 ? std::to_string(facts.shown / 60) + " minutes"
+                                         : std::to_string(facts.shown / 3600) + " hours";
+  out.headers.push_back("Subject: Warning: message " + facts.message_id + " delayed " + delay + "\n");
+  std::string& b = out.body;
+  b += "--" + r.boundary + "\nContent-type: text/plain; charset=us-ascii\n\n";
+  b += "This message was created automatically by mail delivery software.\n"
+       "A message that you sent has not yet been delivered to one or more of its\n"
+       "recipients after more than " + delay + " on the queue on " + r.primary_hostname + ".\n\n";
+  b += "The message identifier is:     " + facts.message_id + "\n";
+  if (!facts.subject.empty()) b += "The subject of the message is: " + facts.subject + "\n";
+  if (!facts.date.empty()) b += "The date of the message is:    " + facts.date + "\n";
+  b += r.addresses.size() > 1 ? "\nThe addresses to which the message has not yet been delivered are:\n\n"
+                              : "\nThe address to which the message has not yet been delivered is:\n\n";
+  for (auto it = r.addresses.rbegin(); it != r.addresses.rend(); ++it) b += "  " + it->address + "\n";
+  b += "\nNo action is required on your part. Delivery attempts will continue for\n"
+       "some time, and this warning may be repeated at intervals if the message\n"
+       "remains undelivered. Eventually the mail delivery software will give up,\n"
+       "and when that happens, the message will be returned to you.\n";
+  b += "\n--" + r.boundary + "\nContent-type: message/delivery-status\n\n";
+  b += "Reporting-MTA: dns; " + r.primary_hostname + "\n";
+  if (!r.dsn_envid.empty()) b += "Original-Envelope-ID: " + r.dsn_envid + "\n";
+  b += "\n";
+  for (const ReportedAddress& a : r.addresses) {
+    if (!a.orcpt.empty()) b += "Original-Recipient: " + a.orcpt + "\n";
+    b += "Action: delayed\nFinal-Recipient: rfc822;" + a.top + "\nStatus: 4.0.0\n\n";
+  }
+  b += "--" + r.boundary + "\nContent-type: text/rfc822-headers\n\n";
+  for (const std::string& h : r.headers) b += h;
+  b += "\n\n--" + r.boundary + "--\n";
+  return out;
+}
 
 ReportText failure_report(const FailureReport& r) {
   ReportText out;
@@ -56,16 +126,7 @@ ReportText failure_report(const FailureReport& r) {
   std::string failed = "X-Failed-Recipients: ";
   for (std::size_t i = 0; i < reversed.size(); ++i) failed += (i ? ",\n  " : "") + reversed[i]->address;
   out.headers.push_back(failed + "\n");
-  out.headers.push_back("Auto-Submitted: auto-replied\n");
-  out.headers.push_back("From: Mail Delivery System <Mailer-Daemon@" + r.qualify_domain + ">\n");
-  out.headers.push_back("To: " + r.recipient + "\n");
-  std::string message_id = header_value(r.headers, "Message-ID");
-  if (!message_id.empty()) {
-    std::string refs = header_value(r.headers, "References");
-    out.headers.push_back("References: " + (refs.empty() ? "" : refs + " ") + message_id + "\n");
-  }
-  out.headers.push_back("Content-Type: multipart/report; report-type=delivery-status; boundary=" + r.boundary + "\n");
-  out.headers.push_back("MIME-Version: 1.0\n");
+  common_headers(r, out.headers);
   out.headers.push_back(std::string("Subject: Mail delivery failed") +
                         (to_sender ? ": returning message to sender" : "") + "\n");
 

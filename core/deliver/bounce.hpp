@@ -11,6 +11,9 @@
 // X-Exim-DSN-Information line) when the message is over bounce_return_size_limit,
 // bounce_return_body is false, or the sender asked for RET=HDRS.
 //
+// delay_report() is Exim's delay warning (delay_warning): "Subject: Warning: message <id>
+// delayed <n> minutes", the same three parts, Action: delayed, headers only.
+//
 // local_message.hpp spools the result from the null sender.
 #pragma once
 
@@ -61,5 +64,24 @@ struct ReportText {
   std::string body;
 };
 ReportText failure_report(const FailureReport& r);
+
+// For a delay warning: the message's id, its Subject: and Date: values ("" when absent),
+// and the delay shown (Exim's show_time, in seconds).
+struct DelayFacts {
+  std::string message_id;
+  std::string subject;
+  std::string date;
+  std::int64_t shown = 0;
+};
+// `r.addresses` are the deferred addresses.
+ReportText delay_report(const FailureReport& r, const DelayFacts& facts);
+
+// Exim's delay_warning arithmetic: how many warnings a message `queue_time` seconds old
+// should have had (`count`) and the delay to show, for the option's list of times.
+struct WarningsDue {
+  int count = 0;
+  std::int64_t shown = 0;
+};
+WarningsDue warnings_due(const std::vector<std::int64_t>& delay_warning, std::int64_t queue_time);
 
 }  // namespace tern::deliver

@@ -77,5 +77,20 @@ TEST(Bounce, HeadersOnlyWhenAskedOrTooBig) {
   EXPECT_NE(body.find("\n\nbody\n\n--B--\n"), std::string::npos);
 }
 
+TEST(Bounce, WarningsDueAsEximCountsThem) {
+  // delay_warning = 3s: at 6s two were due (one is sent), shown as 6s.
+  WarningsDue w = warnings_due({3}, 6);
+  EXPECT_EQ(w.count, 2);
+  EXPECT_EQ(w.shown, 6);
+  EXPECT_EQ(warnings_due({3}, 2).count, 0);
+  // 1h:4h:1d: after 5h, two; after 3 days, the last gap (20h) repeats.
+  w = warnings_due({3600, 14400, 86400}, 18000);
+  EXPECT_EQ(w.count, 2);
+  EXPECT_EQ(w.shown, 14400);
+  w = warnings_due({3600, 14400, 86400}, 3 * 86400);
+  EXPECT_EQ(w.count, 3 + 2);  // (259200 - 86400) / 72000 more
+  EXPECT_EQ(w.shown, 86400 + 72000 * 2);
+}
+
 }  // namespace
 }  // namespace tern::deliver

@@ -56,6 +56,18 @@ Result<log::LoggerOptions> delivery_logger_options(cli::Runtime& rt) {
   return options;
 }
 
+namespace {
+
+// Root's deliveries leave the retry database to exim_user, whose deliveries share it.
+std::optional<std::pair<uid_t, gid_t>> retry_db_owner(cli::Runtime& rt) {
+  if (::getuid() != 0) return std::nullopt;
+  struct passwd* pw = getpwnam(rt.config().main.get_string("exim_user").c_str());
+  if (!pw) return std::nullopt;
+  return std::make_pair(pw->pw_uid, pw->pw_gid);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<DeliveryProcess>> DeliveryProcess::make(cli::Runtime& rt) {
   auto routers = RouterSet::build(rt.config());
   if (!routers) return routers.take_error();
@@ -75,7 +87,7 @@ DeliveryProcess::DeliveryProcess(cli::Runtime& rt, std::shared_ptr<const RouterS
       logger_(std::move(logger)),
       spool_(spool_config(rt.config())),
       retry_(std::move(retry)),
-      retry_db_(rt.config().main.get_string("spool_directory")) {}
+      retry_db_(rt.config().main.get_string("spool_directory"), retry_db_owner(rt)) {}
 
 namespace {
 
@@ -771,47 +783,103 @@ struct DeliveryProcess::Attempt {
     }
   }
 
-  // One failure report per errors address, spooled from <> and delivered at once.
+  // What a report to `to` says about this message: its headers and body, the options.
+  FailureReport report_to(const std::string& to) {
+    const config::OptionSet& main = p.rt_.config().main;
+    FailureReport r;
+    r.recipient = to;
+    r.sender = env.sender;
+    p.rt_.config_variables().append("qualify_domain", r.qualify_domain);
+    r.primary_hostname = main.get_string("primary_hostname");
+    if (r.primary_hostname.empty()) p.rt_.config_variables().append("primary_hostname", r.primary_hostname);
+    r.boundary = std::to_string(now_s) + "-eximdsn-" + std::to_string(std::rand());
+    if (const auto* v = env.var("dsn_envid")) r.dsn_envid = v->value;
+    if (const auto* v = env.var("dsn_ret")) r.dsn_ret = std::atoi(v->value.c_str());
+    r.headers.push_back("Return-path: <" + env.sender + ">\n");
+    for (const auto& h : env.headers)
+      if (h.type != '*') r.headers.push_back(h.text);
+    r.body = data.body();
+    r.data_file_size = static_cast<std::int64_t>(data.body().size() + spool::data_start_offset(id));
+    r.return_body = main.get_bool("bounce_return_body");
+    r.return_size_limit = main.get_int("bounce_return_size_limit");
+    r.return_linesize_limit = main.get_int("bounce_return_linesize_limit");
+    if (const auto* v = env.var("max_received_linelength")) r.max_line_length = std::atoll(v->value.c_str());
+    return r;
+  }
+
+  // Spools a report from <> and starts its delivery; false when it could not be written.
+  bool send_report(const std::string& to, ReportText text) {
+    LocalMessage m;
+    m.recipients.push_back(to);
+    m.headers = std::move(text.headers);
+    m.body = std::move(text.body);
+    m.reference = id;
+    auto report_id = spool_local_message(p.rt_, p.spool_, *p.logger_, m);
+    if (!report_id) {
+      p.logger_->panic("failed to write a delivery report to " + to + ": " + report_id.error().message, id);
+      return false;
+    }
+    if (!spawn_delivery(p.rt_, *report_id))
+      p.logger_->panic(std::string("failed to start the delivery of ") + *report_id + ": " + std::strerror(errno), id);
+    return true;
+  }
+
+  // One failure report per errors address.
   void send_reports() {
     std::vector<std::string> order;
     for (const Failure& f : failed)
       if (std::find(order.begin(), order.end(), f.errors_address) == order.end()) order.push_back(f.errors_address);
-    const config::OptionSet& main = p.rt_.config().main;
     for (const std::string& to : order) {
-      FailureReport r;
-      r.recipient = to;
-      r.sender = env.sender;
-      p.rt_.config_variables().append("qualify_domain", r.qualify_domain);
-      r.primary_hostname = main.get_string("primary_hostname");
-      if (r.primary_hostname.empty()) p.rt_.config_variables().append("primary_hostname", r.primary_hostname);
-      r.boundary = std::to_string(now_s) + "-eximdsn-" + std::to_string(std::rand());
-      if (const auto* v = env.var("dsn_envid")) r.dsn_envid = v->value;
-      if (const auto* v = env.var("dsn_ret")) r.dsn_ret = std::atoi(v->value.c_str());
+      FailureReport r = report_to(to);
       for (const Failure& f : failed)
         if (f.errors_address == to) r.addresses.push_back(f.report);
-      r.headers.push_back("Return-path: <" + env.sender + ">\n");
-      for (const auto& h : env.headers)
-        if (h.type != '*') r.headers.push_back(h.text);
-      r.body = data.body();
-      r.data_file_size = static_cast<std::int64_t>(data.body().size() + spool::data_start_offset(id));
-      r.return_body = main.get_bool("bounce_return_body");
-      r.return_size_limit = main.get_int("bounce_return_size_limit");
-      r.return_linesize_limit = main.get_int("bounce_return_linesize_limit");
-      if (const auto* v = env.var("max_received_linelength")) r.max_line_length = std::atoll(v->value.c_str());
-      ReportText text = failure_report(r);
-      LocalMessage m;
-      m.recipients.push_back(to);
-      m.headers = std::move(text.headers);
-      m.body = std::move(text.body);
-      m.reference = id;
-      auto bounce_id = spool_local_message(p.rt_, p.spool_, *p.logger_, m);
-      if (!bounce_id) {
-        p.logger_->panic("failed to write the delivery error message to " + to + ": " + bounce_id.error().message, id);
-        continue;
-      }
-      if (!spawn_delivery(p.rt_, *bounce_id))
-        p.logger_->panic(std::string("failed to start the delivery of ") + *bounce_id + ": " + std::strerror(errno), id);
+      send_report(to, failure_report(r));
     }
+  }
+
+  // Exim's delay warning: when the message has waited past the next delay_warning time,
+  // the sender is told which addresses are still deferred (and delay_warning_condition
+  // agrees); the -H's warning count remembers how many were due.
+  void maybe_warn_of_delay() {
+    if (env.sender.empty() || bounce_failed || env.pending_recipients().empty()) return;
+    const config::OptionValue* times = p.rt_.config().main.get("delay_warning");
+    if (!times) return;
+    WarningsDue due = warnings_due(times->numbers, now_s - env.received_time);
+    if (due.count <= env.warning_count) return;
+    std::vector<ReportedAddress> still;
+    for (const auto& [i, message] : deferred_message) {
+      if (env.nonrecipients.count(unique_of(all, i))) continue;
+      ReportedAddress a;
+      a.address = all[i].address;
+      a.top = all[top_of(all, i)].address;
+      still.push_back(a);
+    }
+    if (still.empty()) return;
+    auto ok = expand::expand(p.rt_.config().main.get_string("delay_warning_condition"), ctx);
+    if (!ok) {
+      p.logger_->panic("failed to expand delay_warning_condition: " + ok.error().message, id);
+      return;
+    }
+    if (ok->empty() || *ok == "0" || strcasecmp(ok->c_str(), "no") == 0 || strcasecmp(ok->c_str(), "false") == 0)
+      return;
+    FailureReport r = report_to(env.sender);
+    r.addresses = std::move(still);
+    DelayFacts facts;
+    facts.message_id = id;
+    for (const auto& h : env.headers) {
+      if (h.type == '*') continue;
+      auto value = [&](std::string_view name) -> std::optional<std::string> {
+        if (h.text.size() <= name.size() || strncasecmp(h.text.data(), name.data(), name.size()) != 0) return {};
+        std::string v = h.text.substr(name.size());
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.erase(0, 1);
+        while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+        return v;
+      };
+      if (auto v = value("Subject:"); v && facts.subject.empty()) facts.subject = *v;
+      if (auto v = value("Date:"); v && facts.date.empty()) facts.date = *v;
+    }
+    facts.shown = due.shown;
+    if (send_report(env.sender, delay_report(r, facts))) env.warning_count = due.count;
   }
 
   // Exim's write_env_to(): the recipients an address came from, its duplicates' first.
@@ -1249,6 +1317,7 @@ struct DeliveryProcess::Attempt {
   // -H (frozen when a bounce failed).
   AttemptResult finish() {
     send_reports();
+    maybe_warn_of_delay();
     if (env.pending_recipients().empty()) {
       struct timeval now;
       gettimeofday(&now, nullptr);

@@ -23,7 +23,8 @@
 // Failed addresses are logged with "**" and reported (bounce.hpp) to their errors address
 // (the router's errors_to, else the sender) in a new message from <>, spooled and
 // delivered at once (local_message.hpp). A bounce that fails is frozen (Exim's "Frozen
-// (delivery error message)") unless it is older than ignore_bounce_errors_after.
+// (delivery error message)") unless it is older than ignore_bounce_errors_after. A message
+// still deferred past its next delay_warning time gets Exim's delay warning to the sender.
 #pragma once
 
 #include <functional>

@@ -100,7 +100,8 @@ Result<RetryRecords> read_unlocked(const std::string& path) {
 
 }  // namespace
 
-RetryDb::RetryDb(std::string spool_directory) : dir_(std::move(spool_directory) + "/db") {}
+RetryDb::RetryDb(std::string spool_directory, std::optional<std::pair<uid_t, gid_t>> owner)
+    : dir_(std::move(spool_directory) + "/db"), owner_(owner) {}
 
 Result<RetryRecords> RetryDb::read() const {
   auto lock = DbLock::take(dir_, false);
@@ -120,7 +121,12 @@ Status RetryDb::update(const std::function<void(RetryRecords&)>& change) const {
            std::to_string(r.next_try) + "\t" + (r.expired ? "1" : "0") + "\t" + std::to_string(r.basic_errno) + "\t" +
            std::to_string(r.more_errno) + "\t" + escape(r.text) + "\n";
   }
-  return spool::write_durably(dir_, path() + ".tmp", path(), out);
+  if (auto st = spool::write_durably(dir_, path() + ".tmp", path(), out); !st) return st;
+  if (owner_) {
+    for (const std::string& p : {dir_, dir_ + "/retry.tern.lockfile", path()})
+      if (::chown(p.c_str(), owner_->first, owner_->second) != 0) return spool::sys_error("chown", p, errno);
+  }
+  return {};
 }
 
 }  // namespace tern::deliver

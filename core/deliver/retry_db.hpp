@@ -12,9 +12,13 @@
 // directory is synced), so a crash leaves either the old or the new database, never half.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
+#include <utility>
 #include <string>
 
 #include "core/base/result.hpp"
@@ -36,7 +40,9 @@ using RetryRecords = std::map<std::string, RetryRecord>;
 class RetryDb {
  public:
   // `spool_directory`: the database lives in its db/ subdirectory (created when written).
-  explicit RetryDb(std::string spool_directory);
+  // `owner`: when tern runs as root, the exim_user's uid and gid, so that deliveries
+  // running as that user (the daemon's) can update what a root queue runner created.
+  explicit RetryDb(std::string spool_directory, std::optional<std::pair<uid_t, gid_t>> owner = std::nullopt);
 
   // A consistent snapshot (empty when there is no database yet).
   Result<RetryRecords> read() const;
@@ -48,6 +54,7 @@ class RetryDb {
 
  private:
   std::string dir_;
+  std::optional<std::pair<uid_t, gid_t>> owner_;
 };
 
 }  // namespace tern::deliver

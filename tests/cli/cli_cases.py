@@ -17,8 +17,8 @@ CASES = [
      "stderr": "tern: conflicting options -be and -bV\n"},
     {"name": "address-test-no-routers", "conf": OK_CONF, "args": ["-C", "{conf}", "-bt", "a@b.example"], "rc": 2,
      "stdout": "a@b.example is undeliverable: Unrouteable address\n"},
-    {"name": "remove-not-built", "conf": OK_CONF, "args": ["-C", "{conf}", "-Mrm", "1xXbgc-0000000002W-2Pab"],
-     "rc": 1, "stderr": "tern: -Mrm: not in this build yet (-M and -Mc are)\n"},
+    {"name": "remove-missing", "conf": OK_CONF, "args": ["-C", "{conf}", "-Mrm", "1xXbgc-0000000002W-2Pab"],
+     "rc": 1, "stderr": "", "stdout": "Message 1xXbgc-0000000002W-2Pab has been removed or did not exist\n"},
 
     # --- -bV
     {"name": "version", "conf": OK_CONF, "args": ["-C", "{conf}", "-bV"], "rc": 0, "stderr": "",

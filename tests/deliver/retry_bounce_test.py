@@ -9,6 +9,7 @@ configuration.
 - a refused host: "defer (111)", then "retry time not reached for any host" on -q,
   another try on -qf, "retry timeout exceeded" past the rule's cutoff, and the bounce;
 - a local quota failure: "Retry time not yet reached" on -q;
+- a delay warning (delay_warning) in Exim's words;
 - -brt for a table of rules and errors;
 - the failure report for a 550 from a remote host, byte for byte but for its ids,
   dates and boundary, and parsed as RFC 3464; headers only over
@@ -144,6 +145,10 @@ class Setup:
                 out.append(h.read())
         return out
 
+    def scratch_header(self, msg):
+        with open(self.path("spool", "input", f"{msg}-H")) as f:
+            return f.read()
+
     def messages(self):
         return sorted(f[:-2] for f in os.listdir(self.path("spool", "input")) if f.endswith("-H"))
 
@@ -207,6 +212,39 @@ class Retry(unittest.TestCase):
         self.assertEqual(s.lines(msg)[-2:], ["=> bob <bob@test.example> R=mbox T=mbox_delivery", "Completed"])
         with open(s.path("spool", "db", "retry.tern")) as f:
             self.assertEqual(f.read(), "")
+
+    def test_delay_warning_as_exim(self):
+        s = Setup(self, port=ternlab.free_port(), retry="*   *   F,1h,1s", main="delay_warning = 3s")
+        msg = s.submit(["x@remote.example"])
+        s.tern("-M", msg)
+        time.sleep(4)
+        s.tern("-q")
+        text = s.bounce_delivered()[0]
+        headers, body = report_body(text)
+        self.assertIn(f"\nSubject: Warning: message {msg} delayed 0 minutes\n", "\n" + headers + "\n")
+        date = re.search(r"^\d{3}. Date: (.*)$", s.scratch_header(msg), re.M).group(1)
+        # Exim 4.96's text for the same message.
+        self.assertEqual(body.split("--B\nContent-type: text/rfc822-headers\n\n")[0],
+                         "--B\nContent-type: text/plain; charset=us-ascii\n\n"
+                         "This message was created automatically by mail delivery software.\n"
+                         "A message that you sent has not yet been delivered to one or more of its\n"
+                         "recipients after more than 0 minutes on the queue on test.example.\n\n"
+                         f"The message identifier is:     {msg}\n"
+                         "The subject of the message is: test\n"
+                         f"The date of the message is:    {date}\n\n"
+                         "The address to which the message has not yet been delivered is:\n\n"
+                         "  x@remote.example\n\n"
+                         "No action is required on your part. Delivery attempts will continue for\n"
+                         "some time, and this warning may be repeated at intervals if the message\n"
+                         "remains undelivered. Eventually the mail delivery software will give up,\n"
+                         "and when that happens, the message will be returned to you.\n\n"
+                         "--B\nContent-type: message/delivery-status\n\n"
+                         "Reporting-MTA: dns; test.example\n\n"
+                         "Action: delayed\nFinal-Recipient: rfc822;x@remote.example\nStatus: 4.0.0\n\n")
+        self.assertTrue(body.endswith("\n\n\n--B--\n"), body)
+        self.assertEqual(s.scratch_header(msg).split("\n")[3].split(" ")[1], "1")  # the -H's warning count
+        s.tern("-qf")  # not due again before 6s
+        self.assertEqual(len(re.findall(r" <= <> R=" + msg, s.log())), 1)
 
     def test_brt_names_the_rule_as_exim(self):
         rules = ("*.slow.example  rcpt_45x  F,1h,10m\n"
