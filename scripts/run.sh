@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 var="$PWD/var"
 mkdir -p "$var/spool" "$var/log" "$var/mail"
-# Started as root, deliveries run as exim_user (conf/tern.conf: nobody).
+# Started as root, deliveries write the Maildirs as nobody (conf/tern.conf's transport user).
 [ "$(id -u)" -ne 0 ] || chown nobody "$var/mail"
 tern=build/bin/tern
 "$tern" -C conf/tern.conf -D VAR="$var" -bV | head -3

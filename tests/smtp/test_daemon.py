@@ -435,7 +435,7 @@ class DefaultConfiguration(unittest.TestCase):
         with ternlab.Scratch() as scratch:
             os.makedirs(os.path.join(scratch.path, "var", "mail"))
             os.chmod(scratch.path, 0o755)
-            if os.geteuid() == 0:  # as scripts/run.sh: deliveries run as exim_user
+            if os.geteuid() == 0:  # as scripts/run.sh: the transport writes as nobody
                 os.chown(os.path.join(scratch.path, "var", "mail"), pwd.getpwnam("nobody").pw_uid, -1)
             port = ternlab.free_port()
             server = ternlab.Server([TERN, "-bdf", "-C", os.path.abspath(conf), "-D",
