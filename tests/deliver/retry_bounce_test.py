@@ -214,7 +214,7 @@ class Retry(unittest.TestCase):
             self.assertEqual(f.read(), "")
 
     def test_delay_warning_as_exim(self):
-        s = Setup(self, port=ternlab.free_port(), retry="*   *   F,1h,1s", main="delay_warning = 3s")
+        s = Setup(self, port=ternlab.free_port(), retry="*   *   F,1h,1s", main="delay_warning = 3s : 1h")
         msg = s.submit(["x@remote.example"])
         s.tern("-M", msg)
         time.sleep(4)
@@ -243,7 +243,7 @@ class Retry(unittest.TestCase):
                          "Action: delayed\nFinal-Recipient: rfc822;x@remote.example\nStatus: 4.0.0\n\n")
         self.assertTrue(body.endswith("\n\n\n--B--\n"), body)
         self.assertEqual(s.scratch_header(msg).split("\n")[3].split(" ")[1], "1")  # the -H's warning count
-        s.tern("-qf")  # not due again before 6s
+        s.tern("-qf")  # the next is due after 1h
         self.assertEqual(len(re.findall(r" <= <> R=" + msg, s.log())), 1)
 
     def test_brt_names_the_rule_as_exim(self):
@@ -400,20 +400,20 @@ class Frozen(unittest.TestCase):
         return msg
 
     def test_failed_bounce_frozen_then_ignored(self):
-        s = Setup(self, main="ignore_bounce_errors_after = 2s")
+        s = Setup(self, main="ignore_bounce_errors_after = 5s")
         msg = self.bounce_to_nowhere(s)
         self.assertEqual(s.queue_run(msg), ["Message is frozen"])
-        time.sleep(3)
+        time.sleep(6)
         self.assertEqual(s.queue_run(msg), ["Unfrozen by errmsg timer",
                                                 "** other@test.example R=fail: no such user here",
                                                 "other@test.example: error ignored", "Completed"])
 
     def test_timeout_frozen_after_cancels(self):
-        s = Setup(self, main="timeout_frozen_after = 2s")
+        s = Setup(self, main="timeout_frozen_after = 5s")
         msg = self.bounce_to_nowhere(s)
         other = s.submit(["x@remote.example"])
         s.tern("-Mf", other)
-        time.sleep(3)
+        time.sleep(6)
         before = len(s.log())
         s.tern("-q")
         self.assertEqual(s.lines(msg, before), ["cancelled by timeout_frozen_after", "Completed"])
@@ -422,11 +422,11 @@ class Frozen(unittest.TestCase):
         self.assertIn(INTRO + "  x@remote.example\n\n--B\n", body)
 
     def test_auto_thaw(self):
-        s = Setup(self, main="auto_thaw = 2s")
+        s = Setup(self, main="auto_thaw = 5s")
         msg = s.submit(["bob@test.example"])
         s.tern("-Mf", msg)
         self.assertEqual(s.queue_run(msg), ["Message is frozen"])
-        time.sleep(3)
+        time.sleep(6)
         self.assertEqual(s.queue_run(msg), ["Unfrozen by auto-thaw", "=> bob <bob@test.example> R=mbox T=mbox_delivery",
                                                 "Completed"])
 
