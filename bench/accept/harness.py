@@ -18,7 +18,8 @@ import mtas
 from mtas import ternlab
 
 SERVERS = ("tern", "exim", "postfix", "sink")
-LABELS = {"tern": "tern", "exim": "exim", "postfix": "postfix", "sink": "smtp-sink"}
+LABELS = {"tern": "tern", "exim": "exim", "postfix": "postfix", "sink": "smtp-sink",
+          "tern_listener": "tern + no-op listener"}
 
 
 class RunFailed(Exception):
@@ -82,6 +83,8 @@ class Toolbox:
     def daemon(self, name, workdir, port, max_connections):
         if name == "tern":
             return mtas.Tern(workdir, port, max_connections, self.tern)
+        if name == "tern_listener":
+            return mtas.TernWithListener(workdir, port, max_connections, self.tern)
         if name == "exim":
             return mtas.Exim(workdir, port, max_connections, self.exim)
         if name == "postfix":

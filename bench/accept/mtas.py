@@ -13,6 +13,7 @@ bench/accept/harness.py builds them (Toolbox) and runs them (run_all).
 import contextlib
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -203,6 +204,25 @@ class Tern(EximLike):
     def exit_reason(self):
         reason = super().exit_reason()
         return "daemon not in this build" if "not in this build" in reason else reason
+
+
+class TernWithListener(Tern):
+    """tern with bench/hooks' module loaded: one no-op listener on every event (issue 3's
+    hook overhead: the ratio to plain tern in the same run)."""
+    name = "tern_listener"
+
+    def prepare(self):
+        super().prepare()
+        built = os.path.join(os.path.dirname(self.binary), "..", "lib", "tern", "bench-modules", "noop_listener.so")
+        if not os.path.exists(built):
+            raise Unavailable("no noop_listener.so: cmake --build build --target noop_listener")
+        module = os.path.join(self.dir, "noop_listener.so")   # root-owned, 0755: as the loader wants
+        shutil.copy(built, module)
+        os.chmod(module, 0o755)
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(f"modules = {module}\n" + text)
 
 
 class Exim(EximLike):

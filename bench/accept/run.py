@@ -5,7 +5,10 @@ Postfix's smtp-source sends the same messages (default 20,000 of 4 KiB over
 20 concurrent sessions) to each server in turn, on loopback: tern, Exim and
 Postfix each queue every message durably (fsync'd spool) and deliver nothing;
 smtp-sink, which stores nothing, gives the ceiling of the client and the
-machine. Each server starts afresh for every run, in a scratch directory,
+machine. "tern_listener" is tern with bench/hooks' module loaded, one no-op
+event listener on every event: its ratio to tern is the cost of the hook
+points on the accept path (build it first: cmake --build build --target
+noop_listener). Each server starts afresh for every run, in a scratch directory,
 and its spool is counted afterwards (nothing may be lost). Prints a Markdown
 table of messages/s (median of --runs) and a last line with tern's ratios and
 their targets.
@@ -32,12 +35,15 @@ from harness import LABELS, RunFailed  # noqa: E402
 
 PROG = "bench/accept/run.py"
 TARGETS = (("exim", 3.0), ("postfix", 1.5), ("sink", 0.5))   # tern/<server> at least this
+# tern with a no-op listener on every event (bench/hooks/noop_listener.c): at least 99% of tern.
+LISTENER_TARGET = 0.99
+SERVERS = harness.SERVERS + ("tern_listener",)
 
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog="Example: python3 bench/accept/run.py --runs 3 --json accept.json")
-    harness.add_common_args(ap)
+    harness.add_common_args(ap, SERVERS)
     ap.add_argument("--messages", type=int, default=20_000, help="messages per run (default 20000)")
     ap.add_argument("--sessions", type=int, default=20, help="concurrent SMTP sessions (default 20)")
     ap.add_argument("--size", type=int, default=4096, help="payload bytes per message (default 4096)")
@@ -45,7 +51,7 @@ def parse_args():
                     help="a new connection for every message (smtp-source without -d)")
     ap.add_argument("--timeout", type=float, default=600, help="seconds one run may take (default 600)")
     a = ap.parse_args()
-    harness.check_common_args(ap, a)
+    harness.check_common_args(ap, a, SERVERS)
     if a.messages < 1 or a.sessions < 1 or a.size < 0:
         ap.error("--messages and --sessions must be positive, --size not negative")
     return a
@@ -113,6 +119,10 @@ def report(a, results, before, after, client_version):
         t = tern["median"] if tern else None
         o = results[other]["median"] if other in results else None
         ratios[f"tern/{LABELS[other]}"] = {"value": round(t / o, 3) if t and o else None, "target": target}
+    listener = results.get("tern_listener")
+    if tern and listener and tern["median"] and listener["median"]:
+        ratios["tern+listener/tern"] = {"value": round(listener["median"] / tern["median"], 3),
+                                        "target": LISTENER_TARGET}
     print("\nratios: " + ", ".join(
         f"{k} {v['value']:.2f} (target >= {v['target']})" if v["value"] is not None
         else f"{k} n/a (target >= {v['target']})" for k, v in ratios.items()))
