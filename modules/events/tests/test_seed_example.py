@@ -66,6 +66,8 @@ class SeedExample(unittest.TestCase):
             cls.pg.add_user("tern", "secret", database="terndb")
             cls.pg.sql(f"create table deliveries ({COLUMNS})", database="terndb")
             cls.pg.sql("grant all on deliveries to tern", database="terndb")
+            cls.pg.sql("create table completes (id text)", database="terndb")
+            cls.pg.sql("grant all on completes to tern", database="terndb")
             cls.pg.sql("create function record_Delivery(text, text, text, text, text, text, text) returns int as "
                        "$$ insert into deliveries values ($1, $2, $3, $4, $5, $6, $7); select 1 $$ language sql",
                        database="terndb")
@@ -82,6 +84,8 @@ class SeedExample(unittest.TestCase):
                 f"pgsql_servers = {sqlservers.server_list(cls.pg.tcp_item('terndb', 'tern', 'secret'))}\n"
                 f"mysql_servers = {sqlservers.server_list(cls.maria.socket_item('terndb', 'tern', 'secret'))}\n"
                 "acl_smtp_rcpt = accept\n"
+                "event_action = ${if eq {msg:complete}{$event_name}"
+                "{${lookup pgsql{INSERT INTO completes VALUES ('${quote_pgsql:$message_exim_id}')}}}{}}\n"
                 "begin routers\n"
                 "needs_pg:\n  driver = accept\n  domains = check.example\n"
                 "  condition = ${lookup pgsql{SELECT 1}{yes}{no}}\n  transport = t_pg\n"
@@ -153,8 +157,10 @@ class SeedExample(unittest.TestCase):
 
     def assert_complete_once(self, ids):
         log = self.daemon.log()
+        completes = self.pg.sql("select id from completes", database="terndb").split()
         for msg_id in ids:
             self.assertEqual(log.count(f"{msg_id} Completed"), 1)
+            self.assertEqual(completes.count(msg_id), 1)  # the main event_action's msg:complete
         self.assertEqual(self.daemon.log("panic"), "")
 
     def test_a_stopped_database_defers_and_nothing_is_lost(self):
@@ -174,6 +180,7 @@ class SeedExample(unittest.TestCase):
         self.assertNotIn(msg_id, self.daemon.messages())
         self.assertEqual(self.rows(self.pg, "check.example"),
                          [f"origin.example|eve|check.example|frank|||{msg_id}"])
+        self.assert_complete_once([msg_id])
 
 
 if __name__ == "__main__":
