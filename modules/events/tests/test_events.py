@@ -185,7 +185,7 @@ class Delivery(unittest.TestCase):
         os.chmod(self.scratch.path, 0o755)
         self.mail = os.path.join(self.scratch.path, "mail")
         os.makedirs(self.mail)
-        os.chmod(self.mail, 0o777)  # deliveries run as exim_user
+        os.chmod(self.mail, 0o777)  # the transport writes as nobody
         self.daemon = None
 
     def tearDown(self):
@@ -201,7 +201,7 @@ class Delivery(unittest.TestCase):
             "acl_smtp_rcpt = accept\n" + main_action +
             "begin routers\nlocal:\n  driver = accept\n  transport = t1\n"
             "begin transports\nt1:\n  driver = appendfile\n  maildir_format\n"
-            f"  directory = {self.mail}/$local_part\n  create_directory\n  " + transport_action,
+            f"  directory = {self.mail}/$local_part\n  create_directory\n  user = nobody\n  " + transport_action,
             deliver=True)
         c = ternlab.SmtpClient(self.daemon.port)
         try:
