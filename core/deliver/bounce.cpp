@@ -57,6 +57,14 @@ void common_headers(const FailureReport& r, std::vector<std::string>& out) {
   out.push_back("MIME-Version: 1.0\n");
 }
 
+// The start of the RFC 3464 part both reports have: its boundary and the per-message fields.
+void append_status_part_start(std::string& b, const FailureReport& r) {
+  b += "\n--" + r.boundary + "\nContent-type: message/delivery-status\n\n";
+  b += "Reporting-MTA: dns; " + r.primary_hostname + "\n";
+  if (!r.dsn_envid.empty()) b += "Original-Envelope-ID: " + r.dsn_envid + "\n";
+  b += "\n";
+}
+
 }  // namespace
 
 WarningsDue warnings_due(const std::vector<std::int64_t>& times, std::int64_t queue_time) {
@@ -101,10 +109,7 @@ ReportText delay_report(const FailureReport& r, const DelayFacts& facts) {
        "some time, and this warning may be repeated at intervals if the message\n"
        "remains undelivered. Eventually the mail delivery software will give up,\n"
        "and when that happens, the message will be returned to you.\n";
-  b += "\n--" + r.boundary + "\nContent-type: message/delivery-status\n\n";
-  b += "Reporting-MTA: dns; " + r.primary_hostname + "\n";
-  if (!r.dsn_envid.empty()) b += "Original-Envelope-ID: " + r.dsn_envid + "\n";
-  b += "\n";
+  append_status_part_start(b, r);
   for (const ReportedAddress& a : r.addresses) {
     if (!a.orcpt.empty()) b += "Original-Recipient: " + a.orcpt + "\n";
     b += "Action: delayed\nFinal-Recipient: rfc822;" + a.top + "\nStatus: 4.0.0\n\n";
@@ -149,10 +154,7 @@ ReportText failure_report(const FailureReport& r) {
     if (!a->message.empty()) append_error(b, a->message);
     b += "\n";
   }
-  b += "\n--" + r.boundary + "\nContent-type: message/delivery-status\n\n";
-  b += "Reporting-MTA: dns; " + r.primary_hostname + "\n";
-  if (!r.dsn_envid.empty()) b += "Original-Envelope-ID: " + r.dsn_envid + "\n";
-  b += "\n";
+  append_status_part_start(b, r);
   for (const ReportedAddress& a : r.addresses) {
     if (!a.orcpt.empty()) b += "Original-Recipient: " + a.orcpt + "\n";
     b += "Action: failed\nFinal-Recipient: rfc822;" + a.top + "\nStatus: 5.0.0\n";

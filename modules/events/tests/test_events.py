@@ -18,6 +18,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
 import sqlservers  # noqa: E402
 import ternlab  # noqa: E402
+from doc_example import DOC_EXAMPLE  # noqa: E402
 
 TERN = None
 SCRATCH = None
@@ -29,19 +30,6 @@ RECORD = ("event_action = ${lookup pgsql{INSERT INTO events VALUES ("
           "E'${quote_pgsql:$sender_host_address}')}}\n")
 
 
-# The documentation's example (reference/000_*.txt, "Event Actions"), with
-# `=` as written there or `eq`; {CMP} is replaced.
-DOC_EXAMPLE = """event_action = ${if {CMP} {msg:delivery}{$event_name} \\
-{${lookup pgsql {SELECT * FROM record_Delivery( \\
-    '${quote_pgsql:$sender_address_domain}',\\
-    '${quote_pgsql:${lc:$sender_address_local_part}}', \\
-    '${quote_pgsql:$domain}', \\
-    '${quote_pgsql:${lc:$local_part}}', \\
-    '${quote_pgsql:$host_address}', \\
-    '${quote_pgsql:${lc:$host}}', \\
-    '${quote_pgsql:$message_exim_id}')}} \\
-} {}}
-"""
 
 
 def setUpModule():

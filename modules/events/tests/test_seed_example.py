@@ -24,21 +24,12 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "tests", "lib"))
 import sqlservers  # noqa: E402
 import ternlab  # noqa: E402
+from doc_example import DOC_EXAMPLE  # noqa: E402
 
 TERN = None
 
 # The documentation's example with `eq` (the `=` form fails as in Exim: test_events.py).
-PG_ACTION = """event_action = ${if eq {msg:delivery}{$event_name} \\
-{${lookup pgsql {SELECT * FROM record_Delivery( \\
-    '${quote_pgsql:$sender_address_domain}',\\
-    '${quote_pgsql:${lc:$sender_address_local_part}}', \\
-    '${quote_pgsql:$domain}', \\
-    '${quote_pgsql:${lc:$local_part}}', \\
-    '${quote_pgsql:$host_address}', \\
-    '${quote_pgsql:${lc:$host}}', \\
-    '${quote_pgsql:$message_exim_id}')}} \\
-} {}}
-"""
+PG_ACTION = DOC_EXAMPLE.replace("{CMP}", "eq")
 
 MYSQL_ACTION = """event_action = ${if eq {msg:delivery}{$event_name} \\
 {${lookup mysql {INSERT INTO deliveries VALUES ( \\
