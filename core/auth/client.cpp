@@ -3,7 +3,6 @@
 // Texts are Exim 4.96's (auths/get_data.c auth_client_item, auths/cram_md5.c).
 #include "core/auth/client.hpp"
 
-#include <cstdio>
 
 #include "core/auth/server.hpp"
 #include "core/text/list.hpp"
@@ -42,20 +41,6 @@ std::string starred(std::string_view line) {
 }
 
 }  // namespace
-
-std::string xtext_encode(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 33 || c > 126 || c == '+' || c == '=') {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "+%.2X", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
 
 ClientExchange::ClientExchange(const Authenticator& a, expand::Context& ctx, std::string hostname)
     : a_(a), ctx_(ctx), hostname_(std::move(hostname)) {}

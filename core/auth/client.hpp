@@ -24,6 +24,7 @@
 
 #include "core/auth/authenticator.hpp"
 #include "core/expand/expand.hpp"
+#include "core/text/strfuncs.hpp"
 
 namespace tern::auth {
 
@@ -59,7 +60,6 @@ class ClientExchange {
   std::optional<Step> after_abort_;  // the result once the server answered "*"
 };
 
-// Exim's auth_xtextencode (AUTH= on MAIL): '+', '=' and bytes outside 33..126 as +XX.
-std::string xtext_encode(std::string_view s);
+using text::xtext_encode;  // AUTH= on MAIL (core/text/strfuncs.hpp)
 
 }  // namespace tern::auth

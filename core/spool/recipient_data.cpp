@@ -17,23 +17,6 @@ int hex_value(char c) {
 
 }  // namespace
 
-std::string xtext_encode(std::string_view raw) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(raw.size());
-  for (char ch : raw) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < '!' || c > '~' || c == '+' || c == '=') {
-      out += '+';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
 Result<std::string> xtext_decode_strict(std::string_view text) {
   std::string out;
   out.reserve(text.size());

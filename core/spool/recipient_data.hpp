@@ -22,6 +22,7 @@
 
 #include "core/base/result.hpp"
 #include "core/spool/envelope.hpp"
+#include "core/text/strfuncs.hpp"
 
 namespace tern::spool {
 
@@ -33,8 +34,9 @@ void store_recipient_data(Envelope& env, const RecipientData& data);
 // What the -tern_rcpt_<n> lines hold; an Error names a malformed line.
 Result<RecipientData> recipient_data_of(const Envelope& env);
 
-// RFC 3461 xtext, as the lines above use it (exposed for tests).
-std::string xtext_encode(std::string_view raw);
+// RFC 3461 xtext, as the lines above use it (exposed for tests): encoding is core/text's;
+// decoding accepts only what that writes (upper-case hex), unlike SMTP's lenient one.
+using text::xtext_encode;
 Result<std::string> xtext_decode_strict(std::string_view text);
 
 }  // namespace tern::spool

@@ -479,6 +479,23 @@ std::string md5_hex(std::string_view s) { return to_hex(digest("md5", s)); }
 std::string sha1_hex(std::string_view s) { return to_hex(digest("sha1", s)); }
 std::string sha256_hex(std::string_view s) { return to_hex(digest("sha256", s)); }
 
+std::string xtext_encode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < '!' || c > '~' || c == '+' || c == '=') {
+      out += '+';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 std::string base64_encode(std::string_view bytes) {
   static constexpr char kTable[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -70,6 +70,10 @@ std::string digest(std::string_view algorithm, std::string_view s);
 // Hex of bytes, lower or upper case.
 std::string to_hex(std::string_view bytes, bool upper = false);
 
+// RFC 3461 xtext (Exim's auth_xtextencode): '+', '=' and bytes outside 33..126 as
+// "+XX" with upper-case hex. For AUTH= on MAIL and the spool's module data.
+std::string xtext_encode(std::string_view s);
+
 // Exim's b64encode / b64decode. Decoding skips white space and accepts
 // padding only at the end; nullopt when malformed.
 std::string base64_encode(std::string_view bytes);
