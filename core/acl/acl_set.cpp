@@ -61,8 +61,6 @@ Result<AclSet> AclSet::compile(const config::Config& config,
   impl.runtime_location = {config.file, last_line(config.file)};
   if (config.main.get(std::string_view("smtp_return_error_details")))
     impl.smtp_return_error_details = config.main.get_bool("smtp_return_error_details");
-  for (const auto& r : config.routers)
-    if (r.driver == "dnslookup" || r.driver == "manualroute") impl.routing_may_block = true;
   for (const auto& l : config.named_lists)
     if (l.kind == config::ListKind::kHost) impl.host_lists.emplace(l.name, l.value);
 
@@ -270,11 +268,8 @@ bool AclSet::Impl::statements_may_block(const std::vector<detail::Statement>& st
           if (item == "helo" || item == "reverse_host_lookup" || item == "csa" ||
               item == "header_sender")
             return true;
-          if (item == "recipient" || item.substr(0, 6) == "sender") {
-            if (routing_may_block || value.find("callout") != std::string_view::npos ||
-                value.find("check_postmaster") != std::string_view::npos)
-              return true;
-          }
+          // Routing runs the routers' lookups, DNS and module hooks: always off the I/O thread.
+          if (item == "recipient" || item.substr(0, 6) == "sender") return true;
           break;
         }
         case CondId::kHosts:

@@ -31,7 +31,6 @@ struct AclSet::Impl {
   // Exim shows the configuration file and its last line for them.
   config::Location runtime_location;
   bool smtp_return_error_details = false;
-  bool routing_may_block = false;  // a router that looks hosts up in the DNS
   std::map<std::string, bool, std::less<>> named_may_block;
   std::map<std::string, std::string, std::less<>> host_lists;  // hostlist name -> text (may_block)
 

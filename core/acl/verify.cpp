@@ -181,7 +181,7 @@ Rc Evaluator::verify(std::string_view arg) {
           if (equal_caseless(o, "defer_ok")) return Rc::kOk;
         return Rc::kDefer;
       }
-      log_msg_ = message("host lookup failed for reverse lookup check" + h.message);
+      log_msg_ = message("host lookup failed" + h.message);
       return Rc::kFail;
     }
     case Item::kCertificate:

@@ -10,6 +10,7 @@
 #include "core/deliver/delivery.hpp"
 #include "core/deliver/queue_control.hpp"
 #include "core/deliver/router.hpp"
+#include "core/deliver/verify.hpp"
 #include "core/main/runtime.hpp"
 #include "core/spool/journal.hpp"
 #include "core/spool/message_id.hpp"
@@ -58,7 +59,7 @@ void print_parents(const std::vector<Address>& all, const Address& a) {
 }  // namespace
 
 int run_address_test(const cli::CommandLine& cl) {
-  bool verify = cl.mode_flag == "-bv";
+  const bool verify = cl.mode_flag == "-bv" || cl.mode_flag == "-bvs";
   auto rt = load_runtime(cl);
   if (!rt) return 1;
   auto routers = RouterSet::build(rt->config());
@@ -77,7 +78,6 @@ int run_address_test(const cli::CommandLine& cl) {
     env.ctx = &ctx;
     env.vars = &vars;
     env.resolver = &rt->resolver();
-    env.verifying = verify;
     env.qualify_domain = qualify;
     env.sender = variable(*rt, "sender_address");
     // Modules' router preconditions run as in a delivery; an address given here has no
@@ -86,81 +86,69 @@ int run_address_test(const cli::CommandLine& cl) {
     env.hooks = &rt->modules().hooks();
     env.modules = &rt->call_env();
     env.recipients = &no_data;
-    Address top;
-    std::string text = arg;
-    auto at = text.rfind('@');
-    if (at == std::string::npos) text += "@" + qualify, at = text.rfind('@');
-    top.address = text;
-    top.local_part = text.substr(0, at);
-    top.domain = text.substr(at + 1);
-    for (auto& c : top.domain) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (auto& c : top.local_part) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    Address top = address_to_route(arg, qualify);
+    const std::string& text = top.address;
+    if (verify) {
+      Verification v = verify_address(**routers, env, top,
+                                      cl.mode_flag == "-bvs" ? VerifyWhat::kSender : VerifyWhat::kRecipient);
+      if (v.rc == Verification::Rc::kOk) {
+        std::printf("%s verified\n", text.c_str());
+        continue;
+      }
+      bool fail = v.rc == Verification::Rc::kFail;
+      std::printf("%s %s", text.c_str(), fail ? "failed to verify" : "cannot be resolved at this time");
+      if (!v.message.empty()) std::printf(": %s", v.message.c_str());
+      std::printf("\n");
+      worst = std::max(worst, fail ? 2 : 1);
+      continue;
+    }
+    // -bt: Exim's verify_address() in full: every address a redirection makes is routed,
+    // with $verify_mode "R" as Exim's address test has it.
+    vars.set("verify_mode", "R");
+    env.verifying = false;
     std::vector<Address> all{top};
-    // Route as Exim's verify_address(): a stack of new addresses; -bv stops at the first
-    // success unless it produced exactly one ordinary new address.
     std::vector<std::size_t> stack{0}, local, remote;
     bool allok = true;
     int result = 0;
-    bool done = false;
-    while (!stack.empty() && !done) {
+    while (!stack.empty()) {
       std::size_t i = stack.back();
       stack.pop_back();
       std::size_t before = all.size();
       (*routers)->route(all, i, env);
       Address& a = all[i];
-      const char* shown = verify ? arg.c_str() : a.address.c_str();
       if (a.status == RouteStatus::kFailed || a.status == RouteStatus::kDeferred) {
         bool fail = a.status == RouteStatus::kFailed;
         allok = false;
-        std::printf("%s %s", verify ? text.c_str() : shown,
-                    fail ? (verify ? "failed to verify" : "is undeliverable") : "cannot be resolved at this time");
+        std::printf("%s %s", a.address.c_str(), fail ? "is undeliverable" : "cannot be resolved at this time");
         if (!a.message.empty()) std::printf(": %s", a.message.c_str());
-        if (!verify) print_parents(all, a);
+        print_parents(all, a);
         std::printf("\n");
         result = std::max(result, fail ? 2 : 1);
-        if (verify) done = true;
         continue;
       }
       if (a.status == RouteStatus::kRedirected) {
-        std::size_t ordinary = 0;
         for (std::size_t c = before; c < all.size(); ++c) {
           Address& child = all[c];
-          if (child.is_pipe || child.is_file) {
-            if (!verify) {
-              std::printf("%s -> %s\n", a.address.c_str(), child.address.c_str());
-              if (child.status == RouteStatus::kDeferred) {
-                std::printf("*** Error in setting up pipe, file, or autoreply:\n%s\n", child.message.c_str());
-                allok = false;
-              } else
-                local.push_back(c);
-            }
-          } else {
-            ++ordinary;
+          if (!child.is_pipe && !child.is_file) {
             stack.push_back(c);
+            continue;
           }
-        }
-        if (verify && (all.size() - before != 1 || ordinary != 1)) {
-          std::printf("%s verified\n", text.c_str());
-          done = true;
+          std::printf("%s -> %s\n", a.address.c_str(), child.address.c_str());
+          if (child.status == RouteStatus::kDeferred) {
+            std::printf("*** Error in setting up pipe, file, or autoreply:\n%s\n", child.message.c_str());
+            allok = false;
+          } else
+            local.push_back(c);
         }
         continue;
       }
       if (a.status == RouteStatus::kRouted) {
-        if (verify) {
-          std::printf("%s verified\n", text.c_str());
-          done = true;
-          continue;
-        }
         const auto* t = rt->config().find_transport(a.transport);
         bool is_local = t && t->driver != "smtp" && t->driver != "lmtp";
         (is_local ? local : remote).push_back(i);
-      } else if (a.status == RouteStatus::kDiscarded && verify) {
-        std::printf("%s verified\n", text.c_str());
-        done = true;
       }
     }
     worst = std::max(worst, result);
-    if (verify) continue;
     if (allok && local.empty() && remote.empty()) {
       std::printf("mail to %s is discarded\n", text.c_str());
       continue;

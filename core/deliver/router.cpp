@@ -225,10 +225,11 @@ bool ancestor_routed_here(const std::vector<Address>& all, const Address& a, std
 }  // namespace
 
 void RouterSet::route(std::vector<Address>& all, std::size_t index, RouteEnv& env) const {
-  auto finish = [&](RouteStatus st, std::string message, int err = 0) {
+  auto finish = [&](RouteStatus st, std::string message, int err = 0, bool pass_message = false) {
     all[index].status = st;
     all[index].message = std::move(message);
     all[index].basic_errno = err;
+    all[index].pass_message = pass_message;
   };
   if (all[index].is_pipe || all[index].is_file) return;  // routed by their redirect
   if (all[index].status != RouteStatus::kPending) return;
@@ -269,10 +270,10 @@ void RouterSet::route(std::vector<Address>& all, std::size_t index, RouteEnv& en
         continue;
       case DriverOutcome::kFail:
         a.router = r.name;
-        return finish(RouteStatus::kFailed, out.message, out.basic_errno);
+        return finish(RouteStatus::kFailed, out.message, out.basic_errno, out.pass_message);
       case DriverOutcome::kDefer:
         a.router = r.name;
-        return finish(RouteStatus::kDeferred, out.message, out.basic_errno);
+        return finish(RouteStatus::kDeferred, out.message, out.basic_errno, out.pass_message);
       case DriverOutcome::kDiscard:
         a.router = r.name;
         return finish(RouteStatus::kDiscarded, "");

@@ -50,6 +50,7 @@ struct Address {
   std::string home;
   std::optional<std::int64_t> uid, gid;
   std::string message;  // fail/defer text ("Unrouteable address", ":fail:" text, ...)
+  bool pass_message = false;  // the text is the administrator's for the sender (":fail:", ":defer:")
   int basic_errno = 0;
   std::string skip_router;  // from "\name": not redirected by this router again
   // The envelope recipient it came from: its position in the -H's recipient list

@@ -16,6 +16,7 @@ struct DriverOutcome {
   enum Kind { kAccept, kRedirect, kDiscard, kFail, kDefer, kDecline };
   Kind kind = kDecline;
   std::string message;           // kFail, kDefer
+  bool pass_message = false;     // kFail, kDefer: a ":fail:" or ":defer:" text, shown to SMTP clients
   int basic_errno = 0;
   std::vector<Address> children;  // kRedirect: in the order written
   std::vector<Host> hosts;        // kAccept by a host-finding router

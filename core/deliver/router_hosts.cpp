@@ -20,19 +20,6 @@ namespace {
 
 bool is_ip_literal(std::string_view s) { return text::ip_version(s) != 0; }
 
-// A domain name from wire format at `p` (no compression expected in rdata; a pointer ends it).
-std::string wire_name(std::string_view rdata, std::size_t p) {
-  std::string name;
-  while (p < rdata.size()) {
-    auto len = static_cast<unsigned char>(rdata[p]);
-    if (len == 0 || (len & 0xC0) || p + 1 + len > rdata.size()) break;
-    if (!name.empty()) name += '.';
-    name.append(rdata.substr(p + 1, len));
-    p += 1 + len;
-  }
-  return name;
-}
-
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -248,7 +235,7 @@ class DnslookupRouter final : public RouterDriver {
         for (const auto& rd : mx->rdata) {
           if (rd.size() < 3) continue;
           int pref = (static_cast<unsigned char>(rd[0]) << 8) | static_cast<unsigned char>(rd[1]);
-          std::string target = lower(wire_name(rd, 2));
+          std::string target = lower(dns::wire_name(rd, 2));
           if (target.empty()) {  // RFC 7505 null MX
             o.kind = DriverOutcome::kFail;
             o.message = "an MX or SRV record indicated no SMTP service";

@@ -147,6 +147,7 @@ class RedirectRouter final : public RouterDriver {
                          "\" is not permitted");
           o.kind = fail ? DriverOutcome::kFail : DriverOutcome::kDefer;
           o.message = it.text;
+          o.pass_message = true;
           o.children.clear();
           return o;
         }

@@ -16,6 +16,9 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "core/text/ipaddr.hpp"
@@ -45,6 +48,28 @@ void on_result(void* data, int err, ub_result* result) {
   }
   (*holder)->cv.notify_all();
   delete holder;
+}
+
+// The PTR records of a hosts file ("127.0.0.1 localhost" answers 1.0.0.127.in-addr.arpa),
+// which libunbound's ub_ctx_hosts() does not make: the system's gethostbyaddr() reads the
+// file, and Exim falls back to it when the DNS has no name. The first name of the first
+// line of an address is its name, as glibc's.
+std::vector<std::string> hosts_file_ptr_records(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  std::set<std::string> seen;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream words(line);
+    std::string address, name;
+    if (!(words >> address >> name)) continue;
+    int version = text::ip_version(address);
+    if (version == 0 || !seen.insert(address).second) continue;
+    out.push_back(text::reverse_ip(address) + (version == 6 ? ".ip6.arpa. PTR " : ".in-addr.arpa. PTR ") + name +
+                  ".");
+  }
+  return out;
 }
 
 // The local zones libunbound serves by default (RFC 6761, RFC 6303 and
@@ -140,16 +165,22 @@ Result<Resolver::Context*> Resolver::context() {
           !s)
         return s.take_error();
   }
-  if (!options_.hosts.empty())
+  if (!options_.hosts.empty()) {
     if (Status s = check(ub_ctx_hosts(c->ctx, options_.hosts.c_str()), "reading " + options_.hosts);
         !s)
       return s.take_error();
+  }
   if (!options_.trust_anchor_file.empty())
     if (Status s = check(ub_ctx_add_ta_file(c->ctx, options_.trust_anchor_file.c_str()),
                          "reading " + options_.trust_anchor_file);
         !s)
       return s.take_error();
   if (Status s = check(ub_ctx_async(c->ctx, 1), "threaded resolving"); !s) return s.take_error();
+  // Local data finalizes the context's settings: after the last of them.
+  if (!options_.hosts.empty())
+    for (const std::string& record : hosts_file_ptr_records(options_.hosts))
+      if (Status s = check(ub_ctx_data_add(c->ctx, record.c_str()), "adding " + record); !s)
+        return s.take_error();
   if (pipe2(c->wake, O_CLOEXEC) != 0)
     return Error::defer(std::string("pipe: ") + std::strerror(errno));
   Context* raw = c.get();
@@ -223,6 +254,25 @@ std::vector<std::string> txt_records(const module_host::DnsResolver::Answer& a) 
     }
     out.push_back(std::move(s));
   }
+  return out;
+}
+
+std::string wire_name(std::string_view rdata, std::size_t pos) {
+  std::string name;
+  while (pos < rdata.size()) {
+    auto len = static_cast<unsigned char>(rdata[pos]);
+    if (len == 0 || (len & 0xC0) || pos + 1 + len > rdata.size()) break;
+    if (!name.empty()) name += '.';
+    name.append(rdata.substr(pos + 1, len));
+    pos += 1 + len;
+  }
+  return name;
+}
+
+std::vector<std::string> ptr_names(const module_host::DnsResolver::Answer& a) {
+  std::vector<std::string> out;
+  for (const auto& rd : a.rdata)
+    if (std::string name = wire_name(rd, 0); !name.empty()) out.push_back(std::move(name));
   return out;
 }
 

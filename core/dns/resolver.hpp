@@ -26,7 +26,7 @@
 
 namespace tern::dns {
 
-inline constexpr uint16_t kTypeA = 1, kTypeTxt = 16, kTypeAaaa = 28, kTypeMx = 15, kTypeTlsa = 52;
+inline constexpr uint16_t kTypeA = 1, kTypePtr = 12, kTypeTxt = 16, kTypeAaaa = 28, kTypeMx = 15, kTypeTlsa = 52;
 
 struct ResolverOptions {
   std::string resolv_conf = "/etc/resolv.conf";  // empty: none
@@ -60,5 +60,10 @@ class Resolver final : public module_host::DnsResolver {
 std::vector<std::string> addresses(const module_host::DnsResolver::Answer& a);
 // The strings of a TXT answer: each record's character-strings joined.
 std::vector<std::string> txt_records(const module_host::DnsResolver::Answer& a);
+// The names of a PTR answer.
+std::vector<std::string> ptr_names(const module_host::DnsResolver::Answer& a);
+// A domain name in wire format at `pos` of a record's data (uncompressed, as libunbound
+// gives rdata; a compression pointer ends it).
+std::string wire_name(std::string_view rdata, std::size_t pos);
 
 }  // namespace tern::dns

@@ -53,6 +53,7 @@ constexpr ModeOption kModeOptions[] = {
     {"-bP", Mode::kPrintOptions},   {"-bd", Mode::kDaemon},
     {"-bdf", Mode::kDaemon},        {"-bs", Mode::kSmtpStdin},
     {"-bt", Mode::kAddressTest},    {"-bv", Mode::kAddressTest},
+    {"-bvs", Mode::kAddressTest},
     {"-bp", Mode::kListQueue},
     {"-bpc", Mode::kListQueue},     {"-bpu", Mode::kListQueue},
     {"-M", Mode::kMessageAction},   {"-Mrm", Mode::kMessageAction},

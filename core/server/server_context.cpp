@@ -124,7 +124,10 @@ Result<ServerSetup> ServerSetup::load(const cli::CommandLine& cl) {
   if (!tls) return tls.take_error();
   auto log_options = logger_options(**rt);
   if (!log_options) return log_options.take_error();
-  return ServerSetup{std::move(*rt), std::move(*settings), std::move(*tls), std::move(*log_options)};
+  auto routers = deliver::RouterSet::build((*rt)->config());
+  if (!routers) return routers.take_error();
+  return ServerSetup{std::move(*rt), std::move(*settings), std::move(*tls), std::move(*log_options),
+                     std::move(*routers)};
 }
 
 namespace {
@@ -143,6 +146,7 @@ ServerContext::ServerContext(ServerSetup& setup, boost::asio::io_context& io_, S
       settings(std::move(setup.settings)),
       spool(spool_config(*setup.runtime)),
       tls(setup.tls),
+      routers(setup.routers),
       module_log([this](std::string_view, unsigned targets, std::string_view text) {
         log::Line line;
         line.text = std::string(text);

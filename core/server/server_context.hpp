@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "core/auth/authenticator.hpp"
+#include "core/deliver/router.hpp"
 #include "core/base/result.hpp"
 #include "core/expand/expand.hpp"
 #include "core/main/runtime.hpp"
@@ -72,6 +73,7 @@ struct ServerSetup {
   ServerSettings settings;
   std::shared_ptr<tls::ServerTls> tls;
   log::LoggerOptions log_options;
+  std::shared_ptr<const deliver::RouterSet> routers;  // for verify = recipient / sender
   static Result<ServerSetup> load(const cli::CommandLine& cl);
 };
 
@@ -93,6 +95,8 @@ class ServerContext {
   AclServices acl_services;
   // STARTTLS and tls_on_connect_ports; null when TLS cannot be offered.
   std::shared_ptr<tls::ServerTls> tls;
+  // The routers, for the ACLs' address verification.
+  std::shared_ptr<const deliver::RouterSet> routers;
   // What modules log goes to `log` while the context lives.
   module_host::ScopedLogSink module_log;
   // Starts the immediate delivery of a message just accepted: by default a

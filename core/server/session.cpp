@@ -68,41 +68,6 @@ std::vector<std::string> split_headers(std::string_view section) {
 
 }  // namespace
 
-// What `verify =` asks of the session. Routing is the delivery issue's:
-// until routers exist, an address to verify is unroutable (Exim's answer
-// when no router accepts it) and the bounce address <> verifies.
-class Session::Verifier final : public acl::Verifier {
- public:
-  explicit Verifier(Session& s) : s_(s) {}
-  acl::VerifyOutcome verify_recipient(const acl::VerifyRequest& r) override { return unroutable(r); }
-  acl::VerifyOutcome verify_sender(const acl::VerifyRequest& r) override {
-    if (r.address.empty()) return {};
-    return unroutable(r);
-  }
-  // A HELO naming the client's own address literal verifies; names need
-  // DNS lookups of the delivery issue's resolver integration.
-  bool verify_helo() override {
-    return !s_.peer_.address.empty() && (s_.helo_name_ == "[" + s_.peer_.address + "]" ||
-                                         s_.helo_name_ == "[IPv6:" + s_.peer_.address + "]");
-  }
-  HostName host_name() override {
-    HostName h;
-    h.rc = acl::VerifyOutcome::Rc::kFail;
-    h.message = " (failed to find host name from IP address)";
-    return h;
-  }
-
- private:
-  static acl::VerifyOutcome unroutable(const acl::VerifyRequest& r) {
-    acl::VerifyOutcome o;
-    o.rc = acl::VerifyOutcome::Rc::kFail;
-    o.message = "Unrouteable address";
-    (void)r;
-    return o;
-  }
-  Session& s_;
-};
-
 // For ACLs that need nothing about a command. (GCC 12 mishandles
 // temporaries and default arguments inside co_await expressions: requests
 // are named objects that outlive the call.)
@@ -134,7 +99,7 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
       vars_(&server.runtime.config_variables()),
       searcher_(std::make_unique<lookup::Searcher>(server.runtime.lookup_registry())),
       ctx_(server.runtime.context()),
-      verifier_(std::make_unique<Verifier>(*this)),
+      verifier_(std::make_unique<SessionVerifier>(verifier_env(), SessionFacts{&peer_.address, &helo_name_})),
       gate_(server.acl_services, ctx_, &env_, verifier_.get()),
       timer_(server.io) {
   ctx_.variables = &vars_;
@@ -159,8 +124,7 @@ void Session::client_known() {
     set_var("received_port", std::to_string(peer_.local_port));
     set_var("interface_address", peer_.local_address);
     set_var("interface_port", std::to_string(peer_.local_port));
-    set_var("sender_fullhost", "[" + peer_.address + "]");
-    set_var("sender_rcvhost", "[" + peer_.address + "]");
+    set_host_variables();
     // A remote client is nobody local: the caller's identity does not apply.
     set_var("sender_address", "");
     set_var("authenticated_id", "");
@@ -196,12 +160,12 @@ void Session::consume(size_t n) {
 bool Session::input_pending() { return in_pos_ < in_.size() || stream_->available() > 0; }
 
 boost::asio::awaitable<bool> Session::flush() {
-  if (closed_) co_return false;
+  if (output_broken_) co_return false;
   if (out_.empty()) co_return true;
   error_code ec;
   co_await stream_->write_all(out_, ec);
   out_.clear();
-  if (ec) closed_ = true;
+  if (ec) closed_ = output_broken_ = true;
   co_return !ec;
 }
 
@@ -239,12 +203,50 @@ bool Session::host_in(const std::string& list) {
   return r && r->matched();
 }
 
+void Session::dropped(const smtp::Command& c, const smtp::Outcome& o) {
+  const log::Peer peer = log_peer();
+  const log::Selectors& sel = server_.log.selectors();
+  if (c.verb == smtp::Verb::kUnknown)
+    server_.log.write(log::too_many_unrecognized(peer, c.line, sel));
+  else if (o.reply && o.reply->code == smtp::replies::too_many_nonmail().code)
+    server_.log.write(log::too_many_nonmail(peer, c.line, sel));
+  else
+    server_.log.write(log::too_many_errors(peer, c.line, history_, sel));
+  closed_ = true;
+}
+
 std::string Session::host_for_log() const {
   if (peer_.address.empty()) return "U=" + peer_.login;
-  std::string s = "H=";
-  if (!helo_name_.empty()) s += "(" + helo_name_ + ") ";
-  s += "[" + peer_.address + "]";
-  return s;
+  return "H=" + log::sender_fullhost(log_peer(), log::Selectors{});
+}
+
+void Session::set_host_variables() {
+  if (peer_.address.empty()) return;
+  log::Peer p = log_peer();
+  set_var("sender_fullhost", log::sender_fullhost(p, server_.log.selectors()));
+  set_var("sender_rcvhost", log::sender_rcvhost(p, server_.log.selectors()));
+}
+
+SessionVerifier::Env Session::verifier_env() {
+  SessionVerifier::Env e;
+  e.routers = server_.routers;
+  e.ctx = &ctx_;
+  e.dns = server_.acl_services.dns;
+  e.hooks = &server_.runtime.modules().hooks();
+  e.modules = &env_;
+  e.qualify_domain = settings_.qualify_recipient;
+  e.host_name_known = [this](const acl::Verifier::HostName& h) {
+    if (h.rc == acl::VerifyOutcome::Rc::kOk) {
+      host_name_ = h.name;
+      set_var("sender_host_name", h.name);
+      set_var("host_lookup_failed", "0");
+      set_host_variables();
+    } else {
+      set_var(h.rc == acl::VerifyOutcome::Rc::kDefer ? "host_lookup_deferred" : "host_lookup_failed", "1");
+      if (h.message == kNoHostName) server_.log.write(log::host_lookup_failed(peer_.address));
+    }
+  };
+  return e;
 }
 
 boost::asio::awaitable<AclDecision> Session::acl(AclWhere where, const std::string& name, const AclRequest& req) {
@@ -341,7 +343,10 @@ boost::asio::awaitable<void> Session::run() {
         if (!o.proceed) {
           co_await report_errors();
           if (o.reply) send(*o.reply);
-          if (o.drop) break;
+          if (o.drop) {
+            dropped(c, o);
+            break;
+          }
           continue;
         }
       }
@@ -360,16 +365,13 @@ boost::asio::awaitable<void> Session::run() {
         co_await report_errors();
         if (o.reply) send(*o.reply);
         if (o.drop) {
-          const bool unknown = c.verb == smtp::Verb::kUnknown;
-          server_.log.reject("SMTP call from " + host_for_log().substr(2) + " dropped: too many " +
-                             (unknown ? "unrecognized commands (last was \""
-                                      : "syntax or protocol errors (last command was \"") +
-                             text::string_printing(c.line, false) + "\")");
+          dropped(c, o);
           break;
         }
         continue;
       }
 
+      history_.record(smtp::verb_name(c.verb));
       bool keep = true;
       switch (c.verb) {
         case smtp::Verb::kHelo:
@@ -494,15 +496,14 @@ boost::asio::awaitable<void> Session::on_helo(const smtp::Command& c) {
     send(*o.reply);
     server_.log.reject("rejected " + std::string(smtp::verb_name(c.verb)) + " from " + host_for_log().substr(2) +
                        ": syntactically invalid argument(s): " + text::string_printing(c.argument, false));
-    if (o.drop) closed_ = true;
+    if (o.drop) dropped(c, o);
     co_return;
   }
   reset_transaction();
   helo_name_ = *p.value;
   set_var("sender_helo_name", helo_name_);
   if (!peer_.address.empty()) {
-    set_var("sender_fullhost", "(" + helo_name_ + ") [" + peer_.address + "]");
-    set_var("sender_rcvhost", "[" + peer_.address + "] (helo=" + helo_name_ + ")");
+    set_host_variables();
   }
   const AclRequest request{"", helo_name_};
   AclDecision d = co_await acl(AclWhere::kHelo, settings_.acl_helo, request);
@@ -549,6 +550,7 @@ boost::asio::awaitable<void> Session::on_helo(const smtp::Command& c) {
 
 void Session::reset_transaction() {
   msg_.reset();
+  verifier_->reset();
   gate_.state().new_message();
   authenticated_sender_.clear();
   set_var("authenticated_sender", "");
@@ -564,7 +566,7 @@ void Session::reset_transaction() {
 boost::asio::awaitable<void> Session::on_mail(const smtp::Command& c) {
   if (smtp::Outcome o = state_.check_mail(); !o.proceed) {
     send(*o.reply);
-    if (o.drop) closed_ = true;
+    if (o.drop) dropped(c, o);
     co_return;
   }
   reset_transaction();
@@ -579,7 +581,7 @@ boost::asio::awaitable<void> Session::on_mail(const smtp::Command& c) {
     state_.mail_rejected();
     smtp::Outcome o = state_.reject(*p.rejection);
     send(*o.reply);
-    if (o.drop) closed_ = true;
+    if (o.drop) dropped(c, o);
     co_return;
   }
   smtp::MailCommand mail = std::move(*p.value);
@@ -614,7 +616,7 @@ boost::asio::awaitable<void> Session::on_mail(const smtp::Command& c) {
 boost::asio::awaitable<void> Session::on_rcpt(const smtp::Command& c) {
   if (smtp::Outcome o = state_.check_rcpt(); !o.proceed) {
     send(*o.reply);
-    if (o.drop) closed_ = true;
+    if (o.drop) dropped(c, o);
     co_return;
   }
   smtp::RcptOptions ro;
@@ -625,7 +627,7 @@ boost::asio::awaitable<void> Session::on_rcpt(const smtp::Command& c) {
     smtp::Outcome o = state_.reject(*p.rejection);
     state_.rcpt_response(smtp::format(p.rejection->reply), false);
     send(*o.reply);
-    if (o.drop) closed_ = true;
+    if (o.drop) dropped(c, o);
     co_return;
   }
   smtp::RcptCommand rcpt = std::move(*p.value);
@@ -754,7 +756,7 @@ boost::asio::awaitable<bool> Session::start_tls() {
   if (ec) {
     const std::string error = t.error_text();
     co_await tls_failed(error);
-    closed_ = true;
+    closed_ = output_broken_ = true;
     co_return false;
   }
   const tls::SessionInfo& info = t.info();
@@ -1008,6 +1010,7 @@ log::Peer Session::log_peer() const {
   p.address = peer_.address;
   p.port = peer_.port;
   p.helo = helo_name_;
+  p.name = host_name_;
   p.ident = peer_.address.empty() ? peer_.login : "";
   p.local_address = peer_.local_address;
   p.local_port = peer_.local_port;

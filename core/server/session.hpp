@@ -27,6 +27,7 @@
 #include "core/server/acl_gate.hpp"
 #include "core/server/server_context.hpp"
 #include "core/server/session_vars.hpp"
+#include "core/server/session_verifier.hpp"
 #include "core/server/stream.hpp"
 #include "core/module_host/call_env.hpp"
 #include "core/module_host/session_data.hpp"
@@ -59,7 +60,6 @@ class Session {
 
  private:
   struct Message;  // the transaction being built: sender, recipients, data
-  class Verifier;  // verify = ... for the ACLs
 
   // I/O
   boost::asio::awaitable<bool> fill();  // read more input; false: none will come
@@ -118,6 +118,12 @@ class Session {
   boost::asio::awaitable<AclDecision> acl(AclWhere where, const std::string& name, const AclRequest& req);
   void write_acl_logs(const AclDecision& d);
   bool host_in(const std::string& list);
+  // The connection is dropped after `o`'s reply to `c`: Exim's log line for why.
+  void dropped(const smtp::Command& c, const smtp::Outcome& o);
+  SessionVerifier::Env verifier_env();
+  // $sender_fullhost and $sender_rcvhost from what is known of the client (address, HELO,
+  // verified host name).
+  void set_host_variables();
   void set_var(std::string_view name, std::string value) { vars_.set(name, std::move(value)); }
   std::string host_for_log() const;
   log::Peer log_peer() const;
@@ -142,7 +148,7 @@ class Session {
   std::unique_ptr<lookup::Searcher> searcher_;
   expand::Context ctx_;
   smtp::SessionState state_;
-  std::unique_ptr<Verifier> verifier_;
+  std::unique_ptr<SessionVerifier> verifier_;
   AclGate gate_;
   boost::asio::steady_timer timer_;
   bool timed_out_ = false;
@@ -150,7 +156,8 @@ class Session {
   std::string in_;
   size_t in_pos_ = 0;
   std::string out_;
-  bool closed_ = false;   // the peer went away or we dropped
+  bool closed_ = false;   // the peer went away or we dropped: the conversation ends
+  bool output_broken_ = false;  // nothing more can be written (a failed write, a failed TLS handshake)
   // A failed pre-banner negotiation: every command but QUIT gets this reply.
   std::optional<smtp::Reply> negotiation_refusal_;
   // The address the connection came from, when a pre-banner module replaced
@@ -159,6 +166,8 @@ class Session {
   bool quit_ = false;
 
   std::string helo_name_;
+  log::CommandHistory history_;  // for C= in the log lines that end a connection
+  std::string host_name_;  // verified by a reverse lookup (ACLs that ask for it)
   bool esmtp_ = false;
   bool tls_active_ = false;
   bool pipelining_offered_ = false, chunking_offered_ = false, tls_offered_ = false;

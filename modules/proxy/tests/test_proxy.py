@@ -225,7 +225,8 @@ class ThroughHaproxy(ProxyTest):
         line = self.reception_line(LAB.a, msg_id)
         self.assertRegex(line, rf" H=\({re.escape(helo)}\) \[{re.escape(source)}\]:\d+ P=esmtp PRX={BALANCER} S=")
         header = LAB.a.read(msg_id, "H")
-        self.assertRegex(header, rf"Received: from \[{re.escape(source)}\] \(helo={re.escape(helo)}\)")
+        # +incoming_port puts the port in $sender_rcvhost, as Exim's host_build_sender_fullhost().
+        self.assertRegex(header, rf"Received: from \[{re.escape(source)}\] \(port=\d+ helo={re.escape(helo)}\)")
         self.assertNotIn(BALANCER, header)
         self.assertIn(f"X-Proxy-Seen: {source} sni= ssl=", header)
         conn = self.conn_line(LAB.a, source + ":")
