@@ -69,7 +69,7 @@ AclGate::AclGate(const AclServices& services, expand::Context& ctx, const module
 AclDecision AclGate::decide(AclWhere where, const std::string& name, const AclRequest& req) {
   acl::RunEnv env(ctx_, state_);
   env.verifier = verifier_;
-  env.dns = services_.dns;
+  env.dns = dns_ != nullptr ? dns_ : services_.dns;
   env.ratelimits = services_.ratelimits;
   env.call_env = call_env_;
   env.trace = trace_;

@@ -75,6 +75,8 @@ class AclGate {
 
   acl::SessionState& state() { return state_; }
   void set_host_ident(std::string s) { host_ident_ = std::move(s); }
+  // The resolver this session's ACLs use (default: the process's, services.dns).
+  void set_resolver(module_host::DnsResolver* dns) { dns_ = dns; }
   // -bh: the engine's trace lines (Exim's ">>> " debug output).
   void set_trace(std::function<void(std::string_view)> trace) { trace_ = std::move(trace); }
   void set_host_checking(bool on) { host_checking_ = on; }
@@ -92,6 +94,7 @@ class AclGate {
   acl::Verifier* verifier_;
   acl::SessionState state_;
   std::string host_ident_;
+  module_host::DnsResolver* dns_ = nullptr;
   std::function<void(std::string_view)> trace_;
   bool host_checking_ = false;
   bool allow_unqualified_sender_ = false, allow_unqualified_recipient_ = false;

@@ -99,6 +99,9 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
       vars_(&server.runtime.config_variables()),
       searcher_(std::make_unique<lookup::Searcher>(server.runtime.lookup_registry())),
       ctx_(server.runtime.context()),
+      dns_(std::make_unique<dns::FailureEvents>(
+          *server.acl_services.dns, [this] { return server_.runtime.modules().events().has_listeners("dns:fail"); },
+          [this](std::string_view data) { server_.runtime.modules().events().raise("dns:fail", data, env_); })),
       verifier_(std::make_unique<SessionVerifier>(verifier_env(), SessionFacts{&peer_.address, &helo_name_})),
       gate_(server.acl_services, ctx_, &env_, verifier_.get()),
       timer_(server.io) {
@@ -111,6 +114,7 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
   env_.session = &module_data_;
   ctx_.module_session = &module_data_;
   gate_.set_host_checking(peer_.fake);
+  gate_.set_resolver(dns_.get());
   if (peer_.fake)  // -bh shows the ACL processing as Exim's debug output does
     gate_.set_trace(&Session::bh_trace);
   client_known();
@@ -231,7 +235,7 @@ SessionVerifier::Env Session::verifier_env() {
   SessionVerifier::Env e;
   e.routers = server_.routers;
   e.ctx = &ctx_;
-  e.dns = server_.acl_services.dns;
+  e.dns = dns_.get();
   e.hooks = &server_.runtime.modules().hooks();
   e.modules = &env_;
   e.qualify_domain = settings_.qualify_recipient;

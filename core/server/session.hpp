@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/auth/authenticator.hpp"
+#include "core/dns/failure_events.hpp"
 #include "core/expand/expand.hpp"
 #include "core/log/fields.hpp"
 #include "core/log/smtp_lines.hpp"
@@ -148,6 +149,9 @@ class Session {
   std::unique_ptr<lookup::Searcher> searcher_;
   expand::Context ctx_;
   smtp::SessionState state_;
+  // The process's resolver, raising dns:fail for this session's failed lookups (dnslists,
+  // address verification, host names).
+  std::unique_ptr<dns::FailureEvents> dns_;
   std::unique_ptr<SessionVerifier> verifier_;
   AclGate gate_;
   boost::asio::steady_timer timer_;

@@ -68,6 +68,24 @@ CASES = [
     ("acl_dnsbl", "+defer_unknown:dead.test/10.0.0.1", 'Failed: DEFER from acl "acl_dnsbl"'),
 ]
 
+# A -bh session whose connect ACL looks the client up in a list and in the reverse zone:
+# each failed lookup raises dns:fail (Exim 4.98) for the main event_action.
+SESSION_CONF = """primary_hostname = test.example
+spool_directory = {dir}/spool
+log_file_path = {dir}/%slog
+modules = events
+event_action = ${if eq{$event_name}{dns:fail}{${acl{log_event}{$event_data}}}}
+acl_smtp_connect = connect
+begin acl
+log_event:
+  accept logwrite = dns:fail $acl_arg1
+connect:
+  warn dnslists = dnsbl.test
+  warn verify = reverse_host_lookup
+  accept
+"""
+SESSION_LOGS = ["LOG: dns:fail DNS_NOMATCH:9.0.0.10.dnsbl.test:A"]
+
 # What Exim logged (on standard error, after a time stamp) for the same run.
 LOGS = [
     "DNS list lookup for 10.0.0.4 at dnsbl.test returned 192.168.1.1; not in 127.0/8 and discarded",
@@ -101,6 +119,13 @@ def main():
         logs = [line.split(" ", 2)[2] for line in p.stderr.splitlines() if line.count(" ") >= 2]
         if logs != LOGS:
             failures.append(f"logs: got {logs!r}\n      want {LOGS!r}")
+        if not a.exim:
+            session_conf = s.file("session.conf", SESSION_CONF.replace("{dir}", s.path))
+            p = lab.run(prog + ["-C", session_conf, "-bh", "10.0.0.9"], input="QUIT\r\n", capture_output=True,
+                        text=True, timeout=120)
+            events = [line for line in p.stderr.splitlines() if line.startswith("LOG: dns:fail")]
+            if events[:1] != SESSION_LOGS or not any(":9.0.0.10.in-addr.arpa:PTR" in e for e in events):
+                failures.append(f"dns:fail in a session: got {events!r}, want {SESSION_LOGS!r} and the PTR lookup's")
         env = dict(os.environ, TERN_DNS_TRUST_ANCHOR=lab.ds_file("signed.test"))
         if a.exim:
             t = None
