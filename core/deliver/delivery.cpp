@@ -986,6 +986,7 @@ struct DeliveryProcess::Attempt {
     call.addresses = &routed;
     call.expand = &ctx;
     call.set_variable = [this](std::string_view name, std::string value) { vars.set(name, std::move(value)); };
+    call.log_main = [this](std::string_view line) { p.logger_->main(std::string(line), id); };
     call.instance = inst;
     BusEvents events(p.rt_, ctx, vars, inst, recipient_data ? &*recipient_data : nullptr);
     call.events = &events;

@@ -106,6 +106,13 @@ std::string SmtpClient::raise(std::string_view event, const std::function<std::s
   return events->raise(event, data ? data() : std::string(), wire_ ? wire_->local_endpoint() : std::nullopt);
 }
 
+void SmtpClient::note(std::string line) {
+  if (options_.events != nullptr)
+    options_.events->log(line);
+  else
+    log_.push_back(std::move(line));
+}
+
 void SmtpClient::close_wire() {
   if (!wire_ || !wire_open_) return;
   std::optional<asio::ip::tcp::endpoint> local = wire_->local_endpoint();
@@ -163,7 +170,7 @@ asio::awaitable<Result<std::unique_ptr<SmtpClient>>> SmtpClient::start(
   if (why != GreetFailure::kTls || client->options_.require_tls || !reconnect) {
     co_return greeted.take_error();
   }
-  client->log_.push_back(greeted.error().message + ": delivering unencrypted to " +
+  client->note(greeted.error().message + ": delivering unencrypted to " +
                          client->host_.name + " [" + client->host_.ip.to_string() +
                          "] (not in hosts_require_tls)");
   client->close_wire();
@@ -277,7 +284,7 @@ asio::awaitable<Status> SmtpClient::greet(bool allow_tls, GreetFailure& why) {
       Status started = co_await wire_->start_tls(*options_.tls, options_.tls_connection,
                                                  options_.command_timeout);
       for (tls::LogLine& l : wire_->take_tls_log()) {
-        log_.push_back("[" + host_.ip.to_string() + "] " + l.text);
+        note("[" + host_.ip.to_string() + "] " + l.text);
       }
       if (!started) {
         why = GreetFailure::kTls;
@@ -503,7 +510,7 @@ asio::awaitable<void> SmtpClient::quit() {
     Status sent = co_await send("QUIT\r\n", options_.command_timeout);
     if (sent.ok()) {
       Result<SmtpReply> bye = co_await read_reply(options_.command_timeout, "QUIT");
-      if (!bye) log_.push_back(bye.error().message);
+      if (!bye) note(bye.error().message);
     }
   }
   close_wire();
@@ -561,11 +568,19 @@ asio::awaitable<Status> SmtpClient::authenticate() {
             usable_ = false;
             co_return last ? by_code(*last, reply_error(*last, after)) : Error::defer(step.message);
           }
-          log_.push_back(a.name + " authenticator failed " + where + " " + step.message);
+          note(a.name + " authenticator failed " + where + " " + step.message);
+          // Exim 4.97's auth:fail on the client side: the server's reply as data, the
+          // authenticator as $sender_host_authenticated; a non-empty answer is logged.
+          if (options_.events != nullptr && options_.events->observed("auth:fail")) {
+            options_.events->set_variable("sender_host_authenticated", a.name);
+            std::string answer = raise("auth:fail", [&] { return step.message; });
+            options_.events->set_variable("sender_host_authenticated", "");
+            if (!answer.empty()) note(answer);
+          }
           break;
         case auth::Rc::kCancelled:
           if (!step.message.empty())
-            log_.push_back(a.name + " authenticator cancelled authentication " + where + " " + step.message);
+            note(a.name + " authenticator cancelled authentication " + where + " " + step.message);
           break;
         default:
           usable_ = false;

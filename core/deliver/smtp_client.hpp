@@ -74,6 +74,10 @@ class SmtpEvents {
   virtual bool observed(std::string_view event) const = 0;
   virtual std::string raise(std::string_view event, std::string_view data,
                             const std::optional<boost::asio::ip::tcp::endpoint>& local) = 0;
+  // A variable the next events see ($sender_host_authenticated during auth:fail).
+  virtual void set_variable(std::string_view name, std::string value) = 0;
+  // A line for the main log about the message being delivered.
+  virtual void log(std::string_view line) = 0;
 };
 
 // The open's error when tcp:connect's answer was not empty: Exim's text for ERRNO_EVENT.
@@ -199,13 +203,15 @@ class SmtpClient {
   // The authenticator that succeeded ("" when none) and its client_set_id value.
   const std::string& authenticator() const { return authenticator_; }
   const std::string& authenticated_id() const { return authenticated_id_; }
-  // Lines to log about the connection (TLS verification failures, the
-  // fall back to clear), with Exim's "H=host [ip]" prefix where it has one.
+  // Lines to log about the connection (TLS verification failures, the fall back to clear,
+  // failed authenticators), with Exim's "H=host [ip]" prefix where it has one: they go to
+  // options.events' log() as they happen, or are kept for take_log() without events.
   std::vector<std::string> take_log() { return std::exchange(log_, {}); }
 
  private:
   struct Transaction;
   SmtpClient(std::unique_ptr<SmtpWire> wire, SmtpHost host, SmtpOptions options);
+  void note(std::string line);
 
   // Why greet() failed: TLS could not be set up (Exim may then go on in clear).
   enum class GreetFailure { kOther, kTls };

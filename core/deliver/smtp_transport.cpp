@@ -78,6 +78,12 @@ class ClientEvents final : public SmtpEvents {
     call_->set_variable("sending_port", local ? std::to_string(local->port()) : "-1");
     return call_->events->raise(event, data);
   }
+  void set_variable(std::string_view name, std::string value) override {
+    if (call_ != nullptr) call_->set_variable(name, std::move(value));
+  }
+  void log(std::string_view line) override {
+    if (call_ != nullptr && call_->log_main) call_->log_main(line);
+  }
 
  private:
   const TransportCall* call_ = nullptr;
@@ -461,9 +467,6 @@ class SmtpTransport final : public Transport {
         });
         return out;
       };
-      // transport.hpp has no channel for main log lines yet, so the client's own
-      // ("... delivering unencrypted to ... (not in hosts_require_tls)") are dropped here.
-      (void)client_->take_log();
 
       DeliveryResult d = co_await client_->deliver(env);
       log::TlsInfo tls;

@@ -129,6 +129,9 @@ struct TransportCall {
   std::function<void(std::string_view name, std::string value)> set_variable;
   const config::DriverInstance* instance = nullptr;  // the transport's options
   EventRaiser* events = nullptr;  // null: no events (unit tests)
+  // A line for the main log, about this message (the delivery adds its id): the smtp
+  // transport's own ("... authenticator failed H=..."). Null: dropped (unit tests).
+  std::function<void(std::string_view line)> log_main;
   bool verify_only = false;  // -bv / verify callouts: say what would happen, deliver nothing
 };
 

@@ -257,7 +257,7 @@ class ClientSide(AuthTest):
     """tern's smtp transport authenticating to a tern daemon that relays only then."""
 
     def relay(self, target_port, client_send, options="  hosts_require_auth = *\n"):
-        config = ("acl_smtp_rcpt = accept\n"
+        config = ("modules = events\nacl_smtp_rcpt = accept\n"
                   "begin routers\nout:\n  driver = manualroute\n"
                   f"  route_list = * 127.0.0.1::{target_port}\n  transport = remote_smtp\n"
                   "begin transports\nremote_smtp:\n  driver = smtp\n" + options +
@@ -294,10 +294,17 @@ class ClientSide(AuthTest):
 
     def test_wrong_password_defers(self):
         target = self.daemon()
-        relay = self.relay(target.port, "^u1^wrong")
+        # The transport's auth:fail event (Exim 4.97): its non-empty answer is logged.
+        relay = self.relay(target.port, "^u1^wrong", options="  hosts_require_auth = *\n"
+                           "  event_action = ${if eq{$event_name}{auth:fail}"
+                           "{client event $sender_host_authenticated: $event_data}}\n")
         msg = self.submit(relay)
         relay.wait_log(f"{msg} == x@far.example")
         self.assertIn("authentication required but authentication attempt(s) failed", relay.log())
+        # Exim's client-side line, with the message's id, then the event's answer.
+        self.assertIn(f"{msg} plain_out authenticator failed H=127.0.0.1 [127.0.0.1] "
+                      "535 Incorrect authentication data\n", relay.log())
+        self.assertIn(f"{msg} client event plain_out: 535 Incorrect authentication data\n", relay.log())
         target.wait_log("plain authenticator failed for (mx.test.example) [127.0.0.1]: "
                         "535 Incorrect authentication data (set_id=u1)")
 
