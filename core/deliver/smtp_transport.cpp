@@ -326,6 +326,27 @@ class SmtpTransport final : public Transport {
     });
   }
 
+  // Exim's write_logs(): the main log's line for a host that failed as a whole, before the
+  // addresses' own "==" lines: "H=name [ip] Connection refused" (the error number's text
+  // when there is no message), "H=name [ip]: message[: strerror]" otherwise.
+  static void log_host_failure(const TransportCall& call, const Host& host, const asio::ip::address& ip,
+                               int basic_errno, const std::string& message) {
+    if (!call.log_main || basic_errno == kErrTlsFailure) return;
+    std::string line = "H=" + host.name + " [" + ip.to_string() + "]";
+    int err = exim_errno(basic_errno);
+    if (!message.empty()) {
+      line += ": " + message;
+      if (err > 0) line += std::string(": ") + std::strerror(err);
+    } else if (err > 0) {
+      line += std::string(" ") + std::strerror(err);
+    } else if (basic_errno == kErrEvent) {
+      line += " " + std::string(kEventDeclinedConnect);
+    } else {
+      return;
+    }
+    call.log_main(line);
+  }
+
   static int errno_for_open(const Error& e) {
     const std::string& m = e.message;
     if (m == kEventDeclinedConnect) return kErrEvent;
@@ -411,6 +432,7 @@ class SmtpTransport final : public Transport {
           tried.push_back({target.host, last_errno, 0, last_error});
           // Exim's message: none for a refused connect (the errno says it), none for tcp:connect's.
           std::string text = last_errno > 0 || last_errno == kErrEvent ? std::string() : last_error;
+          log_host_failure(call, target.host, target.ip, last_errno, text);
           if (opened.error().is_defer()) {
             raise_defer(call, "msg:host:defer", pending.front(), last_errno, text);
             if (last_host) raise_defer(call, "msg:defer", pending.front(), last_errno, text);
@@ -515,6 +537,7 @@ class SmtpTransport final : public Transport {
         int basic = still.empty() ? kErrUnknown : results[still.front()].basic_errno;
         int more = still.empty() ? 0 : results[still.front()].more_errno;
         tried.push_back({target.host, basic, more, d.host_message});
+        log_host_failure(call, target.host, target.ip, basic, d.host_message);
         last_error = d.host_message;
         last_errno = basic;
         // A 4xx to MAIL defers the message, not the host (Exim raises only msg:defer).
