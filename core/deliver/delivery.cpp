@@ -467,7 +467,18 @@ struct DeliveryProcess::Attempt {
         ctx(process.rt_.context()),
         module_log(logs_of(*process.logger_, std::string(message_id))) {
     ctx.variables = &vars;
+    // ${acl} in event_action and other options: its logwrite lines, with the message's id.
+    p.rt_.set_acl_log([this](const acl::LogLine& l) {
+      log::Line line;
+      line.text = l.text;
+      line.message_id = id;
+      line.targets = l.targets;
+      p.logger_->write(line);
+    });
   }
+  ~Attempt() { p.rt_.set_acl_log({}); }
+  Attempt(const Attempt&) = delete;
+  Attempt& operator=(const Attempt&) = delete;
 
   // Raises a message event (transport null: the main event_action) with the variables as
   // they stand. The verdict is ignored by every message event.

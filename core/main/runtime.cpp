@@ -151,10 +151,12 @@ Status Runtime::make_context(module_host::UnloadedNames unloaded) {
   acl_env_->call_env = &call_env_;
   // Their log lines go to standard error, as Exim's -be writes them.
   context_.acl = acl::make_acl_hook(*acls_, acl::Where::kExpansion, [this]() -> acl::RunEnv& { return *acl_env_; },
-                                    [](const acl::LogLine& l) {
+                                    [this](const acl::LogLine& l) {
+                                      if (acl_log_) return acl_log_(l);
                                       std::time_t now = std::time(nullptr);
                                       char stamp[32];
-                                      std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+                                      std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S",
+                                                    std::localtime(&now));
                                       std::fprintf(stderr, "%s %s\n", stamp, l.text.c_str());
                                     });
   return {};

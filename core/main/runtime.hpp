@@ -9,6 +9,7 @@
 // whose extensions are the modules' operators, items and variables.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,6 +57,9 @@ class Runtime {
   dns::Resolver& resolver() { return *resolver_; }
   acl::RateLimitStore& ratelimits() { return ratelimits_; }
   const module_host::CallEnv& call_env() const { return call_env_; }
+  // Where ${acl}'s logwrite lines go outside a session's ACLs (empty, the default: standard
+  // error with a time stamp, as Exim's -be): a daemon or a delivery sends them to its logs.
+  void set_acl_log(std::function<void(const acl::LogLine&)> log) { acl_log_ = std::move(log); }
   // Substitute the configuration's macros into `line` (-be input lines).
   std::string substitute_macros(std::string_view line) const;
   // Define a macro from a `NAME = value` line; false when `line` is not one.
@@ -82,6 +86,7 @@ class Runtime {
   // ${acl} outside a session (-be): where "unknown", state of its own.
   acl::SessionState acl_state_;
   std::unique_ptr<acl::RunEnv> acl_env_;
+  std::function<void(const acl::LogLine&)> acl_log_;
 };
 
 }  // namespace tern::cli

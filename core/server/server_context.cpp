@@ -56,6 +56,8 @@ Result<ServerSettings> ServerSettings::from(cli::Runtime& rt) {
   s.pipelining_advertise_hosts = m.get_string("pipelining_advertise_hosts");
   s.chunking_advertise_hosts = m.get_string("chunking_advertise_hosts");
   s.tls_advertise_hosts = m.get_string("tls_advertise_hosts");
+  s.tls_verify_hosts = m.get_string("tls_verify_hosts");
+  s.tls_try_verify_hosts = m.get_string("tls_try_verify_hosts");
   s.smtputf8_advertise_hosts = m.get_string("smtputf8_advertise_hosts");
   s.dsn_advertise_hosts = m.get_string("dsn_advertise_hosts");
   s.pipelining_connect_advertise_hosts = m.get_string("pipelining_connect_advertise_hosts");
@@ -155,11 +157,15 @@ ServerContext::ServerContext(ServerSetup& setup, boost::asio::io_context& io_, S
                        ((targets & TERN_LOG_PANIC) ? log::kToPanic : 0u);
         log.write(line);
       }) {
+  // ${acl} in expansions outside the ACLs (event_action, ...): its logwrite lines here.
+  runtime.set_acl_log([this](const acl::LogLine& l) { log.acl(l); });
   acl_services.acls = &runtime.acls();
   acl_services.ratelimits = &runtime.ratelimits();
   acl_services.dns = &runtime.resolver();
   acl_services.blocking = &acl_threads;
   start_delivery = [this](std::string_view id) { deliver::spawn_delivery(runtime, id); };
 }
+
+ServerContext::~ServerContext() { runtime.set_acl_log({}); }
 
 }  // namespace tern::server

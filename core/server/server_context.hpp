@@ -45,7 +45,7 @@ struct ServerSettings {
   std::string qualify_domain, qualify_recipient;
   // Host lists, matched against each client (unexpanded text).
   std::string pipelining_advertise_hosts, chunking_advertise_hosts, tls_advertise_hosts,
-      smtputf8_advertise_hosts, dsn_advertise_hosts, pipelining_connect_advertise_hosts,
+      smtputf8_advertise_hosts, dsn_advertise_hosts, tls_verify_hosts, tls_try_verify_hosts, pipelining_connect_advertise_hosts,
       helo_accept_junk_hosts, helo_verify_hosts, sender_unqualified_hosts,
       recipient_unqualified_hosts, smtp_accept_max_nonmail_hosts;
   std::string helo_allow_chars;
@@ -82,6 +82,9 @@ class ServerContext {
   // Takes the settings and the TLS server of `setup`, whose runtime must
   // outlive the context.
   ServerContext(ServerSetup& setup, boost::asio::io_context& io, ServerLog& log);
+  ~ServerContext();
+  ServerContext(const ServerContext&) = delete;
+  ServerContext& operator=(const ServerContext&) = delete;
 
   cli::Runtime& runtime;
   boost::asio::io_context& io;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string_view>
 
+#include "core/acl/acl.hpp"
 #include "core/log/logger.hpp"
 #include "core/log/selector.hpp"
 
@@ -29,6 +30,8 @@ class ServerLog {
   }
   // Serious errors: the panic log and the main log.
   void panic(std::string_view text) { write(line(text, log::kToMain | log::kToPanic, {})); }
+  // An ACL's logwrite or warning line, to the logs it names (acl::kLog* are log::kTo*).
+  void acl(const acl::LogLine& l) { write(line(l.text, l.targets, {})); }
 
  private:
   static log::Line line(std::string_view text, unsigned targets, std::string_view id) {

@@ -115,6 +115,16 @@ Session::Session(ServerContext& server, std::unique_ptr<Stream> stream, Peer pee
   ctx_.module_session = &module_data_;
   gate_.set_host_checking(peer_.fake);
   gate_.set_resolver(dns_.get());
+  // ${acl} in expansions outside the ACLs (event_action, ...) runs in this session, as
+  // Exim's: its variables, its resolver, its log.
+  expansion_acl_env_ = std::make_unique<acl::RunEnv>(ctx_, gate_.state());
+  expansion_acl_env_->verifier = verifier_.get();
+  expansion_acl_env_->dns = dns_.get();
+  expansion_acl_env_->ratelimits = server.acl_services.ratelimits;
+  expansion_acl_env_->call_env = &env_;
+  ctx_.acl = acl::make_acl_hook(server.runtime.acls(), acl::Where::kExpansion,
+                                [this]() -> acl::RunEnv& { return *expansion_acl_env_; },
+                                [this](const acl::LogLine& l) { server_.log.acl(l); });
   if (peer_.fake)  // -bh shows the ACL processing as Exim's debug output does
     gate_.set_trace(&Session::bh_trace);
   client_known();
@@ -261,12 +271,7 @@ boost::asio::awaitable<AclDecision> Session::acl(AclWhere where, const std::stri
 }
 
 void Session::write_acl_logs(const AclDecision& d) {
-  for (const acl::LogLine& l : d.logs) {
-    log::Line line;
-    line.text = l.text;
-    line.targets = l.targets;
-    server_.log.write(line);
-  }
+  for (const acl::LogLine& l : d.logs) server_.log.acl(l);
 }
 
 // A refusing ACL: its reject log line, then its reply. True when the
@@ -736,6 +741,12 @@ boost::asio::awaitable<bool> Session::start_tls() {
   conn.expand = &ctx_;
   conn.hooks = &server_.runtime.modules().hooks();
   conn.env = &env_;
+  // Exim asks the hosts of tls_verify_hosts for a certificate that must verify, those of
+  // tls_try_verify_hosts for one that may.
+  conn.client_certificate = host_in(settings_.tls_verify_hosts)       ? tls::ClientCertificate::kRequire
+                            : host_in(settings_.tls_try_verify_hosts) ? tls::ClientCertificate::kTry
+                                                                      : tls::ClientCertificate::kNone;
+  conn.keep_passed_certificates = server_.runtime.modules().events().has_listeners("tls:cert");
   auto started = server_.tls->start(plain->socket(), conn);
   if (!started) {
     co_await tls_failed(started.error().message);
@@ -763,6 +774,26 @@ boost::asio::awaitable<bool> Session::start_tls() {
     closed_ = output_broken_ = true;
     co_return false;
   }
+  // tls:cert for the client's certificates, now that the handshake is done (the events'
+  // listeners never run on the I/O thread): a non-empty answer refuses the certificate.
+  bool refused_by_event = false;
+  for (const auto& [depth, dn] : t.passed_certificates()) {
+    set_var("tls_in_peercert", "<cert>");
+    static constexpr std::string_view kCertEvent = "tls:cert";
+    std::string verdict = co_await raise_event(kCertEvent, std::to_string(depth));
+    set_var("tls_in_peercert", "");
+    if (verdict.empty()) continue;
+    server_.log.main("[" + peer_.address + "] SSL verify denied by event-action: depth=" + std::to_string(depth) +
+                     " cert=" + dn + ": " + verdict);
+    refused_by_event = true;
+    break;
+  }
+  if (refused_by_event && !t.verification_optional()) {  // tls_verify_hosts: no session
+    const std::string error = "(SSL_accept): certificate refused by event-action";
+    co_await tls_failed(error);
+    closed_ = output_broken_ = true;
+    co_return false;
+  }
   const tls::SessionInfo& info = t.info();
   for (const char* name : {"tls_in_ver", "tls_in_cipher", "tls_in_cipher_std", "tls_in_bits", "tls_in_peerdn",
                            "tls_in_sni", "tls_in_certificate_verified", "tls_cipher", "tls_peerdn", "tls_sni",
@@ -771,7 +802,11 @@ boost::asio::awaitable<bool> Session::start_tls() {
     if (info.append_variable(name, value)) set_var(name, std::move(value));
   }
   tls_info_.cipher = info.cipher;
-  tls_info_.certificate_verified = info.certificate_verified;
+  tls_info_.certificate_verified = info.certificate_verified && !refused_by_event;
+  if (refused_by_event) {  // tls_try_verify_hosts: the session goes on, unverified
+    set_var("tls_in_certificate_verified", "0");
+    set_var("tls_certificate_verified", "0");
+  }
   tls_info_.peer_dn = info.peerdn;
   tls_info_.sni = info.sni;
   tls_active_ = true;

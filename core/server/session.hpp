@@ -154,6 +154,7 @@ class Session {
   std::unique_ptr<dns::FailureEvents> dns_;
   std::unique_ptr<SessionVerifier> verifier_;
   AclGate gate_;
+  std::unique_ptr<acl::RunEnv> expansion_acl_env_;  // ${acl} outside the ACLs
   boost::asio::steady_timer timer_;
   bool timed_out_ = false;
 

@@ -100,6 +100,10 @@ int verify_callback(int preverify_ok, X509_STORE_CTX* store) {
       state->verify_overridden = true;
     }
   }
+  if (state->keep_passed_certificates) {
+    state->passed_certificates.emplace_back(depth, dn);
+    return 1;
+  }
   if (refused_by_event(*state, depth, dn)) return 0;
   return 1;
 }

@@ -47,6 +47,11 @@ struct ConnState {
   // verification, with its depth; a non-empty answer refuses it (logged; with
   // `verify_optional` the certificate only counts as unverified).
   std::function<std::string(int depth)> cert_event;
+  // Server: tls:cert cannot run on the I/O thread in the middle of a handshake, so each
+  // certificate that passed is kept here (depth, subject) for the session to raise the
+  // events once the handshake is done (see Session::start_tls).
+  bool keep_passed_certificates = false;
+  std::vector<std::pair<int, std::string>> passed_certificates;
 
   // Client: hooks run after the handshake (TERN_HOOK_TLS_CLIENT_AFTER).
   const module_host::HookRegistry* hooks = nullptr;

@@ -350,6 +350,7 @@ Result<TlsStream> ServerTls::start(TlsStream::Socket& socket,
   ConnState& state = stream.state();
   if (verify) {
     state.verify_optional = connection.client_certificate == ClientCertificate::kTry;
+    state.keep_passed_certificates = connection.keep_passed_certificates;
     SSL_set_verify(ssl,
                    SSL_VERIFY_PEER | (state.verify_optional ? 0 : SSL_VERIFY_FAIL_IF_NO_PEER_CERT),
                    verify_callback);

@@ -75,6 +75,9 @@ struct ServerConnection {
   const module_host::HookRegistry* hooks = nullptr;  // optional
   const module_host::CallEnv* env = nullptr;         // required with hooks
   ClientCertificate client_certificate = ClientCertificate::kNone;
+  // Keep the certificates that pass verification for tls:cert after the handshake
+  // (ConnState::passed_certificates).
+  bool keep_passed_certificates = false;
 };
 
 class ServerTls : public std::enable_shared_from_this<ServerTls> {

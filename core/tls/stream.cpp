@@ -265,6 +265,10 @@ TlsStream& TlsStream::operator=(TlsStream&&) noexcept = default;
 TlsStream::~TlsStream() = default;
 
 ConnState& TlsStream::state() { return impl_->state; }
+const std::vector<std::pair<int, std::string>>& TlsStream::passed_certificates() const {
+  return impl_->state.passed_certificates;
+}
+bool TlsStream::verification_optional() const { return impl_->state.verify_optional; }
 
 asio::awaitable<error_code> TlsStream::handshake(Duration timeout) {
   Impl& m = *impl_;

@@ -113,6 +113,11 @@ class TlsStream {
   Role role() const;
   // The OpenSSL object (for $tls_in_peercert and friends); owned by the stream.
   SSL* native_handle() const;
+  // Server, when asked for (ServerConnection::keep_passed_certificates): the client's
+  // certificates that passed verification, (depth, subject) from the root down, for
+  // tls:cert; and whether verification was only tried (tls_try_verify_hosts).
+  const std::vector<std::pair<int, std::string>>& passed_certificates() const;
+  bool verification_optional() const;
 
  private:
   friend class ServerTls;
