@@ -227,6 +227,7 @@ struct Submitter {
   std::set<std::string> nonrecipients;
   std::vector<spool::Header> headers;
   std::vector<BadAddress> bad;
+  bool extracted_ignored = false;  // -t found only addresses the command line removed
 };
 
 // -t: the recipients of To:, Cc: and Bcc: (of the Resent- ones when there are any);
@@ -252,6 +253,8 @@ void extract_recipients(Submitter& s, bool resents) {
           // As Exim: the address as written is looked for among the removed ones, before
           // it is qualified.
           s.recipients.push_back(qualified(*a, s.qualify_recipient));
+        } else {
+          s.extracted_ignored = true;
         }
       }
       i = end + (end < v.size() ? 1 : 0);
@@ -487,6 +490,7 @@ int run_submission(const cli::CommandLine& cl) {
   if (opt.extract_recipients && (!s.bad.empty() || s.recipients.empty())) {
     logger.panic(id + " " + (s.bad.empty() ? "no recipients" : "bad addresses") + " found in headers", id);
     if (!s.bad.empty()) print_bad_addresses(s.bad);
+    else if (s.extracted_ignored) std::fputs("tern: all -t recipients overridden by command line\n", stderr);
     else std::fputs("tern: no recipients in message\n", stderr);
     if (s.recipients.empty() || opt.errors_to_stderr) return kExitFailure;
   }
