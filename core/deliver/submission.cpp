@@ -16,6 +16,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <string>
@@ -281,7 +282,9 @@ void qualify_header_addresses(Submitter& s) {
     while (i < text.size()) {
       std::size_t end = smtp::find_address_end(text, i);
       std::string segment = text.substr(i, end - i);
-      auto a = parse_address(segment);
+      std::string unfolded;  // a folded line's newlines are not part of its addresses
+      std::copy_if(segment.begin(), segment.end(), std::back_inserter(unfolded), [](char c) { return c != '\n'; });
+      auto a = parse_address(unfolded);
       if (a && !a->has_domain() && !a->address.empty()) {
         std::size_t at = segment.rfind(a->address);
         if (at != std::string::npos) {

@@ -107,6 +107,11 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
       if (i + 1 >= argv.size()) return malformed(arg);
       return argv[++i];
     };
+    // "-fvalue" or "-f value" (options of two letters).
+    auto attached_or_next = [&]() -> Result<std::string> {
+      if (arg.size() > 2) return std::string(arg.substr(2));
+      return next_value();
+    };
 
     if (arg == "--" || arg.size() < 2 || arg[0] != '-') {
       size_t first = arg == "--" ? i + 1 : i;
@@ -139,27 +144,15 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
       if (auto s = add_macro(cl, arg.substr(2)); !s) return s.take_error();
     } else if (arg == "-f" || arg == "-r" || arg.starts_with("-f")) {
       // -f sender, -fsender (-r is sendmail's old name for it).
-      std::string value;
-      if (arg.size() > 2 && arg[1] == 'f') {
-        value = std::string(arg.substr(2));
-      } else {
-        auto v = next_value();
-        if (!v) return v.take_error();
-        value = *v;
-      }
+      auto v = attached_or_next();
+      if (!v) return v.take_error();
       cl.submission.sender_given = true;
-      cl.submission.sender = value;
+      cl.submission.sender = *v;
     } else if (arg.starts_with("-F")) {
-      std::string value;
-      if (arg.size() > 2) {
-        value = std::string(arg.substr(2));
-      } else {
-        auto v = next_value();
-        if (!v) return v.take_error();
-        value = *v;
-      }
+      auto v = attached_or_next();
+      if (!v) return v.take_error();
       cl.submission.name_given = true;
-      cl.submission.full_name = value;
+      cl.submission.full_name = *v;
     } else if (arg == "-t") {
       cl.submission.extract_recipients = true;
     } else if (arg == "-i" || arg == "-oi") {

@@ -16,8 +16,8 @@
 #include "core/server/modes.hpp"
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args =
-      tern::cli::arguments_for_program_name(argc > 0 ? argv[0] : "tern", {argv + 1, argv + argc});
+  if (argc < 1) return 1;  // not even a program name
+  std::vector<std::string> args = tern::cli::arguments_for_program_name(argv[0], {argv + 1, argv + argc});
   using tern::cli::Mode;
   return tern::cli::run(args, {{Mode::kDaemon, tern::server::run_daemon},
                                {Mode::kSmtpWorker, tern::server::run_worker},

@@ -23,6 +23,10 @@ CASES = {
     # is not unstuffed. (Exim 4.96 puts a space before the body's second line when the
     # header lines ended in CR LF and the first body line in LF alone: not copied.)
     "line_ends": (["bob"], "Subject: x\r\nX-A: 1\r\n  cont\r\nnot a header\r\nline\r\n..dots\r\nlone\rcr\n.x\n"),
+    # A folded To: line; -t takes both addresses.
+    "folded": (["-t"], "To: alice,\n\tbob (Bob)\nSubject: f\n\nb\n"),
+    # With Resent- lines, -t reads only them, and the fix-ups are Resent- lines.
+    "resent": (["-t"], "To: alice\nResent-From: root\nResent-To: carol\nSubject: r\n\nb\n"),
     # Nothing at all: still a message, with the local fix-ups.
     "empty": (["bob"], ""),
     # Several recipients in one argument; -- ends the options.
