@@ -34,8 +34,8 @@ bool has_header(const std::vector<std::string>& headers, std::string_view name) 
 Result<std::string> spool_local_message(cli::Runtime& rt, const spool::Spool& spool, log::Logger& logger,
                                         const LocalMessage& m) {
   if (auto st = spool.create_dirs(); !st) return st.take_error();
-  spool::IdGenerator ids;
-  std::string id = ids.next().text();
+  std::string id = m.id;
+  if (id.empty()) id = spool::IdGenerator().next().text();
   struct timeval now;
   gettimeofday(&now, nullptr);
   std::string login = caller_login();
@@ -79,18 +79,33 @@ Result<std::string> spool_local_message(cli::Runtime& rt, const spool::Spool& sp
     else ++cur;
   }
   env.set_var("body_linecount", std::to_string(lines));
+  if (m.longest_line >= 0) longest = m.longest_line;
   env.set_var("max_received_linelength", std::to_string(longest));
+  if (m.sender_local) {
+    env.set_var("auth_id", login);
+    env.set_var("auth_sender", login + "@" + m.qualify_domain);
+  }
+  if (m.submission) {
+    env.set_flag("allow_unqualified_recipient");
+    env.set_flag("allow_unqualified_sender");
+  }
   env.set_flag("deliver_firsttime");
+  if (m.sender_local) env.set_flag("local");
+  env.nonrecipients = m.nonrecipients;
   for (const std::string& r : m.recipients) {
     spool::Recipient rc;
     rc.address = r;
     env.recipients.push_back(rc);
   }
-  env.headers.push_back({'P', received_text + "; " + date + "\n"});
-  for (const std::string& h : m.headers) env.headers.push_back({spool::header_type_for(h), h});
-  if (!has_header(m.headers, "message-id:"))
-    env.headers.push_back({'I', "Message-Id: <E" + id + "@" + primary + ">\n"});
-  if (!has_header(m.headers, "date:")) env.headers.push_back({' ', "Date: " + date + "\n"});
+  env.headers.push_back({'P', received_text + ";\n\t" + date + "\n"});  // Exim folds before the date
+  if (!m.typed_headers.empty()) {
+    env.headers.insert(env.headers.end(), m.typed_headers.begin(), m.typed_headers.end());
+  } else {
+    for (const std::string& h : m.headers) env.headers.push_back({spool::header_type_for(h), h});
+    if (!has_header(m.headers, "message-id:"))
+      env.headers.push_back({'I', "Message-Id: <E" + id + "@" + primary + ">\n"});
+    if (!has_header(m.headers, "date:")) env.headers.push_back({' ', "Date: " + date + "\n"});
+  }
 
   auto incoming = spool::IncomingMessage::create(spool, id);
   if (!incoming) return incoming.take_error();

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "core/expand/operator_table.hpp"
+#include "core/smtp/address.hpp"
 #include "core/text/idna.hpp"
 #include "core/text/ipaddr.hpp"
 #include "core/text/list.hpp"
@@ -746,47 +747,6 @@ Out op_address(const OperatorCall& c) { return address_part(c, Part::kAddress); 
 Out op_local_part(const OperatorCall& c) { return address_part(c, Part::kLocalPart); }
 Out op_domain(const OperatorCall& c) { return address_part(c, Part::kDomain); }
 
-// parse_find_address_end(s, FALSE): the comma ending the address at `i`.
-size_t find_address_end(std::string_view s, size_t i) {
-  auto at = [&](size_t k) { return k < s.size() ? s[k] : '\0'; };
-  bool source_routing = at(i) == '@';
-  int no_term = source_routing ? 1 : 0;
-  while (at(i) && (at(i) != ',' || no_term > 0)) {
-    if (at(i) == '\\' && at(i + 1)) {
-      i += 2;
-    } else if (at(i) == '"') {
-      while (at(++i)) {
-        if (at(i) == '\\' && at(i + 1)) ++i;
-        else if (at(i) == '"') {
-          ++i;
-          break;
-        }
-      }
-    } else if (at(i) == '(') {
-      int level = 1;
-      while (at(++i)) {
-        if (at(i) == '\\' && at(i + 1)) ++i;
-        else if (at(i) == '(') ++level;
-        else if (at(i) == ')' && --level <= 0) {
-          ++i;
-          break;
-        }
-      }
-    } else {
-      if (at(i) == '<') {
-        source_routing = at(i + 1) == '@';
-        no_term = source_routing ? 2 : 1;
-      } else if (at(i) == '>') {
-        --no_term;
-      } else if (source_routing && at(i) == ':') {
-        --no_term;
-      }
-      ++i;
-    }
-  }
-  return i;
-}
-
 Out op_addresses(const OperatorCall& c) {
   std::string_view in = cstr(c.input);
   size_t i = 0;
@@ -803,7 +763,7 @@ Out op_addresses(const OperatorCall& c) {
   parser.allow_group = true;
   std::string out;
   for (;;) {
-    size_t end = find_address_end(in, i);
+    size_t end = smtp::find_address_end(in, i);
     auto r = parser.extract(in.substr(i, end - i));
     if (r) {
       if (!out.empty() && r->address[0] == sep) out += ' ';

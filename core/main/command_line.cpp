@@ -4,9 +4,12 @@
 // (or `--`) ends them, and it and everything after it are the mode's
 // arguments (strings for -be, option names for -bP, addresses for -bt).
 // Options are recognised by exact spelling, then by the prefixed forms Exim
-// accepts (-DNAME=value, -q30m).
+// accepts (-DNAME=value, -q30m, -fsender, -FName). With no mode option the
+// mode is the sendmail interface (-bm), and the arguments are recipients.
 #include "core/main/command_line.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <string_view>
 
 namespace tern::cli {
@@ -60,8 +63,31 @@ constexpr ModeOption kModeOptions[] = {
     {"-Mf", Mode::kMessageAction},  {"-Mt", Mode::kMessageAction},
     {"-Mc", Mode::kMessageAction},  {"-Mg", Mode::kMessageAction},
     {"-Mar", Mode::kMessageAction}, {"-Mmd", Mode::kMessageAction},
-    {"-brt", Mode::kRetryTest},
+    {"-brt", Mode::kRetryTest},     {"-bm", Mode::kSubmit},
 };
+
+// Options of the sendmail interface that Exim accepts and ignores (sendmail's -om "me
+// too", -oo, -n "no aliasing", -v, -x for AIX, -U "initial submission", -Ac/-Am), and
+// prefixes whose value is ignored (-B7BIT / -B8BITMIME).
+constexpr std::string_view kIgnoredOptions[] = {"-om", "-oo", "-n", "-v", "-x", "-U", "-Ac", "-Am", "-m"};
+
+// -od...: how the submitted message is delivered.
+bool set_delivery_mode(Submission& s, std::string_view arg) {
+  if (arg == "-odb") s.delivery = DeliveryMode::kBackground;
+  else if (arg == "-odi" || arg == "-odf") s.delivery = DeliveryMode::kForeground;
+  else if (arg == "-odq") s.delivery = DeliveryMode::kQueue;
+  else return false;
+  return true;
+}
+
+// -oe<x> and its obsolete spelling -e<x>: where reception errors go.
+bool set_error_handling(Submission& s, std::string_view arg) {
+  std::string_view x = arg.starts_with("-oe") ? arg.substr(3) : arg.starts_with("-e") ? arg.substr(2) : "";
+  if (x == "p" || x == "q") s.errors_to_stderr = true;       // print / quiet: standard error
+  else if (x == "m" || x == "e" || x == "w") s.errors_to_stderr = false;  // mail / mail and exit 0 / write
+  else return false;
+  return true;
+}
 
 }  // namespace
 
@@ -81,6 +107,11 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
     auto next_value = [&]() -> Result<std::string> {
       if (i + 1 >= argv.size()) return malformed(arg);
       return argv[++i];
+    };
+    // "-fvalue" or "-f value" (options of two letters).
+    auto attached_or_next = [&]() -> Result<std::string> {
+      if (arg.size() > 2) return std::string(arg.substr(2));
+      return next_value();
     };
 
     if (arg == "--" || arg.size() < 2 || arg[0] != '-') {
@@ -112,6 +143,28 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
       if (auto s = add_macro(cl, *v); !s) return s.take_error();
     } else if (arg.starts_with("-D")) {
       if (auto s = add_macro(cl, arg.substr(2)); !s) return s.take_error();
+    } else if (arg == "-f" || arg == "-r" || arg.starts_with("-f")) {
+      // -f sender, -fsender (-r is sendmail's old name for it).
+      auto v = attached_or_next();
+      if (!v) return v.take_error();
+      cl.submission.sender_given = true;
+      cl.submission.sender = *v;
+    } else if (arg.starts_with("-F")) {
+      auto v = attached_or_next();
+      if (!v) return v.take_error();
+      cl.submission.name_given = true;
+      cl.submission.full_name = *v;
+    } else if (arg == "-t") {
+      cl.submission.extract_recipients = true;
+    } else if (arg == "-i" || arg == "-oi") {
+      cl.submission.dot_ends = false;
+    } else if (set_delivery_mode(cl.submission, arg) || set_error_handling(cl.submission, arg)) {
+      // recorded
+    } else if (arg == "-h") {
+      if (auto v = next_value(); !v) return v.take_error();  // sendmail's hop count: ignored
+    } else if (arg.starts_with("-B") ||
+               std::find(std::begin(kIgnoredOptions), std::end(kIgnoredOptions), arg) != std::end(kIgnoredOptions)) {
+      // accepted and ignored, as Exim does
     } else if (arg == "-oX") {
       auto v = next_value();
       if (!v) return v.take_error();
@@ -150,7 +203,17 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& argv) {
       return malformed(arg);
     }
   }
+  if (cl.mode == Mode::kNone) cl.mode = Mode::kSubmit;  // mode_flag stays "": no -bm written
   return cl;
+}
+
+std::vector<std::string> arguments_for_program_name(std::string_view argv0, std::vector<std::string> args) {
+  std::string_view name = argv0.substr(argv0.rfind('/') == std::string_view::npos ? 0 : argv0.rfind('/') + 1);
+  std::vector<std::string> implied;
+  if (name == "mailq") implied = {"-bp"};
+  else if (name == "rmail") implied = {"-i", "-oee"};
+  implied.insert(implied.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
+  return implied;
 }
 
 std::vector<std::string> configuration_arguments(const CommandLine& cl) {

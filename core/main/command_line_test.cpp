@@ -61,7 +61,9 @@ TEST(CommandLine, DaemonQueueInterval) {
 
 TEST(CommandLine, Errors) {
   const std::pair<std::vector<std::string>, std::string> cases[] = {
-      {{"-x"}, "unknown, malformed, or incomplete option -x"},
+      {{"-Z"}, "unknown, malformed, or incomplete option -Z"},
+      {{"-f"}, "unknown, malformed, or incomplete option -f"},
+      {{"-od"}, "unknown, malformed, or incomplete option -od"},
       {{"-C"}, "unknown, malformed, or incomplete option -C"},
       {{"-bh"}, "unknown, malformed, or incomplete option -bh"},
       {{"-be", "-bV"}, "conflicting options -be and -bV"},
@@ -74,6 +76,43 @@ TEST(CommandLine, Errors) {
     ASSERT_FALSE(r.ok()) << want;
     EXPECT_EQ(r.error().message, want);
   }
+}
+
+// The sendmail interface: no mode option (or -bm), its options, the names tern answers to.
+TEST(CommandLine, Submission) {
+  auto r = parse_command_line({"-f", "a@b", "-FJo Smith", "-t", "-oi", "-odi", "-oep", "--", "-c@d", "e"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->mode, Mode::kSubmit);
+  EXPECT_EQ(r->mode_flag, "");
+  EXPECT_EQ(r->args, (std::vector<std::string>{"-c@d", "e"}));
+  const Submission& s = r->submission;
+  EXPECT_TRUE(s.sender_given);
+  EXPECT_EQ(s.sender, "a@b");
+  EXPECT_TRUE(s.name_given);
+  EXPECT_EQ(s.full_name, "Jo Smith");
+  EXPECT_TRUE(s.extract_recipients);
+  EXPECT_FALSE(s.dot_ends);
+  EXPECT_EQ(s.delivery, DeliveryMode::kForeground);
+  EXPECT_TRUE(s.errors_to_stderr);
+
+  auto d = parse_command_line({"-bm", "-fx@y", "-F", "N", "-odq", "-i", "u"});
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->mode, Mode::kSubmit);
+  EXPECT_EQ(d->submission.sender, "x@y");
+  EXPECT_EQ(d->submission.full_name, "N");
+  EXPECT_EQ(d->submission.delivery, DeliveryMode::kQueue);
+  EXPECT_TRUE(parse_command_line({"u"})->submission.dot_ends);
+  EXPECT_EQ(parse_command_line({"u"})->submission.delivery, DeliveryMode::kDefault);
+  EXPECT_FALSE(parse_command_line({"-oem", "u"})->submission.errors_to_stderr);
+
+  // Options sendmail clients pass that Exim accepts and ignores.
+  auto ignored = parse_command_line({"-oem", "-om", "-oo", "-v", "-x", "-U", "-B8BITMIME", "-h", "5", "-n", "u"});
+  ASSERT_TRUE(ignored.ok()) << ignored.error().message;
+  EXPECT_EQ(ignored->args, std::vector<std::string>{"u"});
+
+  EXPECT_EQ(arguments_for_program_name("/usr/sbin/sendmail", {"-t"}), std::vector<std::string>{"-t"});
+  EXPECT_EQ(arguments_for_program_name("mailq", {}), std::vector<std::string>{"-bp"});
+  EXPECT_EQ(arguments_for_program_name("/usr/bin/rmail", {"u"}), (std::vector<std::string>{"-i", "-oee", "u"}));
 }
 
 }  // namespace

@@ -148,8 +148,6 @@ int run(const std::vector<std::string>& argv, const std::map<Mode, ModeRunner>& 
     case Mode::kExpand:
     case Mode::kPrintOptions:
       break;
-    case Mode::kNone:
-      return fail("no mode given: try -bV, -be or -bP (the sendmail interface is not in this build yet)");
     default:
       return fail(cl.mode_flag + ": not in this build yet");
   }

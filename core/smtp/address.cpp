@@ -342,4 +342,46 @@ SplitAddress split_address(std::string_view address) {
   return out;
 }
 
+// Exim's parse_find_address_end(s, FALSE): comments, quoted strings and <...> (with a
+// source route's commas) do not end an address.
+size_t find_address_end(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return k < s.size() ? s[k] : '\0'; };
+  bool source_routing = at(i) == '@';
+  int no_term = source_routing ? 1 : 0;
+  while (at(i) && (at(i) != ',' || no_term > 0)) {
+    if (at(i) == '\\' && at(i + 1)) {
+      i += 2;
+    } else if (at(i) == '"') {
+      while (at(++i)) {
+        if (at(i) == '\\' && at(i + 1)) ++i;
+        else if (at(i) == '"') {
+          ++i;
+          break;
+        }
+      }
+    } else if (at(i) == '(') {
+      int level = 1;
+      while (at(++i)) {
+        if (at(i) == '\\' && at(i + 1)) ++i;
+        else if (at(i) == '(') ++level;
+        else if (at(i) == ')' && --level <= 0) {
+          ++i;
+          break;
+        }
+      }
+    } else {
+      if (at(i) == '<') {
+        source_routing = at(i + 1) == '@';
+        no_term = source_routing ? 2 : 1;
+      } else if (at(i) == '>') {
+        --no_term;
+      } else if (source_routing && at(i) == ':') {
+        --no_term;
+      }
+      ++i;
+    }
+  }
+  return i;
+}
+
 }  // namespace tern::smtp

@@ -47,4 +47,8 @@ struct SplitAddress {
 };
 SplitAddress split_address(std::string_view address);
 
+// Where the address starting at `i` of a header's address list ends: the comma after it,
+// or the end of `s` (Exim's parse_find_address_end). Used by ${addresses:} and -t.
+size_t find_address_end(std::string_view s, size_t i);
+
 }  // namespace tern::smtp
