@@ -6,6 +6,7 @@
 // classified, -t's recipients, Message-Id:, From:, Sender:, the qualification of
 // addresses in header lines, Date:, the spool, the delivery.
 #include "core/deliver/submission.hpp"
+#include "core/deliver/queue_policy.hpp"
 
 #include <grp.h>
 #include <pwd.h>
@@ -417,13 +418,17 @@ void print_bad_addresses(const std::vector<BadAddress>& bad) {
 // After the message is on the spool: -odi delivers now, -odb (the default) starts a
 // delivery process, -odq and queue_only leave it for a queue run (-odi and -odb override
 // queue_only unless queue_only_override is false).
-void start_delivery(cli::Runtime& rt, const cli::CommandLine& cl, const std::string& id) {
+void start_delivery(cli::Runtime& rt, const cli::CommandLine& cl, log::Logger& logger, const std::string& id) {
   using cli::DeliveryMode;
   DeliveryMode mode = cl.submission.delivery;
   const config::OptionSet& main = rt.config().main;
   if (main.get_bool("queue_only") && (mode == DeliveryMode::kDefault || !main.get_bool("queue_only_override")))
     mode = DeliveryMode::kQueue;
   if (mode == DeliveryMode::kQueue) return;
+  if (auto held = load_defers_delivery(main)) {  // queue_only_load
+    logger.write(log::Line{*held, log::kToMain, log::Selectors::of({log::Selector::kDelayDelivery}), {}});
+    return;
+  }
   if (mode == DeliveryMode::kForeground) {
     auto p = DeliveryProcess::make(rt);
     if (!p) {
@@ -512,7 +517,7 @@ int run_submission(const cli::CommandLine& cl) {
   spool::Spool spool(spool_config(rt->config()));
   auto spooled = spool_local_message(*rt, spool, logger, m);
   if (!spooled) return fail("spool: " + spooled.error().message);
-  start_delivery(*rt, cl, *spooled);
+  start_delivery(*rt, cl, logger, *spooled);
   return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "core/deliver/queue_policy.hpp"
 #include "core/lookup/match.hpp"
 #include "core/module_host/conn.hpp"
 #include "core/module_host/after_data.hpp"
@@ -1210,9 +1211,17 @@ boost::asio::awaitable<bool> Session::finish_message(bool bdat, uint64_t last_ch
   }
   server_.log.write(log::reception(reception_facts(size), server_.log.selectors()));
   reply_final(smtp::Reply::make(250, "OK id=" + m.id));
-  // Immediate delivery (Exim's default): a `tern -Mc id` of its own, unless queue_only.
-  if (!settings_.queue_only && !gate_.state().controls.queue_only && !gate_.state().controls.freeze)
-    server_.start_delivery(m.id);
+  // Immediate delivery (Exim's default): a `tern -Mc id` of its own, unless queue_only
+  // or the load is above queue_only_load.
+  if (!settings_.queue_only && !gate_.state().controls.queue_only && !gate_.state().controls.freeze) {
+    if (auto held = deliver::load_defers_delivery(server_.runtime.config().main)) {
+      log::Line line;
+      line.text = *held;
+      line.gate = log::Selectors::of({log::Selector::kDelayDelivery});
+      server_.log.write(line);
+    } else
+      server_.start_delivery(m.id);
+  }
   ++messages_accepted_;
   done();
   co_return true;
