@@ -1,10 +1,11 @@
-"""bench/accept/harness.py: the run loop bench/accept/run.py and bench/memory/run.py share.
+"""bench/accept/harness.py: what the accept, memory and relay benchmarks share.
 
-Common options (--tern, --runs, --servers, --json), the process setup (root,
-file descriptor limit, Ctrl-C and SIGTERM stop every server), and run_all():
-every selected server started afresh in its own scratch directory for each
-run, measured, stopped and removed, with servers that cannot start reported
-as not available instead of ending the benchmark.
+Common options (--tern, --runs, --servers, --json), the client's options and
+smtp-source (Client), the process setup (root, file descriptor limit, Ctrl-C
+and SIGTERM stop every server), run_all(): every selected server started
+afresh in its own scratch directory for each run, measured, stopped and
+removed, with servers that cannot start reported as not available instead of
+ending the benchmark; and the medians and tern's ratios for the report.
 """
 import concurrent.futures
 import contextlib
@@ -12,7 +13,10 @@ import os
 import resource
 import shutil
 import signal
+import statistics
+import subprocess
 import sys
+import time
 
 import mtas
 from mtas import ternlab
@@ -44,6 +48,65 @@ def check_common_args(ap, a, servers=SERVERS):
         ap.error("--runs must be at least 1")
 
 
+def add_client_args(ap):
+    """smtp-source's load: how many messages, how big, over how many sessions."""
+    ap.add_argument("--messages", type=int, default=20_000, help="messages per run (default 20000)")
+    ap.add_argument("--sessions", type=int, default=20, help="concurrent SMTP sessions (default 20)")
+    ap.add_argument("--size", type=int, default=4096, help="payload bytes per message (default 4096)")
+    ap.add_argument("--connection-per-message", action="store_true",
+                    help="a new connection for every message (smtp-source without -d)")
+    ap.add_argument("--timeout", type=float, default=600, help="seconds one run may take (default 600)")
+
+
+def check_client_args(ap, a):
+    if a.messages < 1 or a.sessions < 1 or a.size < 0:
+        ap.error("--messages and --sessions must be positive, --size not negative")
+
+
+def client_mode(a):
+    return ("a new connection per message" if a.connection_per_message
+            else "each session keeps its connection (-d)")
+
+
+class Client:
+    """smtp-source sending the options' load to a daemon's port, started at once."""
+
+    def __init__(self, tools, port, a):
+        argv = tools.smtp_source(port, a.messages, a.sessions, a.size, reuse=not a.connection_per_message)
+        self.timeout = a.timeout
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(argv, env=tools.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+
+    def finished(self):
+        """True once smtp-source has exited; RunFailed when it failed."""
+        if self.proc.poll() is None:
+            return False
+        self._check()
+        return True
+
+    def wait(self):
+        """Wait for smtp-source to exit (RunFailed on failure or timeout); the seconds it took."""
+        try:
+            self.proc.wait(max(0.0, self.started + self.timeout - time.perf_counter()))
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise RunFailed(f"smtp-source did not finish in {self.timeout:.0f}s")
+        seconds = time.perf_counter() - self.started
+        self._check()
+        return seconds
+
+    def _check(self):
+        _, err = self.proc.communicate()
+        if self.proc.returncode != 0:
+            raise RunFailed(f"smtp-source exited with {self.proc.returncode}: {err.strip()[-300:]}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
 def _interrupted(signum, frame):
     raise KeyboardInterrupt
 
@@ -73,23 +136,33 @@ def guard(main, prog):
 
 
 class Toolbox:
-    """Builds the Daemon for a server name; fetches Postfix and Exim once."""
+    """Builds the Daemon for a server name; fetches Postfix and Exim once.
 
-    def __init__(self, tern, servers):
+    relay: every server relays to a counting smtp-sink of its own (Daemon.relay_to),
+    and the "sink" server itself counts (the client straight into the sink).
+    """
+
+    def __init__(self, tern, servers, relay=False):
         self.tern = tern
+        self.relay = relay
         self.postfix_tools = mtas.PostfixTools()
         self.exim = mtas.exim_binary() if "exim" in servers else None
 
     def daemon(self, name, workdir, port, max_connections):
+        if name == "sink":
+            return mtas.Sink(workdir, port, max_connections, self.postfix_tools, counting=self.relay)
         if name == "tern":
-            return mtas.Tern(workdir, port, max_connections, self.tern)
-        if name == "tern_listener":
-            return mtas.TernWithListener(workdir, port, max_connections, self.tern)
-        if name == "exim":
-            return mtas.Exim(workdir, port, max_connections, self.exim)
-        if name == "postfix":
-            return mtas.Postfix(workdir, port, max_connections, self.postfix_tools)
-        return mtas.Sink(workdir, port, max_connections, self.postfix_tools)
+            d = mtas.Tern(workdir, port, max_connections, self.tern)
+        elif name == "tern_listener":
+            d = mtas.TernWithListener(workdir, port, max_connections, self.tern)
+        elif name == "exim":
+            d = mtas.Exim(workdir, port, max_connections, self.exim)
+        else:
+            d = mtas.Postfix(workdir, port, max_connections, self.postfix_tools)
+        if self.relay:
+            d.relay_to(mtas.Sink(os.path.join(workdir, "sink"), ternlab.free_port(), max_connections,
+                                 self.postfix_tools, counting=True))
+        return d
 
 
 def run_all(a, toolbox, max_connections, measure, prefix):
@@ -161,6 +234,31 @@ def remove_tree(path, threads=32):
             os.rmdir(d)
     shutil.rmtree(path, ignore_errors=True)   # whatever is left
     os.sync()
+
+
+def add_medians(results, key):
+    """res["median"]: the median of key over each server's runs (None without runs)."""
+    for res in results.values():
+        res["median"] = statistics.median(r[key] for r in res["runs"]) if res["runs"] else None
+
+
+def tern_ratios(results, targets):
+    """{"tern/<label>": {value, target}} for each (server, target): medians' ratio, None if missing."""
+    ratios = {}
+    tern = results.get("tern")
+    for other, target in targets:
+        t = tern["median"] if tern else None
+        o = results[other]["median"] if other in results else None
+        ratios[f"tern/{LABELS[other]}"] = {"value": round(t / o, 3) if t and o else None, "target": target}
+    return ratios
+
+
+def ratios_line(ratios):
+    """ "ratios: tern/exim 1.19 (target >= 3.0), ..."; a ratio without a target has no brackets."""
+    def one(k, v):
+        value = f"{v['value']:.2f}" if v["value"] is not None else "n/a"
+        return f"{k} {value}" + (f" (target >= {v['target']})" if v["target"] is not None else "")
+    return "ratios: " + ", ".join(one(k, v) for k, v in ratios.items())
 
 
 def label(name, res):

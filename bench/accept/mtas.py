@@ -1,10 +1,12 @@
-"""bench/accept/mtas.py: the SMTP servers the accept and memory benchmarks run.
+"""bench/accept/mtas.py: the SMTP servers the accept, memory and relay benchmarks run.
 
 tern, Exim 4.96 and Postfix 3.7 (both extracted from Debian's packages, not
 installed), each configured in its own scratch directory to listen on one
-loopback port and to queue every message durably without delivering it;
-and Postfix's smtp-sink, which stores nothing (the ceiling). Also the client,
-smtp-source. Used by bench/accept/run.py and bench/memory/run.py.
+loopback port and either to queue every message durably without delivering it
+(accept, memory) or to relay every message at once to a counting smtp-sink on
+another loopback port (relay: Daemon.relay_to); and Postfix's smtp-sink, which
+stores nothing (the ceiling). Also the client, smtp-source. Used by
+bench/accept/run.py, bench/memory/run.py and bench/relay/run.py.
 
 Every server is a ternlab.Server (own process group, stopped on close);
 start() raises Unavailable with a one-line reason when a server cannot run.
@@ -13,6 +15,7 @@ bench/accept/harness.py builds them (Toolbox) and runs them (run_all).
 import contextlib
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,7 +97,12 @@ class Daemon:
         self.port = port
         self.max_connections = max_connections
         self.server = None
+        self.relay = None   # the counting Sink every message goes to (relay_to), else none
         os.makedirs(workdir, exist_ok=True)
+
+    def relay_to(self, sink):
+        """Deliver every message at once to `sink` (started before this server, stopped after)."""
+        self.relay = sink
 
     def argv(self):
         raise NotImplementedError
@@ -107,6 +115,8 @@ class Daemon:
         return None
 
     def start(self, timeout=30.0):
+        if self.relay is not None:
+            self.relay.start(timeout)
         self.prepare()
         self.server = ternlab.Server(self.argv(), log_path=os.path.join(self.dir, "server.out"),
                                      env=self.env(), cwd=self.dir)
@@ -135,17 +145,27 @@ class Daemon:
     def stop(self):
         if self.server is not None:
             self.server.stop()
+        if self.relay is not None:
+            self.relay.stop()
 
 
-def exim_style_config(spool, log, max_connections):
-    """Main options shared by tern and Exim: queue only, accept any recipient, no lookups."""
+def exim_style_config(spool, log, max_connections, relay_port=None):
+    """The configuration of tern and Exim: accept any recipient, no lookups; queue only,
+    or with relay_port every recipient relayed at once to 127.0.0.1:relay_port."""
+    if relay_port is None:
+        delivery = """# accept and store, never deliver
+queue_only = true
+"""
+    else:
+        delivery = """# deliver every message at once (the default), also after the tenth of a
+# connection: Exim queues those for the next queue run otherwise (default 10)
+smtp_accept_queue_per_connection = 0
+"""
     return f"""# written by bench/accept/mtas.py
 primary_hostname = {SERVER_NAME}
 spool_directory = {spool}
 log_file_path = {log}/%slog
-# accept and store, never deliver
-queue_only = true
-# no DNS or ident for the client, no TLS
+{delivery}# no DNS or ident for the client, no TLS
 host_lookup =
 rfc1413_hosts =
 rfc1413_query_timeout = 0s
@@ -160,6 +180,30 @@ begin acl
 
 accept_any:
   accept
+""" + ("" if relay_port is None else relay_config(relay_port))
+
+
+def relay_config(port):
+    """Routers and transports of tern and Exim for the relay benchmark: everything to the sink.
+
+    127.0.0.1 is this host: Exim would freeze the message (self = freeze) and its smtp
+    transport refuse the host (no allow_localhost); the sink listens on another port.
+    """
+    return f"""
+begin routers
+
+to_sink:
+  driver = manualroute
+  route_list = * 127.0.0.1
+  self = send
+  transport = to_sink
+
+begin transports
+
+to_sink:
+  driver = smtp
+  port = {port}
+  allow_localhost
 """
 
 
@@ -176,7 +220,7 @@ class EximLike(Daemon):
         self.conf = os.path.join(self.dir, f"{self.name}.conf")
         with open(self.conf, "w") as f:
             f.write(exim_style_config(os.path.join(self.dir, "spool"), os.path.join(self.dir, "log"),
-                                      self.max_connections))
+                                      self.max_connections, self.relay.port if self.relay else None))
         os.chmod(self.conf, 0o644)   # Exim wants -C files root-owned, not group/world writable
 
     def argv(self):
@@ -230,6 +274,11 @@ class Exim(EximLike):
 
     def prepare(self):
         super().prepare()
+        # a delivery re-execs Exim (-Mc) at exim_path, by default /usr/sbin/exim4: not installed here
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(f"exim_path = {self.binary}\n" + text)
         # Exim started as root with -C gives up root for its user: it owns the spool and log
         subprocess.run(["chown", "Debian-exim:Debian-exim", os.path.join(self.dir, "spool"),
                         os.path.join(self.dir, "log")], check=True)
@@ -290,7 +339,7 @@ alias_database =
 local_recipient_maps =
 biff = no
 smtpd_peername_lookup = no
-smtpd_client_restrictions = check_client_access static:HOLD
+{self.keep_or_relay()}
 """)
         maxproc = str(self.max_connections) if self.max_connections > 100 else "-"
         with open(os.path.join(t.root, "usr/share/postfix/master.cf.dist")) as src, \
@@ -309,6 +358,12 @@ smtpd_client_restrictions = check_client_access static:HOLD
         if check.returncode != 0:
             lines = check.stdout.strip().splitlines() or ["no output"]
             raise Unavailable(f"postfix check failed: {lines[-1]}")
+
+    def keep_or_relay(self):
+        """main.cf: keep every message (HOLD) or relay it to the sink (relayhost)."""
+        if self.relay is None:
+            return "smtpd_client_restrictions = check_client_access static:HOLD"
+        return f"relayhost = [127.0.0.1]:{self.relay.port}"
 
     def argv(self):
         return [self.tools.daemon("master"), "-c", self.conf, "-d"]
@@ -331,13 +386,30 @@ smtpd_client_restrictions = check_client_access static:HOLD
 
 
 class Sink(FromPostfixPackage):
-    """smtp-sink: answers every command and throws the message away."""
+    """smtp-sink: answers every command and throws the message away.
+
+    counting: with -c, smtp-sink writes its running counters ("sess=2 quit=1 mesg=57\r",
+    flushed after every message) to its output, which received() reads.
+    """
     name = "smtp-sink"
     stores = False
 
+    def __init__(self, workdir, port, max_connections, tools, counting=False):
+        super().__init__(workdir, port, max_connections, tools)
+        self.counting = counting
+
     def argv(self):
         limit = str(max(256, self.max_connections))   # -m: connections served at once (default 256)
-        return [self.tools.sbin("smtp-sink"), "-u", "postfix", "-m", limit, f"127.0.0.1:{self.port}", limit]
+        return [self.tools.sbin("smtp-sink"), "-u", "postfix", "-m", limit] + (["-c"] if self.counting else []) + [
+            f"127.0.0.1:{self.port}", limit]
+
+    def received(self):
+        """Messages received so far (the last mesg= counter; 0 before the first)."""
+        with open(os.path.join(self.dir, "server.out"), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 256))
+            counters = re.findall(rb"mesg=(\d+)", f.read())
+        return int(counters[-1]) if counters else 0
 
 
 def exim_binary():

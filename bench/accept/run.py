@@ -24,14 +24,11 @@ still run. Exit status 1 when a run fails or a server lost messages.
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import LABELS, RunFailed  # noqa: E402
 
 PROG = "bench/accept/run.py"
 TARGETS = (("exim", 3.0), ("postfix", 1.5), ("sink", 0.5))   # tern/<server> at least this
@@ -44,16 +41,10 @@ def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  epilog="Example: python3 bench/accept/run.py --runs 3 --json accept.json")
     harness.add_common_args(ap, SERVERS)
-    ap.add_argument("--messages", type=int, default=20_000, help="messages per run (default 20000)")
-    ap.add_argument("--sessions", type=int, default=20, help="concurrent SMTP sessions (default 20)")
-    ap.add_argument("--size", type=int, default=4096, help="payload bytes per message (default 4096)")
-    ap.add_argument("--connection-per-message", action="store_true",
-                    help="a new connection for every message (smtp-source without -d)")
-    ap.add_argument("--timeout", type=float, default=600, help="seconds one run may take (default 600)")
+    harness.add_client_args(ap)
     a = ap.parse_args()
     harness.check_common_args(ap, a, SERVERS)
-    if a.messages < 1 or a.sessions < 1 or a.size < 0:
-        ap.error("--messages and --sessions must be positive, --size not negative")
+    harness.check_client_args(ap, a)
     return a
 
 
@@ -65,17 +56,7 @@ def main():
     before = harness.machine()
 
     def measure(daemon):
-        argv = tools.smtp_source(daemon.port, a.messages, a.sessions, a.size,
-                                 reuse=not a.connection_per_message)
-        start = time.perf_counter()
-        try:
-            p = subprocess.run(argv, env=tools.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, timeout=a.timeout)
-        except subprocess.TimeoutExpired:
-            raise RunFailed(f"smtp-source did not finish in {a.timeout:.0f}s")
-        seconds = time.perf_counter() - start
-        if p.returncode != 0:
-            raise RunFailed(f"smtp-source exited with {p.returncode}: {p.stderr.strip()[-300:]}")
+        seconds = harness.Client(tools, daemon.port, a).wait()
         stored = daemon.queued()
         summary = f"{a.messages / seconds:,.0f} messages/s" + (
             f", {stored} on the spool" if stored is not None else "")
@@ -84,8 +65,8 @@ def main():
 
     results, failed = harness.run_all(a, toolbox, max(100, 2 * a.sessions), measure,
                                       prefix="tern-bench-accept-")
+    harness.add_medians(results, "messages_per_second")
     for name, res in results.items():
-        res["median"] = statistics.median(r["messages_per_second"] for r in res["runs"]) if res["runs"] else None
         lost = [r["stored"] for r in res["runs"] if r["stored"] is not None and r["stored"] != a.messages]
         if lost:
             print(f"{name}: LOST MESSAGES: {lost} on the spool, {a.messages} sent", file=sys.stderr)
@@ -95,8 +76,7 @@ def main():
 
 
 def report(a, results, before, after, client_version):
-    mode = ("a new connection per message" if a.connection_per_message
-            else "each session keeps its connection (-d)")
+    mode = harness.client_mode(a)
     print(f"# accept throughput: {a.messages:,} messages of {a.size} bytes over {a.sessions} sessions, "
           f"median of {a.runs} runs\n")
     print(f"Client: smtp-source (postfix {client_version}), {mode}. Machine: {before['cpus']} CPUs, "
@@ -114,18 +94,12 @@ def report(a, results, before, after, client_version):
     if tern and tern["median"] is None:
         print(f"\ntern: not available ({tern['reason']})")
 
-    ratios = {}
-    for other, target in TARGETS:
-        t = tern["median"] if tern else None
-        o = results[other]["median"] if other in results else None
-        ratios[f"tern/{LABELS[other]}"] = {"value": round(t / o, 3) if t and o else None, "target": target}
+    ratios = harness.tern_ratios(results, TARGETS)
     listener = results.get("tern_listener")
     if tern and listener and tern["median"] and listener["median"]:
         ratios["tern+listener/tern"] = {"value": round(listener["median"] / tern["median"], 3),
                                         "target": LISTENER_TARGET}
-    print("\nratios: " + ", ".join(
-        f"{k} {v['value']:.2f} (target >= {v['target']})" if v["value"] is not None
-        else f"{k} n/a (target >= {v['target']})" for k, v in ratios.items()))
+    print("\n" + harness.ratios_line(ratios))
 
     if a.json:
         with open(a.json, "w") as f:

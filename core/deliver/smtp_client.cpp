@@ -276,6 +276,15 @@ asio::awaitable<Status> SmtpClient::greet(bool allow_tls, GreetFailure& why) {
   }
   if (Status s = co_await say_hello(); !s) co_return s;
 
+  if (allow_tls && caps_.starttls && !options_.avoid_tls && options_.tls == nullptr && options_.make_tls) {
+    auto made = options_.make_tls();
+    options_.make_tls = nullptr;  // tried once, made or not
+    if (made) {
+      options_.tls = *made;
+    } else if (options_.require_tls) {
+      co_return made.take_error();
+    }
+  }
   bool tls_possible = caps_.starttls && !options_.avoid_tls && options_.tls != nullptr;
   if (tls_possible && allow_tls) {
     Result<SmtpReply> r = co_await command("STARTTLS");

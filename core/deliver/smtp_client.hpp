@@ -101,6 +101,10 @@ struct SmtpOptions {
   // The TLS context (null: no TLS with this host) and the connection's
   // SNI, verification mode and names (tls_sni, tls_verify_hosts, ...).
   std::shared_ptr<const tls::ClientTls> tls;
+  // Makes `tls` when it is null and the server offers STARTTLS (empty: no TLS), so
+  // that a connection without TLS never pays for the context (the trust store).
+  // Its error is the deferral when the host is in hosts_require_tls.
+  std::function<Result<std::shared_ptr<const tls::ClientTls>>()> make_tls;
   tls::ClientConnection tls_connection;
   SmtpEvents* events = nullptr;  // must outlive the client; null: no events
   // AUTH after EHLO (and after STARTTLS's EHLO) when the server offers it and

@@ -206,6 +206,37 @@ TEST(SmtpClient, GreetingFailures) {
             "a TLS session is required, but the server did not offer TLS support");
 }
 
+TEST(SmtpClient, TlsContextMadeOnlyWhenTheServerOffersStarttls) {
+  int made = 0;
+  SmtpOptions options;
+  options.make_tls = [&made]() -> Result<std::shared_ptr<const tls::ClientTls>> {
+    ++made;
+    return Error::defer("TLS error: no trust store");
+  };
+  const std::string delivered = "250 OK\r\n250 OK\r\n354 go\r\n250 OK\r\n";
+
+  Conversation plain = converse(std::string(kGreeting) + kEhloPlain + delivered, envelope({"a@t"}), options);
+  ASSERT_TRUE(plain.client) << plain.client.error().message;
+  EXPECT_EQ(made, 0);
+  EXPECT_EQ(plain.results[0].recipients[0].outcome, SmtpOutcome::kDelivered);
+
+  // Offered, the context cannot be made, TLS not required: on in clear, no STARTTLS sent.
+  const std::string ehlo_starttls = "250-mx.test\r\n250 STARTTLS\r\n";
+  Conversation offered = converse(std::string(kGreeting) + ehlo_starttls + delivered, envelope({"a@t"}), options);
+  ASSERT_TRUE(offered.client) << offered.client.error().message;
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(offered.writes[1], "MAIL FROM:<s@a.test>\r\n");
+  EXPECT_EQ(offered.results[0].recipients[0].outcome, SmtpOutcome::kDelivered);
+
+  // Required: the context's error defers the host.
+  options.require_tls = true;
+  Conversation required = converse(std::string(kGreeting) + ehlo_starttls, envelope({"a@t"}), options);
+  ASSERT_FALSE(required.client);
+  EXPECT_EQ(made, 2);
+  EXPECT_TRUE(required.client.error().is_defer());
+  EXPECT_EQ(required.client.error().message, "TLS error: no trust store");
+}
+
 TEST(SmtpClient, MailRefusals) {
   Conversation temp = converse(std::string(kGreeting) + kEhloPlain + "452 full\r\n", envelope({"a@t", "b@t"}));
   ASSERT_TRUE(temp.client);

@@ -210,7 +210,9 @@ class SmtpTransport final : public Transport {
     return out;
   }
 
-  Result<std::shared_ptr<const tls::ClientTls>> client_tls(expand::Context& ctx) {
+  // The TLS options expanded now; the context itself is made by client_tls() when a
+  // server offers STARTTLS (SmtpOptions::make_tls).
+  Result<tls::ClientOptions> client_tls_options(expand::Context& ctx) {
     tls::ClientOptions o;
     for (auto [name, field] : {std::pair{"tls_certificate", &o.certificate},
                                std::pair{"tls_privatekey", &o.privatekey},
@@ -222,6 +224,12 @@ class SmtpTransport final : public Transport {
       *field = *v;
     }
     if (env_.config != nullptr) o.openssl_options = env_.config->main.get_string("openssl_options");
+    return o;
+  }
+
+  // One context per set of options for the life of the transport: loading the trust
+  // store is most of a delivery's CPU time when it is done.
+  Result<std::shared_ptr<const tls::ClientTls>> client_tls(const tls::ClientOptions& o) {
     std::string key = o.certificate + '\0' + o.privatekey + '\0' + o.require_ciphers + '\0' +
                       o.verify_certificates + '\0' + o.crl + '\0' + o.openssl_options;
     if (auto it = tls_cache_.find(key); it != tls_cache_.end()) return it->second;
@@ -269,11 +277,11 @@ class SmtpTransport final : public Transport {
       o.auth.hostname = env_.primary_hostname;
     }
     if (!o.avoid_tls) {
-      auto tls = client_tls(ctx);
-      if (!tls) {
-        if (o.require_tls) return tls.take_error();
+      auto tls_options = client_tls_options(ctx);
+      if (!tls_options) {
+        if (o.require_tls) return tls_options.take_error();
       } else {
-        o.tls = *tls;
+        o.make_tls = [this, tls_options = std::move(*tls_options)] { return client_tls(tls_options); };
       }
       Result<std::string> sni = expanded("tls_sni", ctx);
       if (sni) o.tls_connection.sni = *sni;
