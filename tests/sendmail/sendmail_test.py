@@ -206,6 +206,24 @@ class QueueOnly(unittest.TestCase):
         self.assertEqual(self.run_with("queue_only\n", "-odi"), (False, True))  # -odi overrides it
         self.assertEqual(self.run_with("queue_only\nqueue_only_override = false\n", "-odi"), (True, False))
 
+    def test_queue_only_load(self):
+        # Above queue_only_load nothing is delivered at once, even with -odi (a load average of
+        # exactly 0.000 would deliver: not while this test's own processes run).
+        site = Site("queue_only_load = 0\n")
+        try:
+            self.assertEqual(site.tern("-odi", "bob", stdin="Subject: q\n\nbody\n").returncode, 0)
+            self.assertEqual((len(site.queued()), site.mbox("bob")), (1, None))
+            self.assertRegex(site.log(), r"\n\S+ \S+ no immediate delivery: load average \d+\.\d\d\n")
+        finally:
+            site.close()
+        site = Site("queue_only_load = 1000\n")
+        try:
+            self.assertEqual(site.tern("-odi", "bob", stdin="Subject: q\n\nbody\n").returncode, 0)
+            self.assertEqual(site.queued(), [])
+            self.assertIsNotNone(site.mbox("bob"))
+        finally:
+            site.close()
+
 
 class ProgramNames(unittest.TestCase):
     def test_sendmail_and_mailq(self):
