@@ -210,6 +210,34 @@ def run_all(a, toolbox, max_connections, measure, prefix):
     return results, failed
 
 
+def cpu_seconds(root_pid):
+    """CPU time (user + system) used so far by a server: the process `root_pid`, every live
+    descendant, and the children it has already reaped (cutime, cstime)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parent, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()   # after "pid (comm) "
+        pid = int(entry)
+        parent[pid] = int(fields[1])
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        times[pid] = (utime + stime, cutime + cstime)
+    total = 0
+    for pid, (own, reaped) in times.items():
+        p, depth = pid, 0
+        while p not in (0, 1, root_pid) and depth < 64:
+            p, depth = parent.get(p, 0), depth + 1
+        if p == root_pid:
+            total += own + (reaped if pid == root_pid else 0)
+    return total / tick
+
+
 def _unlink(path):
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)

@@ -23,6 +23,7 @@ still run. Exit status 1 when a run fails or a server lost messages.
 """
 import argparse
 import json
+import statistics
 import os
 import sys
 import time
@@ -56,12 +57,14 @@ def main():
     before = harness.machine()
 
     def measure(daemon):
+        cpu_before = harness.cpu_seconds(daemon.pid())
         seconds = harness.Client(tools, daemon.port, a).wait()
+        cpu = harness.cpu_seconds(daemon.pid()) - cpu_before
         stored = daemon.queued()
         summary = f"{a.messages / seconds:,.0f} messages/s" + (
             f", {stored} on the spool" if stored is not None else "")
         return {"seconds": seconds, "messages_per_second": a.messages / seconds, "stored": stored,
-                "summary": summary}
+                "cpu_us_per_message": cpu * 1e6 / a.messages, "summary": summary}
 
     results, failed = harness.run_all(a, toolbox, max(100, 2 * a.sessions), measure,
                                       prefix="tern-bench-accept-")
@@ -81,15 +84,16 @@ def report(a, results, before, after, client_version):
           f"median of {a.runs} runs\n")
     print(f"Client: smtp-source (postfix {client_version}), {mode}. Machine: {before['cpus']} CPUs, "
           f"load average {before['load_average']:.1f} before, {after['load_average']:.1f} after.\n")
-    print("| server | messages/s | each run | on the spool after each run |")
-    print("|---|---|---|---|")
+    print("| server | messages/s | each run | server CPU us/message (median) | on the spool after each run |")
+    print("|---|---|---|---|---|")
     for name, res in results.items():
         if res["median"] is None:
-            print(f"| {harness.label(name, res)} | not available ({res['reason']}) | | |")
+            print(f"| {harness.label(name, res)} | not available ({res['reason']}) | | | |")
             continue
         each = " / ".join(f"{r['messages_per_second']:,.0f}" for r in res["runs"])
         stored = " / ".join(str(r["stored"]) for r in res["runs"]) if name != "sink" else "stores nothing"
-        print(f"| {harness.label(name, res)} | {res['median']:,.0f} | {each} | {stored} |")
+        cpu = statistics.median(r["cpu_us_per_message"] for r in res["runs"])
+        print(f"| {harness.label(name, res)} | {res['median']:,.0f} | {each} | {cpu:,.0f} | {stored} |")
     tern = results.get("tern")
     if tern and tern["median"] is None:
         print(f"\ntern: not available ({tern['reason']})")
@@ -99,6 +103,12 @@ def report(a, results, before, after, client_version):
     if tern and listener and tern["median"] and listener["median"]:
         ratios["tern+listener/tern"] = {"value": round(listener["median"] / tern["median"], 3),
                                         "target": LISTENER_TARGET}
+        # The same cost in the servers' own CPU time per message, which the machine's other
+        # load disturbs far less than the wall-clock rate: tern's over tern+listener's.
+        cpu = {n: statistics.median(r["cpu_us_per_message"] for r in results[n]["runs"])
+               for n in ("tern", "tern_listener")}
+        ratios["tern/tern+listener cpu"] = {"value": round(cpu["tern"] / cpu["tern_listener"], 3),
+                                            "target": LISTENER_TARGET}
     print("\n" + harness.ratios_line(ratios))
 
     if a.json:
