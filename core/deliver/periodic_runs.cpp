@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/config/options.hpp"
+#include "core/deliver/spawn.hpp"
 
 extern char** environ;
 
@@ -42,27 +43,8 @@ std::string PeriodicRuns::start_due() {
   if (!enabled() || std::chrono::steady_clock::now() < next_) return {};
   while (next_ <= std::chrono::steady_clock::now()) next_ += interval_;
   if (max_ > 0 && runners_.size() >= static_cast<std::size_t>(max_)) return {};
-  std::vector<std::string> args = argv_;
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
+  pid_t pid = spawn_tern(argv_);
   if (pid < 0) return std::string("fork for a queue runner: ") + std::strerror(errno);
-  if (pid == 0) {
-    ::setsid();
-    int devnull = ::open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-      ::dup2(devnull, 0);
-      ::dup2(devnull, 1);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGTERM, SIGHUP, SIGCHLD, SIGINT, SIGPIPE}) ::signal(sig, SIG_DFL);
-    ::close_range(3, ~0U, 0);
-    ::execve("/proc/self/exe", argv.data(), environ);
-    ::_exit(127);
-  }
   runners_.insert(pid);
   return {};
 }

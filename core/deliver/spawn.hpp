@@ -1,13 +1,15 @@
-// core/deliver/spawn.hpp: start a delivery process for a message just received.
+// core/deliver/spawn.hpp: start tern itself again, for a delivery or a queue run.
 //
 // What Exim does after the 250 of a message that is not queue_only: it starts
 // `exim -Mc <id>` (with -C and -D as it was itself started), detached, so the SMTP session
-// goes on at once. tern execs itself (/proc/self/exe) the same way: the delivery runs in
-// a fresh process (grandchild, so the caller has nothing to reap), with standard input,
-// output and error on /dev/null and no other descriptor inherited (a session's socket must
-// close when the session ends, not when a delivery does). Safe to call from a threaded
-// process: only fork, dup2, close_range, execv and _exit run in the children.
+// goes on at once. tern execs itself (/proc/self/exe) the same way, in a session of its
+// own, with standard input, output and error on /dev/null, no other descriptor inherited
+// (a session's socket must close when the session ends, not when a delivery does) and
+// default signal handling. Safe to call from a threaded process: only fork, setsid, dup2,
+// close_range, sigprocmask, signal, execv and _exit run in the children.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 #include <string_view>
@@ -17,7 +19,12 @@
 
 namespace tern::deliver {
 
-// Starts `tern -C <file> [-D...] -Mc <id>`; false (errno set) when fork failed.
+// Starts `tern args...` as a child of this process (the caller reaps it); its pid, or -1
+// with errno set when fork failed.
+pid_t spawn_tern(const std::vector<std::string>& args);
+
+// Starts `tern -C <file> [-D...] -Mc <id>` detached (a grandchild: nothing to reap);
+// false (errno set) when fork failed.
 bool spawn_delivery(const cli::Runtime& rt, std::string_view id);
 // The same with the options that name the configuration given as they are
 // ({"-C", file, "-Dname=value", ...}; empty: the default configuration).

@@ -9,7 +9,9 @@
 // with Exim's replies, and hands each accepted socket to the worker with
 // the fewest sessions. A worker that dies is logged in the panic log and
 // replaced. With -q<time> it also starts a queue runner (`tern -q`, exec'd)
-// every interval, at most queue_run_max at once (core/deliver/periodic_runs.hpp). SIGTERM: close the listening sockets, tell the workers to
+// every interval, at most queue_run_max at once (core/deliver/periodic_runs.hpp). A
+// worker's immediate delivery is started here too, as root, in batches when many run
+// (core/deliver/immediate_deliveries.hpp). SIGTERM: close the listening sockets, tell the workers to
 // finish their sessions, wait for them, exit. (SIGHUP reload: its own
 // issue; the seam is reload() below.)
 #include <fcntl.h>
@@ -23,6 +25,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -34,8 +37,8 @@
 #include <vector>
 
 #include "core/config/options.hpp"
+#include "core/deliver/immediate_deliveries.hpp"
 #include "core/deliver/periodic_runs.hpp"
-#include "core/deliver/spawn.hpp"
 #include "core/lookup/match.hpp"
 #include "core/main/runtime.hpp"
 #include "core/server/fd_passing.hpp"
@@ -162,7 +165,13 @@ class Master {
  public:
   Master(const cli::CommandLine& cl, MasterSettings s, std::vector<int> listeners, ServerLog& log,
          deliver::PeriodicRuns queue_runs)
-      : cl_(cl), s_(std::move(s)), listeners_(std::move(listeners)), log_(log), queue_runs_(std::move(queue_runs)) {}
+      : cl_(cl),
+        s_(std::move(s)),
+        listeners_(std::move(listeners)),
+        log_(log),
+        queue_runs_(std::move(queue_runs)),
+        // Two delivery processes per core at most; more messages wait for the next batch.
+        deliveries_(cli::configuration_arguments(cl), 2 * std::max(1u, std::thread::hardware_concurrency())) {}
 
   int run();
 
@@ -186,6 +195,7 @@ class Master {
   std::map<uint64_t, Connection> connections_;
   std::map<std::string, int> per_host_;
   deliver::PeriodicRuns queue_runs_;  // -q30m: queue runners started from here
+  deliver::ImmediateDeliveries deliveries_;  // `tern -Mc id...` for what the workers accepted
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   int quick_deaths_ = 0;
@@ -321,8 +331,8 @@ void Master::start_delivery(const std::string& id) {
     log_.panic("SMTP worker asked for the delivery of a malformed message id");
     return;
   }
-  if (!deliver::spawn_delivery(cli::configuration_arguments(cl_), id))
-    log_.panic("failed to start the delivery of " + id + ": " + std::strerror(errno));
+  if (std::string error = deliveries_.request(id); !error.empty())
+    log_.panic("failed to start the delivery of " + id + ": " + error);
 }
 
 void Master::read_worker(size_t index) {
@@ -348,6 +358,10 @@ void Master::reap() {
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     if (queue_runs_.reaped(pid)) continue;
+    if (std::string error; deliveries_.reaped(pid, error)) {
+      if (!error.empty()) log_.panic("failed to start waiting deliveries: " + error);
+      continue;
+    }
     for (size_t i = 0; i < workers_.size(); ++i) {
       if (workers_[i].pid != pid) continue;
       ::close(workers_[i].channel);

@@ -18,6 +18,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -550,6 +551,51 @@ class ImmediateDelivery(unittest.TestCase):
                 files = os.listdir(os.path.join(mail, "alice", "new"))
                 self.assertEqual(len(files), 1)
                 self.assertEqual(os.stat(os.path.join(mail, "alice", "new", files[0])).st_uid, daemon_uid)
+            finally:
+                d.close()
+
+
+    def test_many_messages_at_once_are_each_delivered_once(self):
+        # More messages than the master runs delivery processes at a time: the ones that
+        # wait go in batches (`tern -Mc id id ...`), and every one is delivered, once.
+        with ternlab.Scratch() as scratch:
+            mail = os.path.join(scratch.path, "mail")
+            os.makedirs(mail)
+            os.chmod(mail, 0o1777)
+            conf = (ACCEPT_ALL + "begin routers\nlocal:\n  driver = accept\n  transport = maildir\n"
+                    "begin transports\nmaildir:\n  driver = appendfile\n  maildir_format\n"
+                    f"  directory = {mail}/$local_part\n  create_directory\n  user = nobody\n")
+            d = ternlab.Daemon(TERN, scratch, conf, deliver=True)
+            try:
+                ids = []
+
+                def session(n):
+                    c = ternlab.SmtpClient(d.port)
+                    try:
+                        c.reply()
+                        c.cmd("EHLO client.example")
+                        for i in range(10):
+                            c.cmd("MAIL FROM:<a@a.example>")
+                            c.cmd(f"RCPT TO:<box{n}@b.example>")
+                            c.cmd("DATA")
+                            code, lines = c.cmd(f"Subject: {n}/{i}\r\n\r\nhello\r\n.")
+                            if code == 250:
+                                ids.append(lines[0].split("id=")[1])
+                    finally:
+                        c.close()
+
+                threads = [threading.Thread(target=session, args=(n,)) for n in range(6)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                self.assertEqual(len(ids), 60)
+                ternlab.wait_for(lambda: d.log().count(" Completed") >= 60, 120, "60 deliveries")
+                for msg in ids:
+                    self.assertEqual(d.log().count(f"{msg} => "), 1, msg)
+                delivered = sum(len(os.listdir(os.path.join(mail, f"box{n}", "new"))) for n in range(6))
+                self.assertEqual(delivered, 60)
+                self.assertEqual(d.messages(), [])
             finally:
                 d.close()
 
