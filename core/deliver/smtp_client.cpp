@@ -174,6 +174,7 @@ asio::awaitable<Result<std::unique_ptr<SmtpClient>>> SmtpClient::start(
                          client->host_.name + " [" + client->host_.ip.to_string() +
                          "] (not in hosts_require_tls)");
   client->close_wire();
+  if (client->options_.events != nullptr) client->options_.events->host_deferred(greeted.error().message);
   Result<std::unique_ptr<SmtpWire>> again = co_await reconnect();
   if (!again) co_return again.take_error();
   client->wire_ = std::move(*again);

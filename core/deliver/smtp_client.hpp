@@ -78,6 +78,9 @@ class SmtpEvents {
   virtual void set_variable(std::string_view name, std::string value) = 0;
   // A line for the main log about the message being delivered.
   virtual void log(std::string_view line) = 0;
+  // The host failed as a whole but the client goes on with it (a failed TLS handshake,
+  // then the message in clear over a new connection): Exim's msg:host:defer in between.
+  virtual void host_deferred(const std::string& message) = 0;
 };
 
 // The open's error when tcp:connect's answer was not empty: Exim's text for ERRNO_EVENT.

@@ -84,6 +84,11 @@ class ClientEvents final : public SmtpEvents {
   void log(std::string_view line) override {
     if (call_ != nullptr && call_->log_main) call_->log_main(line);
   }
+  void host_deferred(const std::string& message) override {
+    if (call_ != nullptr && on_host_deferred) on_host_deferred(message);
+  }
+  // Set by the transport around each connection attempt: what host_deferred raises.
+  std::function<void(const std::string&)> on_host_deferred;
 
  private:
   const TransportCall* call_ = nullptr;
@@ -433,7 +438,12 @@ class SmtpTransport final : public Transport {
             return verdict;
           };
         }
+        // A failed TLS handshake before the retry in clear: msg:host:defer, as Exim.
+        events_.on_host_deferred = [&](const std::string& message) {
+          raise_defer(call, "msg:host:defer", pending.front(), errno_for_open(Error::defer(message)), message);
+        };
         auto opened = co_await SmtpClient::open(io_.get_executor(), h, *options);
+        events_.on_host_deferred = nullptr;
         if (!opened) {
           last_error = opened.error().message;
           last_errno = errno_for_open(opened.error());
