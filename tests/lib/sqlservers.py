@@ -237,7 +237,10 @@ class MariaDBServer(_SqlServer):
         os.makedirs(self.tmp)
         argv = [shutil.which("mariadb-install-db") or "mariadb-install-db", "--no-defaults",
                 f"--datadir={self.data}", "--auth-root-authentication-method=normal",
-                "--skip-test-db", "--skip-name-resolve"]
+                "--skip-test-db", "--skip-name-resolve",
+                # Its own temporary files: two installs at once in the shared /tmp collided
+                # ("Unknown table 'mysql.tmp_user_sys'").
+                f"--tmpdir={self.tmp}"]
         if os.geteuid() == 0:
             argv.append("--user=root")
         self._run(argv, "mariadb-install-db")
