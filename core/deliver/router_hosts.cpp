@@ -13,17 +13,13 @@
 #include "core/dns/resolver.hpp"
 #include "core/lookup/match.hpp"
 #include "core/text/ipaddr.hpp"
+#include "core/text/strfuncs.hpp"
 
 namespace tern::deliver {
 
 namespace {
 
 bool is_ip_literal(std::string_view s) { return text::ip_version(s) != 0; }
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 }  // namespace
 
@@ -235,7 +231,7 @@ class DnslookupRouter final : public RouterDriver {
         for (const auto& rd : mx->rdata) {
           if (rd.size() < 3) continue;
           int pref = (static_cast<unsigned char>(rd[0]) << 8) | static_cast<unsigned char>(rd[1]);
-          std::string target = lower(dns::wire_name(rd, 2));
+          std::string target = text::lower(dns::wire_name(rd, 2));
           if (target.empty()) {  // RFC 7505 null MX
             o.kind = DriverOutcome::kFail;
             o.message = "an MX or SRV record indicated no SMTP service";

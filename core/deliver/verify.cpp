@@ -1,23 +1,16 @@
 // core/deliver/verify.cpp: routing an address in verify mode (see verify.hpp).
 #include "core/deliver/verify.hpp"
 
-#include <cctype>
 #include <utility>
 #include <vector>
 
+#include "core/text/strfuncs.hpp"
+
 namespace tern::deliver {
 
-namespace {
-
-void lower(std::string& s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-}
-
-}  // namespace
-
-Address address_to_route(std::string_view text, std::string_view qualify_domain) {
+Address address_to_route(std::string_view written, std::string_view qualify_domain) {
   Address a;
-  a.address = std::string(text);
+  a.address = std::string(written);
   auto at = a.address.rfind('@');
   if (at == std::string::npos) {
     a.address += "@" + std::string(qualify_domain);
@@ -25,8 +18,8 @@ Address address_to_route(std::string_view text, std::string_view qualify_domain)
   }
   a.local_part = a.address.substr(0, at);
   a.domain = a.address.substr(at + 1);
-  lower(a.local_part);
-  lower(a.domain);
+  a.local_part = text::lower(a.local_part);
+  a.domain = text::lower(a.domain);
   return a;
 }
 

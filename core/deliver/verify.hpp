@@ -26,9 +26,9 @@ struct Verification {
 
 enum class VerifyWhat { kRecipient, kSender };
 
-// `text` as routing takes it: local_part@domain with the domain lower-cased, or qualified
+// `written` as routing takes it: local_part@domain with the domain lower-cased, or qualified
 // with `qualify_domain` when it has no domain.
-Address address_to_route(std::string_view text, std::string_view qualify_domain);
+Address address_to_route(std::string_view written, std::string_view qualify_domain);
 
 // Routes `address` in verify mode; env.verifying is set for the call.
 Verification verify_address(const RouterSet& routers, RouteEnv& env, Address address, VerifyWhat what,

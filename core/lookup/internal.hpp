@@ -15,6 +15,8 @@
 #include "core/base/result.hpp"
 #include "core/lookup/lookup.hpp"
 
+#include "core/text/strfuncs.hpp"
+
 namespace tern::lookup {
 
 // Expands a wildlsearch key before it is matched (Exim expands those keys;
@@ -43,8 +45,8 @@ Result<bool> match_simple_pattern(std::string_view subject, std::string_view pat
 // i.e. whether the item is negative.
 bool strip_negation(std::string_view& item);
 
-// ASCII lower case, as Exim's strcmpic/lc functions.
-std::string lower(std::string_view s);
-bool equal_caseless(std::string_view a, std::string_view b);
+// ASCII lower case, as Exim's strcmpic/lc functions (core/text).
+using text::equal_caseless;
+using text::lower;
 
 }  // namespace tern::lookup

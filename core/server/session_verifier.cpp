@@ -2,22 +2,15 @@
 // host name for the ACLs of one SMTP session (see session_verifier.hpp).
 #include "core/server/session_verifier.hpp"
 
-#include <algorithm>
-#include <cctype>
 
 #include "core/deliver/variables.hpp"
 #include "core/dns/resolver.hpp"
 #include "core/text/ipaddr.hpp"
+#include "core/text/strfuncs.hpp"
 
 namespace tern::server {
 
 namespace {
-
-bool equal_caseless(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Two addresses in text, as the same host (IPv4 and its ::ffff: form alike).
 bool same_address(std::string_view a, std::string_view b) {
@@ -140,7 +133,7 @@ bool SessionVerifier::verify_helo() {
     ok = same_address(literal, address);
   } else {
     HostName h = host_name();
-    ok = h.rc == acl::VerifyOutcome::Rc::kOk && equal_caseless(h.name, helo);
+    ok = h.rc == acl::VerifyOutcome::Rc::kOk && text::equal_caseless(h.name, helo);
     if (!ok && env_.dns != nullptr) ok = name_has_address(*env_.dns, helo, address) == Found::kYes;
   }
   helo_verified_ = ok;

@@ -479,6 +479,23 @@ std::string md5_hex(std::string_view s) { return to_hex(digest("md5", s)); }
 std::string sha1_hex(std::string_view s) { return to_hex(digest("sha1", s)); }
 std::string sha256_hex(std::string_view s) { return to_hex(digest("sha256", s)); }
 
+namespace {
+char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+}  // namespace
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower_ascii(c);
+  return out;
+}
+
+bool equal_caseless(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower_ascii(a[i]) != lower_ascii(b[i])) return false;
+  return true;
+}
+
 std::string xtext_encode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

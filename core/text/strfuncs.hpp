@@ -67,6 +67,10 @@ Result<std::string> nhash_values(std::string_view s, int n, int m);
 // Raw digests (binary), by Exim's names: "md5", "sha1", "sha224", "sha256",
 // "sha384", "sha512", "sha3-224", "sha3-256", "sha3-384", "sha3-512".
 std::string digest(std::string_view algorithm, std::string_view s);
+// ASCII lower case, and comparison ignoring it (Exim's lc and strcmpic).
+std::string lower(std::string_view s);
+bool equal_caseless(std::string_view a, std::string_view b);
+
 // Hex of bytes, lower or upper case.
 std::string to_hex(std::string_view bytes, bool upper = false);
 

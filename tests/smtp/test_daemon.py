@@ -515,6 +515,13 @@ class Detach(unittest.TestCase):
             self.assertIn(f"{conf}:1: main option \"no_such_option\" unknown", r.stderr)
 
 
+def maildir_delivery(mail, user):
+    """ACCEPT_ALL and every recipient delivered to mail/<local part> as `user`."""
+    return (ACCEPT_ALL + "begin routers\nlocal:\n  driver = accept\n  transport = maildir\n"
+            "begin transports\nmaildir:\n  driver = appendfile\n  maildir_format\n"
+            f"  directory = {mail}/$local_part\n  create_directory\n  user = {user}\n")
+
+
 class ImmediateDelivery(unittest.TestCase):
     """A daemon started as root runs its workers as exim_user (nobody), yet the
     delivery it starts after the 250 must become the local user of the
@@ -530,9 +537,7 @@ class ImmediateDelivery(unittest.TestCase):
             mail = os.path.join(scratch.path, "mail")
             os.makedirs(mail)
             os.chmod(mail, 0o1777)
-            conf = (ACCEPT_ALL + "begin routers\nlocal:\n  driver = accept\n  transport = maildir\n"
-                    "begin transports\nmaildir:\n  driver = appendfile\n  maildir_format\n"
-                    f"  directory = {mail}/$local_part\n  create_directory\n  user = daemon\n")
+            conf = maildir_delivery(mail, "daemon")
             d = ternlab.Daemon(TERN, scratch, conf, deliver=True)
             try:
                 c = ternlab.SmtpClient(d.port)
@@ -562,9 +567,7 @@ class ImmediateDelivery(unittest.TestCase):
             mail = os.path.join(scratch.path, "mail")
             os.makedirs(mail)
             os.chmod(mail, 0o1777)
-            conf = (ACCEPT_ALL + "begin routers\nlocal:\n  driver = accept\n  transport = maildir\n"
-                    "begin transports\nmaildir:\n  driver = appendfile\n  maildir_format\n"
-                    f"  directory = {mail}/$local_part\n  create_directory\n  user = nobody\n")
+            conf = maildir_delivery(mail, "nobody")
             d = ternlab.Daemon(TERN, scratch, conf, deliver=True)
             try:
                 ids = []
