@@ -148,7 +148,13 @@ class SeedExample(unittest.TestCase):
 
     def assert_complete_once(self, ids):
         log = self.daemon.log()
-        completes = self.pg.sql("select id from completes", database="terndb").split()
+
+        def completes():
+            return self.pg.sql("select id from completes", database="terndb").split()
+
+        # msg:complete is raised after the "Completed" line: its row comes a moment later.
+        ternlab.wait_for(lambda: all(m in completes() for m in ids), 30, "a msg:complete row per message")
+        completes = completes()
         for msg_id in ids:
             self.assertEqual(log.count(f"{msg_id} Completed"), 1)
             self.assertEqual(completes.count(msg_id), 1)  # the main event_action's msg:complete
